@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as createAuthSchema from './20261122120000_create_auth_schema';
+
+/**
+ * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
+ * bundler or a compiled build. Migrations never import src/.
+ */
+export const migrations: Record<string, Migration> = {
+  '20261122120000_create_auth_schema': createAuthSchema,
+};

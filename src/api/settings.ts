@@ -1,0 +1,28 @@
+import type { RequestHandler } from 'express';
+import type { Deps } from '../deps';
+
+/** Providers /settings lists (contract §1.1); external OAuth providers arrive with their own issue. */
+const OAUTH_PROVIDERS = [
+  'apple', 'azure', 'bitbucket', 'discord', 'facebook', 'snapchat', 'figma', 'fly', 'github', 'gitlab', 'google',
+  'keycloak', 'kakao', 'linkedin', 'linkedin_oidc', 'notion', 'spotify', 'slack', 'slack_oidc', 'workos', 'twitch',
+  'twitter', 'zoom',
+] as const;
+
+/** GET /settings */
+export const settings = (deps: Deps): RequestHandler => (_req, res) => {
+  const { config } = deps;
+  const external: Record<string, boolean> = { anonymous_users: config.external.anonymousUsers.enabled };
+  for (const p of OAUTH_PROVIDERS) external[p] = false;
+  external.email = config.external.email.enabled;
+  external.phone = config.external.phone.enabled;
+  res.json({
+    external,
+    disable_signup: config.disableSignup,
+    mailer_autoconfirm: config.mailer.autoconfirm,
+    phone_autoconfirm: config.sms.autoconfirm,
+    sms_provider: config.sms.provider,
+    saml_enabled: false,
+    saml_private_key_next_configured: false,
+    passkeys_enabled: false,
+  });
+};

@@ -1,0 +1,33 @@
+import express, { type Express } from 'express';
+import type { Deps } from './deps';
+import { ApiError } from './errors/api-error';
+import { ErrorCodes } from './errors/codes';
+import { errorHandler } from './http/error-handler';
+import { corsPolicy } from './http/middleware/cors';
+import { noStore, requestLogging, requestTimeout } from './http/middleware/request-context';
+import { buildRouter } from './http/router';
+
+/** The Express app: middleware, the route table (at / and at /auth/v1), the error handler. No listen(). */
+export function createApp(deps: Deps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestLogging(deps.logger));
+  app.use(requestTimeout(deps.config.api.maxRequestDurationMs, deps.logger));
+  app.use(corsPolicy(deps.config));
+  app.use(noStore);
+  // GoTrue reads every body as JSON, whatever its Content-Type says.
+  app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
+
+  const router = buildRouter(deps);
+  app.use('/auth/v1', router);
+  app.use('/', router);
+
+  app.use(() => {
+    throw new ApiError(404, ErrorCodes.notFound, 'Not Found');
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config';
+import { createHs256Jwt } from '../crypto/jwt';
+import { systemClock } from '../crypto/clock';
+
+/** Where the embedded default keeps its generated JWT secret. */
+export const secretFile = (config: Config) => join(resolve(config.db.dataDir), 'jwt-secret');
+
+/**
+ * Resolves the JWT secret. Configured → used as is. Embedded with none configured → read from the data folder,
+ * or generated there on first run (mode 0600) so restarts keep sessions valid.
+ */
+export function resolveSecret(config: Config): { config: Config; generated: boolean; fromFile: boolean } {
+  if (config.jwt.secret) return { config, generated: false, fromFile: false };
+  const file = secretFile(config);
+  let generated = false;
+  if (!existsSync(file)) {
+    mkdirSync(resolve(config.db.dataDir), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    generated = true;
+  }
+  const secret = readFileSync(file, 'utf8').trim();
+  return { config: { ...config, jwt: { ...config.jwt, secret } }, generated, fromFile: true };
+}
+
+/** The anon and service_role API keys (HS256 JWTs, ten years) for a secret, as Supabase issues them. */
+export function apiKeys(secret: string): { anon: string; serviceRole: string } {
+  const jwt = createHs256Jwt(secret, systemClock);
+  const iat = Math.floor(Date.now() / 1000);
+  const exp = iat + 10 * 365 * 24 * 3600;
+  return {
+    anon: jwt.sign({ iss: 'gotrue', role: 'anon', iat, exp }),
+    serviceRole: jwt.sign({ iss: 'gotrue', role: 'service_role', iat, exp }),
+  };
+}
+
+/** The first-run banner: keys and a supabase-js line. Printed to stderr for a person, not to the JSON log. */
+export function keysBanner(config: Config, secret: string): string {
+  const { anon, serviceRole } = apiKeys(secret);
+  const url = config.api.externalUrl.replace(/\/$/, '');
+  return [
+    '',
+    '  gotrue: embedded database, first run. Your API keys (kept valid across restarts; see ./gotrue keys):',
+    '',
+    `  anon key:          ${anon}`,
+    `  service_role key:  ${serviceRole}   (secret: server-side only)`,
+    '',
+    `  supabase-js:  const supabase = createClient('${url}', '${anon}')`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,111 @@
+import cluster from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createApp } from '../app';
+import type { Config } from '../config';
+import { openDatabase, type DatabaseHandle } from '../db/database';
+import { migrateToLatest, migrationStatus } from '../db/migrate';
+import { buildDeps } from '../deps';
+import { VERSION } from '../version';
+import { keysBanner, resolveSecret } from './embedded';
+import { createLogger } from './logger';
+
+/** Shutdown grace: in-flight requests get this long after SIGTERM. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export const openConfiguredDatabase = (config: Config) =>
+  openDatabase({ url: config.db.url, namespace: config.db.namespace, maxPoolSize: config.db.maxPoolSize, dataDir: config.db.dataDir });
+
+/**
+ * Prepares the schema: the embedded database migrates itself; on Postgres, `./gotrue migrate` does that and
+ * serve refuses to start against a schema with pending migrations.
+ */
+async function prepareSchema(database: DatabaseHandle, logger: Logger): Promise<void> {
+  if (database.kind === 'pglite') {
+    const applied = await migrateToLatest(database);
+    logger.info({ data_dir: database.dataDir, applied }, `embedded database at ${database.dataDir}`);
+    return;
+  }
+  const pending = (await migrationStatus(database)).filter((m) => !m.executedAt).map((m) => m.name);
+  if (pending.length > 0) {
+    throw new Error(`the database has pending migrations (${pending.join(', ')}): run ./gotrue migrate first`);
+  }
+}
+
+/** `./gotrue serve`: one process, or a primary and GOTRUE_WORKERS workers sharing the port. */
+export async function serve(baseConfig: Config): Promise<void> {
+  const { config, generated } = resolveSecret(baseConfig);
+  const logger = createLogger(config);
+  if (cluster.isPrimary) {
+    const database = await openConfiguredDatabase(config);
+    try {
+      await prepareSchema(database, logger);
+    } catch (err) {
+      await database.destroy();
+      throw err;
+    }
+    if (generated) process.stderr.write(keysBanner(config, config.jwt.secret!) + '\n');
+    if (config.api.workers > 1) {
+      await database.destroy();
+      return runPrimary(config, logger);
+    }
+    return runServer(config, logger, database);
+  }
+  return runServer(config, logger, await openConfiguredDatabase(config));
+}
+
+async function runServer(config: Config, logger: Logger, database: DatabaseHandle): Promise<void> {
+  const deps = buildDeps(config, database, logger);
+  const app = createApp(deps);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = createServer(app);
+    s.once('error', reject);
+    s.listen({ port: config.api.port, ...(config.api.host ? { host: config.api.host } : {}) }, () => resolve(s));
+  });
+  server.keepAliveTimeout = 65_000;
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.api.port;
+  logger.info({ version: VERSION, port, host: config.api.host || '*', database: database.kind, pid: process.pid }, `GoTrue API started on port ${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    force.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await database.destroy();
+    logger.info('stopped');
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function runPrimary(config: Config, logger: Logger): Promise<void> {
+  let stopping = false;
+  for (let i = 0; i < config.api.workers; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another');
+    cluster.fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping workers');
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  logger.info({ workers: config.api.workers }, 'primary started workers');
+  return Promise.resolve();
+}

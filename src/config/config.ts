@@ -1,0 +1,65 @@
+/** The parsed, frozen configuration. Built once by loadConfig; everything else reads this, never the env. */
+export interface Config {
+  api: {
+    /** Interface to bind; '' = all interfaces (GoTrue's default). */
+    host: string;
+    port: number;
+    /** Public URL of this API (links in mail, redirects). */
+    externalUrl: string;
+    /** Longest a request may run before a 504 request_timeout. */
+    maxRequestDurationMs: number;
+    /** Worker processes for `serve` (GOTRUE_WORKERS); one Node process uses one core. */
+    workers: number;
+  };
+  db: {
+    /** Postgres URL; undefined = the embedded PGlite database in dataDir. */
+    url: string | undefined;
+    /** The schema holding the auth tables. */
+    namespace: string;
+    maxPoolSize: number;
+    /** Where the embedded database and its generated secret live. */
+    dataDir: string;
+  };
+  siteUrl: string;
+  uriAllowList: string[];
+  disableSignup: boolean;
+  jwt: {
+    /** HS256 secret; undefined only on the embedded default before serve generates one. */
+    secret: string | undefined;
+    /** Access token lifetime, seconds. */
+    exp: number;
+    aud: string;
+    /** Role given to new users; GoTrue's default is 'authenticated'. */
+    defaultGroupName: string;
+    adminRoles: string[];
+    adminGroupName: string;
+    /** `iss` claim; omitted when empty. */
+    issuer: string;
+    keyId: string | undefined;
+  };
+  external: {
+    email: { enabled: boolean };
+    phone: { enabled: boolean };
+    anonymousUsers: { enabled: boolean };
+  };
+  mailer: { autoconfirm: boolean };
+  sms: { autoconfirm: boolean; provider: string };
+  security: {
+    refreshTokenRotationEnabled: boolean;
+    /** Seconds a revoked refresh token may still be swapped. */
+    refreshTokenReuseInterval: number;
+  };
+  password: { minLength: number; requiredCharacters: string[] };
+  cors: { allowedHeaders: string[] };
+  rateLimit: {
+    /** Request header naming the client IP (as behind a proxy); else the socket address is used. */
+    header: string | undefined;
+    /** Requests per 5 minutes per IP on /token. */
+    tokenRefresh: number;
+    /** Requests per 5 minutes per IP on /signup (and the OTP family). */
+    otp: number;
+    /** Anonymous sign-ins per hour per IP. */
+    anonymousUsers: number;
+  };
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
+}

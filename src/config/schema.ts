@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters } from './parsers';
+
+/** Optional env string: unset and empty both mean "use the default". */
+const str = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const bool = (dflt: boolean) =>
+  str().transform((v, ctx) => {
+    if (v === undefined) return dflt;
+    const b = parseGoBool(v);
+    if (b === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a boolean (true/false/1/0), got "${v}"` });
+      return z.NEVER;
+    }
+    return b;
+  });
+
+const int = (dflt: number, min = 0) =>
+  str().transform((v, ctx) => {
+    if (v === undefined) return dflt;
+    if (!/^-?\d+$/.test(v) || Number(v) < min) {
+      ctx.addIssue({ code: 'custom', message: `expected a whole number ≥ ${min}, got "${v}"` });
+      return z.NEVER;
+    }
+    return Number(v);
+  });
+
+const num = (dflt: number) =>
+  str().transform((v, ctx) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a non-negative number, got "${v}"` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** A Go duration, in milliseconds. */
+const duration = (dflt: string) =>
+  str().transform((v, ctx) => {
+    const ms = parseGoDuration(v ?? dflt);
+    if (ms === undefined || ms < 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as 90s or 1h30m, got "${v}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const list = (dflt: string[]) => str().transform((v) => (v === undefined ? dflt : parseList(v)));
+
+const url = () =>
+  str().refine((v) => v === undefined || URL.canParse(v), { message: 'expected an absolute URL' });
+
+const logLevel = str().pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional());
+
+/**
+ * The environment variables this server reads, by their GoTrue names. Where GoTrue accepts two names the first
+ * one set wins (see ALIASES in load-config.ts).
+ */
+export const envSchema = z.object({
+  DATABASE_URL: str(),
+  GOTRUE_DB_NAMESPACE: str().pipe(
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier')
+      .optional(),
+  ),
+  GOTRUE_DB_MAX_POOL_SIZE: int(10, 1),
+  GOTRUE_DB_DATA_DIR: str(),
+
+  GOTRUE_API_HOST: str(),
+  PORT: int(8081, 0),
+  API_EXTERNAL_URL: url(),
+  GOTRUE_API_MAX_REQUEST_DURATION: duration('10s'),
+  GOTRUE_WORKERS: int(1, 1),
+
+  GOTRUE_SITE_URL: url(),
+  GOTRUE_URI_ALLOW_LIST: list([]),
+  GOTRUE_DISABLE_SIGNUP: bool(false),
+
+  GOTRUE_JWT_SECRET: str(),
+  GOTRUE_JWT_EXP: int(3600, 1),
+  GOTRUE_JWT_AUD: str(),
+  GOTRUE_JWT_DEFAULT_GROUP_NAME: str(),
+  GOTRUE_JWT_ADMIN_ROLES: list(['service_role', 'supabase_admin']),
+  GOTRUE_JWT_ADMIN_GROUP_NAME: str(),
+  GOTRUE_JWT_ISSUER: str(),
+  GOTRUE_JWT_KEY_ID: str(),
+
+  GOTRUE_EXTERNAL_EMAIL_ENABLED: bool(true),
+  GOTRUE_EXTERNAL_PHONE_ENABLED: bool(false),
+  GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED: bool(false),
+  GOTRUE_MAILER_AUTOCONFIRM: bool(false),
+  GOTRUE_SMS_AUTOCONFIRM: bool(false),
+  GOTRUE_SMS_PROVIDER: str(),
+
+  GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED: bool(true),
+  GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: int(0, 0),
+
+  GOTRUE_PASSWORD_MIN_LENGTH: int(6, 0),
+  GOTRUE_PASSWORD_REQUIRED_CHARACTERS: str().transform((v) => (v === undefined ? [] : parseRequiredCharacters(v))),
+
+  GOTRUE_CORS_ALLOWED_HEADERS: list([]),
+
+  GOTRUE_RATE_LIMIT_HEADER: str(),
+  GOTRUE_RATE_LIMIT_TOKEN_REFRESH: num(150),
+  GOTRUE_RATE_LIMIT_OTP: num(30),
+  GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: num(30),
+
+  GOTRUE_LOG_LEVEL: logLevel,
+});
+
+export type RawEnv = z.output<typeof envSchema>;

@@ -1,0 +1,193 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** JSON columns: objects when read, JSON text when written (the same on pg and PGlite). */
+export type JsonObject = { [k: string]: unknown };
+type Json<T = JsonObject> = ColumnType<T, string, string>;
+type JsonNullable<T = JsonObject> = ColumnType<T | null, string | null | undefined, string | null>;
+type Timestamp = ColumnType<Date, Date, Date>;
+type TimestampNullable = ColumnType<Date | null, Date | null | undefined, Date | null>;
+
+export interface UsersTable {
+  instance_id: string | null;
+  id: string;
+  aud: string | null;
+  role: string | null;
+  email: string | null;
+  encrypted_password: string | null;
+  email_confirmed_at: TimestampNullable;
+  invited_at: TimestampNullable;
+  confirmation_token: string | null;
+  confirmation_sent_at: TimestampNullable;
+  recovery_token: string | null;
+  recovery_sent_at: TimestampNullable;
+  email_change_token_new: string | null;
+  email_change: string | null;
+  email_change_sent_at: TimestampNullable;
+  last_sign_in_at: TimestampNullable;
+  raw_app_meta_data: JsonNullable;
+  raw_user_meta_data: JsonNullable;
+  is_super_admin: boolean | null;
+  created_at: TimestampNullable;
+  updated_at: TimestampNullable;
+  phone: string | null;
+  phone_confirmed_at: TimestampNullable;
+  phone_change: string | null;
+  phone_change_token: string | null;
+  phone_change_sent_at: TimestampNullable;
+  confirmed_at: ColumnType<Date | null, never, never>;
+  email_change_token_current: string | null;
+  email_change_confirm_status: number | null;
+  banned_until: TimestampNullable;
+  reauthentication_token: string | null;
+  reauthentication_sent_at: TimestampNullable;
+  is_sso_user: Generated<boolean>;
+  deleted_at: TimestampNullable;
+  is_anonymous: Generated<boolean>;
+}
+
+export interface IdentitiesTable {
+  provider_id: string;
+  user_id: string;
+  identity_data: Json;
+  provider: string;
+  last_sign_in_at: TimestampNullable;
+  created_at: TimestampNullable;
+  updated_at: TimestampNullable;
+  email: ColumnType<string | null, never, never>;
+  id: Generated<string>;
+}
+
+export type AalLevel = 'aal1' | 'aal2' | 'aal3';
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: TimestampNullable;
+  updated_at: TimestampNullable;
+  factor_id: string | null;
+  aal: AalLevel | null;
+  not_after: TimestampNullable;
+  refreshed_at: TimestampNullable;
+  user_agent: string | null;
+  ip: string | null;
+  tag: string | null;
+  oauth_client_id: string | null;
+  refresh_token_hmac_key: string | null;
+  refresh_token_counter: string | null;
+  scopes: string | null;
+}
+
+export interface RefreshTokensTable {
+  instance_id: string | null;
+  /** bigserial; read as a string to keep 64-bit ids exact. */
+  id: ColumnType<string, never, never>;
+  token: string | null;
+  user_id: string | null;
+  revoked: boolean | null;
+  created_at: TimestampNullable;
+  updated_at: TimestampNullable;
+  parent: string | null;
+  session_id: string | null;
+}
+
+export interface AuditLogEntriesTable {
+  instance_id: string | null;
+  id: string;
+  payload: JsonNullable;
+  created_at: TimestampNullable;
+  ip_address: Generated<string>;
+}
+
+export interface FlowStateTable {
+  id: string;
+  user_id: string | null;
+  auth_code: string | null;
+  code_challenge_method: 's256' | 'plain' | null;
+  code_challenge: string | null;
+  provider_type: string;
+  provider_access_token: string | null;
+  provider_refresh_token: string | null;
+  created_at: TimestampNullable;
+  updated_at: TimestampNullable;
+  authentication_method: string;
+  auth_code_issued_at: TimestampNullable;
+  invite_token: string | null;
+  referrer: string | null;
+  oauth_client_state_id: string | null;
+  linking_target_id: string | null;
+  email_optional: Generated<boolean>;
+}
+
+export type OneTimeTokenType =
+  | 'confirmation_token'
+  | 'reauthentication_token'
+  | 'recovery_token'
+  | 'email_change_token_new'
+  | 'email_change_token_current'
+  | 'phone_change_token';
+
+export interface OneTimeTokensTable {
+  id: string;
+  user_id: string;
+  token_type: OneTimeTokenType;
+  token_hash: string;
+  relates_to: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MfaFactorsTable {
+  id: string;
+  user_id: string;
+  friendly_name: string | null;
+  factor_type: 'totp' | 'webauthn' | 'phone';
+  status: 'unverified' | 'verified';
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  secret: string | null;
+  phone: string | null;
+  last_challenged_at: TimestampNullable;
+  web_authn_credential: JsonNullable;
+  web_authn_aaguid: string | null;
+  last_webauthn_challenge_data: JsonNullable;
+}
+
+export interface MfaChallengesTable {
+  id: string;
+  factor_id: string;
+  created_at: Timestamp;
+  verified_at: TimestampNullable;
+  ip_address: string;
+  otp_code: string | null;
+  web_authn_session_data: JsonNullable;
+}
+
+export interface MfaAmrClaimsTable {
+  session_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  authentication_method: string;
+  id: string;
+}
+
+/** The auth schema, table by table (contract §4). */
+export interface Database {
+  users: UsersTable;
+  identities: IdentitiesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  audit_log_entries: AuditLogEntriesTable;
+  flow_state: FlowStateTable;
+  one_time_tokens: OneTimeTokensTable;
+  mfa_factors: MfaFactorsTable;
+  mfa_challenges: MfaChallengesTable;
+  mfa_amr_claims: MfaAmrClaimsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type IdentityRow = Selectable<IdentitiesTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+export type FactorRow = Selectable<MfaFactorsTable>;

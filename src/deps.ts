@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { systemClock, systemRandom, type Clock, type Random } from './crypto/clock';
+import { createHs256Jwt, type JwtService } from './crypto/jwt';
+import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher';
+import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refresh-token';
+import type { DatabaseHandle, Db } from './db/database';
+
+/** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
+export interface Deps {
+  /** Config whose JWT secret is resolved. */
+  config: Config & { jwt: Config['jwt'] & { secret: string } };
+  db: Db;
+  database: DatabaseHandle;
+  clock: Clock;
+  random: Random;
+  hasher: PasswordHasher;
+  jwt: JwtService;
+  refreshTokens: RefreshTokenCodec;
+  logger: Logger;
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  random?: Random;
+  hasher?: PasswordHasher;
+}
+
+/** The composition root. */
+export function buildDeps(config: Config, database: DatabaseHandle, logger: Logger, o: DepsOverrides = {}): Deps {
+  const secret = config.jwt.secret;
+  if (!secret) throw new Error('buildDeps: the JWT secret must be resolved before the server starts');
+  const clock = o.clock ?? systemClock;
+  const random = o.random ?? systemRandom;
+  return {
+    config: config as Deps['config'],
+    db: database.db,
+    database,
+    clock,
+    random,
+    hasher: o.hasher ?? createPasswordHasher(),
+    jwt: createHs256Jwt(secret, clock, config.jwt.keyId),
+    refreshTokens: createRefreshTokenCodec(secret, random),
+    logger,
+  };
+}

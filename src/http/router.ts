@@ -1,0 +1,29 @@
+import { Router, type RequestHandler } from 'express';
+import { health } from '../api/health';
+import { logout } from '../api/logout';
+import { settings } from '../api/settings';
+import { signup } from '../api/signup';
+import { token } from '../api/token';
+import { getUser, updateUser } from '../api/user';
+import type { Deps } from '../deps';
+import { requireUser } from './middleware/authenticate';
+import { createRateLimits } from './middleware/rate-limit';
+
+/** THE route table: every path, its middleware and its handler. */
+export function buildRouter(deps: Deps): Router {
+  const r = Router();
+  const limit = createRateLimits(deps.config);
+  const user: RequestHandler = requireUser(deps);
+
+  r.get('/health', health(deps));
+  r.get('/settings', settings(deps));
+
+  r.post('/signup', limit.otp, signup(deps));
+  r.post('/token', limit.token, token(deps));
+
+  r.get('/user', user, getUser(deps));
+  r.put('/user', limit.otp, user, updateUser(deps));
+  r.post('/logout', user, logout(deps));
+
+  return r;
+}

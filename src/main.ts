@@ -1,0 +1,86 @@
+import { ConfigError, loadConfig, readEnvironment, type Config } from './config';
+import { apiKeys, resolveSecret } from './cli/embedded';
+import { migrate } from './cli/migrate';
+import { serve } from './cli/serve';
+import { VERSION } from './version';
+
+const HELP: Record<string, string> = {
+  main: `Usage: gotrue <command>
+
+Commands:
+  serve                   start the API (the default command)
+  migrate [up|down|status] apply pending migrations (up, the default), revert the last one, or list them
+  keys                    print anon and service_role API keys for the configured JWT secret
+  version                 print the version
+
+Configuration comes from the environment and an optional .env file (the environment wins); see example.env.
+Without DATABASE_URL the server uses an embedded database in GOTRUE_DB_DATA_DIR (default ./.gotrue-data).`,
+  serve: `Usage: gotrue serve
+
+Starts the API on GOTRUE_API_HOST:PORT (default port 8081), with GOTRUE_WORKERS worker processes (default 1).
+On Postgres the schema must be migrated first (gotrue migrate); the embedded database migrates itself.
+Stops gracefully on SIGTERM or SIGINT.`,
+  migrate: `Usage: gotrue migrate [up|down|status]
+
+  up      apply every pending migration (default; safe to run from several processes at once)
+  down    revert the most recent migration
+  status  list migrations and when each was applied`,
+  keys: `Usage: gotrue keys
+
+Prints the anon and service_role API keys (HS256 JWTs) signed with GOTRUE_JWT_SECRET, or with the embedded
+default's generated secret.`,
+  version: `Usage: gotrue version`,
+};
+
+function configOrExit(): Config {
+  try {
+    return loadConfig(readEnvironment());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gotrue: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP[rest[0] ?? 'main'] ?? HELP.main);
+    return;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP[command] ?? HELP.main);
+    return;
+  }
+  switch (command) {
+    case 'version':
+      console.log(VERSION);
+      return;
+    case 'serve':
+      return serve(configOrExit());
+    case 'migrate': {
+      const action = rest[0] ?? 'up';
+      if (action !== 'up' && action !== 'down' && action !== 'status') {
+        process.stderr.write(`gotrue migrate: unknown action "${action}"\n\n${HELP.migrate}\n`);
+        process.exit(2);
+      }
+      return migrate(configOrExit(), action);
+    }
+    case 'keys': {
+      const { config } = resolveSecret(configOrExit());
+      const { anon, serviceRole } = apiKeys(config.jwt.secret!);
+      console.log(`anon: ${anon}\nservice_role: ${serviceRole}`);
+      return;
+    }
+    default:
+      process.stderr.write(`gotrue: unknown command "${command}"\n\n${HELP.main}\n`);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`gotrue: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import type { AuditEntry } from '../db/repositories/audit-log';
+import type { UserRow } from '../db/schema';
+import type { Deps } from '../deps';
+import type { RequestMeta } from './request-meta';
+
+/** GoTrue's audit actions and the log type each one is filed under. */
+export const AuditActions = {
+  login: 'account',
+  logout: 'account',
+  user_signedup: 'team',
+  user_repeated_signup: 'user',
+  user_confirmation_requested: 'user',
+  user_modified: 'user',
+  user_updated_password: 'user',
+  token_revoked: 'token',
+  token_refreshed: 'token',
+} as const;
+export type AuditAction = keyof typeof AuditActions;
+
+/** An audit row as GoTrue writes it: payload {actor_id, actor_username, actor_name?, actor_via_sso, action, log_type, traits?}. */
+export function auditEntry(
+  deps: Pick<Deps, 'clock' | 'random'>,
+  meta: RequestMeta,
+  actor: Pick<UserRow, 'id' | 'email' | 'phone' | 'raw_user_meta_data'>,
+  action: AuditAction,
+  traits?: Record<string, unknown>,
+): AuditEntry {
+  const name = actor.raw_user_meta_data?.['full_name'];
+  return {
+    id: deps.random.uuid(),
+    ipAddress: meta.ip,
+    createdAt: deps.clock.now(),
+    payload: {
+      actor_id: actor.id,
+      ...(typeof name === 'string' && name !== '' ? { actor_name: name } : {}),
+      actor_username: actor.email || actor.phone || '',
+      actor_via_sso: false,
+      action,
+      log_type: AuditActions[action],
+      ...(traits ? { traits } : {}),
+    },
+  };
+}

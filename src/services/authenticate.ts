@@ -1,0 +1,44 @@
+import { JwtError, type JwtClaims } from '../crypto/jwt';
+import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
+import type { Deps } from '../deps';
+import { forbidden, unauthorized } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+import { isUuid } from './identifiers';
+
+/** A caller at the "user" level: a valid JWT whose user exists and whose session (if named) still exists. */
+export interface AuthenticatedUser {
+  claims: JwtClaims;
+  user: UserWithRelations;
+  sessionId: string | undefined;
+}
+
+/** Reads the Bearer token of an Authorization header, or throws 401 no_authorization. */
+export function bearerToken(header: string | undefined): string {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) throw unauthorized(ErrorCodes.noAuthorization, 'This endpoint requires a valid Bearer token');
+  return m[1]!;
+}
+
+/** Verifies the JWT (403 bad_jwt on any failure: forged, `alg: none`, wrong key, expired). */
+export function verifyAccessToken(deps: Pick<Deps, 'jwt'>, token: string): JwtClaims {
+  try {
+    return deps.jwt.verify(token);
+  } catch (err) {
+    throw forbidden(ErrorCodes.badJwt, err instanceof JwtError ? err.message : 'invalid JWT', { cause: err });
+  }
+}
+
+/** The user-level check of contract §0, in one database round trip. */
+export async function authenticateUser(deps: Pick<Deps, 'jwt' | 'db' | 'clock'>, header: string | undefined): Promise<AuthenticatedUser> {
+  const claims = verifyAccessToken(deps, bearerToken(header));
+  if (!isUuid(claims.sub)) throw forbidden(ErrorCodes.badJwt, 'invalid claim: missing sub claim');
+  const sid = claims['session_id'];
+  const sessionId = sid === undefined || sid === null || sid === '' ? undefined : sid;
+  if (sessionId !== undefined && !isUuid(sessionId)) throw forbidden(ErrorCodes.badJwt, 'invalid claim: session_id claim must be a UUID');
+  const found = await findUserWithRelations(deps.db, claims.sub, sessionId);
+  if (!found) throw forbidden(ErrorCodes.userNotFound, 'User from sub claim in JWT does not exist');
+  if (!found.session_exists) throw forbidden(ErrorCodes.sessionNotFound, 'Session from session_id claim in JWT does not exist');
+  if (found.banned_until && found.banned_until > deps.clock.now()) throw forbidden(ErrorCodes.userBanned, 'User is banned');
+  const { session_exists: _ignored, ...user } = found;
+  return { claims, user, sessionId };
+}

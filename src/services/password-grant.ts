@@ -1,0 +1,74 @@
+import { insertAuditEntries } from '../db/repositories/audit-log';
+import { touchIdentity } from '../db/repositories/identities';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, updateUser, type UserWithRelations } from '../db/repositories/users';
+import type { Deps } from '../deps';
+import { badRequest } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+import { auditEntry } from './audit';
+import { normalizeEmail, normalizePhone } from './identifiers';
+import { findWeakness, type Weakness } from './password-policy';
+import type { RequestMeta } from './request-meta';
+import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+
+export interface PasswordGrantInput {
+  email?: string;
+  phone?: string;
+  password: string;
+}
+
+const invalidCredentials = () => badRequest(ErrorCodes.invalidCredentials, 'Invalid login credentials');
+
+/**
+ * grant_type=password. Unknown user, no password and wrong password all answer the same 400 after the same
+ * hashing work. Ban and confirmation are only revealed to a caller who knows the password. A hash imported
+ * from GoTrue (bcrypt, argon2) is replaced with one at our parameters in the same transaction.
+ */
+export async function passwordGrant(
+  deps: Deps,
+  meta: RequestMeta,
+  input: PasswordGrantInput,
+): Promise<{ tokens: IssuedTokens; user: UserWithRelations; weakPassword?: Weakness }> {
+  const { config } = deps;
+  let user;
+  let provider: 'email' | 'phone';
+  if (input.email !== undefined && input.email !== '') {
+    if (!config.external.email.enabled) throw badRequest(ErrorCodes.emailProviderDisabled, 'Email logins are disabled');
+    provider = 'email';
+    user = await findUserByEmail(deps.db, normalizeEmail(input.email), meta.aud);
+  } else if (input.phone !== undefined && input.phone !== '') {
+    if (!config.external.phone.enabled) throw badRequest(ErrorCodes.phoneProviderDisabled, 'Phone logins are disabled');
+    provider = 'phone';
+    user = await findUserByPhone(deps.db, normalizePhone(input.phone), meta.aud);
+  } else {
+    throw badRequest(ErrorCodes.validationFailed, 'An email address or phone number is required');
+  }
+
+  if (!user || !user.encrypted_password) {
+    await deps.hasher.burn(input.password);
+    throw invalidCredentials();
+  }
+  const check = await deps.hasher.verify(user.encrypted_password, input.password);
+  if (!check.valid) throw invalidCredentials();
+  if (provider === 'email' && !user.email_confirmed_at) throw badRequest(ErrorCodes.emailNotConfirmed, 'Email not confirmed');
+  if (provider === 'phone' && !user.phone_confirmed_at) throw badRequest(ErrorCodes.phoneNotConfirmed, 'Phone not confirmed');
+  const now = deps.clock.now();
+  if (user.banned_until && user.banned_until > now) throw badRequest(ErrorCodes.userBanned, 'User is banned');
+
+  const rehashed = check.needsRehash ? await deps.hasher.hash(input.password) : undefined;
+  const signedIn = user;
+  const started = await deps.db.transaction().execute(async (trx) => {
+    await updateUser(trx, signedIn.id, {
+      last_sign_in_at: now,
+      updated_at: now,
+      ...(rehashed ? { encrypted_password: rehashed } : {}),
+    });
+    await touchIdentity(trx, signedIn.id, provider, now);
+    const s = await startSession(trx, deps, meta, signedIn, 'password');
+    await insertAuditEntries(trx, [auditEntry(deps, meta, signedIn, 'login', { provider })]);
+    return s;
+  });
+
+  const fresh = (await findUserWithRelations(deps.db, user.id))!;
+  const tokens = accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken);
+  return { tokens, user: fresh, weakPassword: findWeakness(config.password, input.password) };
+}

@@ -1,0 +1,202 @@
+import { insertAuditEntries } from '../db/repositories/audit-log';
+import { insertIdentity } from '../db/repositories/identities';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, insertUser, type UserWithRelations } from '../db/repositories/users';
+import type { NewUser, UserRow } from '../db/schema';
+import type { Deps } from '../deps';
+import { badRequest, unprocessable } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+import { auditEntry } from './audit';
+import { normalizeEmail, normalizePhone } from './identifiers';
+import { assertAcceptablePassword } from './password-policy';
+import type { RequestMeta } from './request-meta';
+import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+
+export interface SignupInput {
+  email?: string;
+  phone?: string;
+  password?: string;
+  data?: Record<string, unknown>;
+}
+
+export type SignupResult =
+  | { kind: 'session'; tokens: IssuedTokens; user: UserWithRelations }
+  | { kind: 'user'; user: UserWithRelations };
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
+
+/**
+ * POST /signup. Email or phone with a password; neither = anonymous sign-in. With autoconfirm a session comes
+ * back; otherwise the user is stored unconfirmed. A second signup for a confirmed address answers like a new one
+ * (a look-alike user, same work done) unless autoconfirm is on, exactly where GoTrue reveals it.
+ */
+export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput): Promise<SignupResult> {
+  const { config } = deps;
+  if (input.email !== undefined && input.phone !== undefined) {
+    throw badRequest(ErrorCodes.validationFailed, 'Only an email address or phone number should be provided on signup.');
+  }
+  if (input.email === undefined && input.phone === undefined) return signupAnonymously(deps, meta, input.data ?? {});
+  if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
+
+  const channel = input.email !== undefined ? 'email' : 'phone';
+  if (channel === 'email' && !config.external.email.enabled) throw badRequest(ErrorCodes.emailProviderDisabled, 'Email signups are disabled');
+  if (channel === 'phone' && !config.external.phone.enabled) throw badRequest(ErrorCodes.phoneProviderDisabled, 'Phone signups are disabled');
+  const email = input.email !== undefined ? normalizeEmail(input.email) : undefined;
+  const phone = input.phone !== undefined ? normalizePhone(input.phone) : undefined;
+  if (!input.password) throw unprocessable(ErrorCodes.validationFailed, 'Signup requires a valid password');
+  assertAcceptablePassword(config.password, input.password);
+  const autoconfirm = channel === 'email' ? config.mailer.autoconfirm : config.sms.autoconfirm;
+
+  const existing = email ? await findUserByEmail(deps.db, email, meta.aud) : await findUserByPhone(deps.db, phone!, meta.aud);
+  // The hash is computed either way, so a known address costs the same time as a new one.
+  const encrypted = await deps.hasher.hash(input.password);
+  if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel);
+
+  const now = deps.clock.now();
+  const id = deps.random.uuid();
+  const identityData: Record<string, unknown> = {
+    sub: id,
+    ...(email ? { email } : { phone }),
+    email_verified: channel === 'email' && autoconfirm,
+    phone_verified: channel === 'phone' && autoconfirm,
+  };
+  const row: NewUser = {
+    instance_id: INSTANCE_ID,
+    id,
+    aud: meta.aud,
+    role: config.jwt.defaultGroupName,
+    email: email ?? null,
+    phone: phone ?? null,
+    encrypted_password: encrypted,
+    email_confirmed_at: channel === 'email' && autoconfirm ? now : null,
+    phone_confirmed_at: channel === 'phone' && autoconfirm ? now : null,
+    last_sign_in_at: autoconfirm ? now : null,
+    raw_app_meta_data: JSON.stringify({ provider: channel, providers: [channel] }),
+    raw_user_meta_data: JSON.stringify({ ...(input.data ?? {}), ...identityData }),
+    created_at: now,
+    updated_at: now,
+    is_anonymous: false,
+  };
+
+  let started: Awaited<ReturnType<typeof startSession>> | undefined;
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      await insertUser(trx, row);
+      await insertIdentity(trx, { providerId: id, userId: id, provider: channel, identityData, now, lastSignInAt: autoconfirm ? now : null });
+      const actor = { id, email: row.email ?? null, phone: row.phone ?? null, raw_user_meta_data: null };
+      const audits = [auditEntry(deps, meta, actor, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: channel })];
+      if (autoconfirm) {
+        started = await startSession(trx, deps, meta, { id }, 'password');
+        audits.push(auditEntry(deps, meta, actor, 'login', { provider: channel }));
+      }
+      await insertAuditEntries(trx, audits);
+    });
+  } catch (err) {
+    // A concurrent signup for the same address won the race: answer as for an existing user.
+    if (!isUniqueViolation(err)) throw err;
+    const winner = email ? await findUserByEmail(deps.db, email, meta.aud) : await findUserByPhone(deps.db, phone!, meta.aud);
+    if (!winner) throw err;
+    return repeatedSignup(deps, meta, winner, autoconfirm, input, channel);
+  }
+
+  const user = (await findUserWithRelations(deps.db, id))!;
+  if (!started) return { kind: 'user', user };
+  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+}
+
+async function repeatedSignup(
+  deps: Deps,
+  meta: RequestMeta,
+  existing: UserRow,
+  autoconfirm: boolean,
+  input: SignupInput,
+  channel: 'email' | 'phone',
+): Promise<SignupResult> {
+  // With autoconfirm GoTrue says so openly. It would also confirm an unconfirmed account and hand its session to
+  // whoever asked, without checking the password; we refuse that instead.
+  if (autoconfirm) throw unprocessable(ErrorCodes.userAlreadyExists, 'User already registered');
+  await insertAuditEntries(deps.db, [auditEntry(deps, meta, existing, 'user_repeated_signup', { provider: channel })]);
+  const confirmed = channel === 'email' ? existing.email_confirmed_at : existing.phone_confirmed_at;
+  if (!confirmed) {
+    // Unconfirmed: the confirmation message is sent again (the mail issue); the real user comes back.
+    return { kind: 'user', user: (await findUserWithRelations(deps.db, existing.id))! };
+  }
+  return { kind: 'user', user: lookAlikeUser(deps, meta, input, channel) };
+}
+
+/** GoTrue's sanitizeUser: what a confirmed address's repeated signup returns, so it looks like a new signup. */
+function lookAlikeUser(deps: Deps, meta: RequestMeta, input: SignupInput, channel: 'email' | 'phone'): UserWithRelations {
+  const now = deps.clock.now();
+  return {
+    instance_id: INSTANCE_ID,
+    id: deps.random.uuid(),
+    aud: meta.aud,
+    role: '',
+    email: channel === 'email' ? normalizeEmail(input.email!) : '',
+    phone: channel === 'phone' ? normalizePhone(input.phone!) : '',
+    encrypted_password: null,
+    email_confirmed_at: null,
+    invited_at: null,
+    confirmation_token: null,
+    confirmation_sent_at: now,
+    recovery_token: null,
+    recovery_sent_at: null,
+    email_change_token_new: null,
+    email_change: null,
+    email_change_sent_at: null,
+    last_sign_in_at: null,
+    raw_app_meta_data: { provider: channel, providers: [channel] },
+    raw_user_meta_data: input.data ?? {},
+    is_super_admin: null,
+    created_at: now,
+    updated_at: now,
+    phone_confirmed_at: null,
+    phone_change: null,
+    phone_change_token: null,
+    phone_change_sent_at: null,
+    confirmed_at: null,
+    email_change_token_current: null,
+    email_change_confirm_status: 0,
+    banned_until: null,
+    reauthentication_token: null,
+    reauthentication_sent_at: null,
+    is_sso_user: false,
+    deleted_at: null,
+    is_anonymous: false,
+    identities: [],
+    factors: [],
+  };
+}
+
+/** Anonymous sign-in: a user with no identity, JWT is_anonymous=true, amr "anonymous". */
+async function signupAnonymously(deps: Deps, meta: RequestMeta, data: Record<string, unknown>): Promise<SignupResult> {
+  if (!deps.config.external.anonymousUsers.enabled) {
+    throw unprocessable(ErrorCodes.anonymousProviderDisabled, 'Anonymous sign-ins are disabled');
+  }
+  if (deps.config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
+  const now = deps.clock.now();
+  const id = deps.random.uuid();
+  let started!: Awaited<ReturnType<typeof startSession>>;
+  await deps.db.transaction().execute(async (trx) => {
+    await insertUser(trx, {
+      instance_id: INSTANCE_ID,
+      id,
+      aud: meta.aud,
+      role: deps.config.jwt.defaultGroupName,
+      raw_app_meta_data: JSON.stringify({}),
+      raw_user_meta_data: JSON.stringify(data),
+      created_at: now,
+      updated_at: now,
+      last_sign_in_at: now,
+      is_anonymous: true,
+    });
+    started = await startSession(trx, deps, meta, { id }, 'anonymous');
+    const actor = { id, email: null, phone: null, raw_user_meta_data: null };
+    await insertAuditEntries(trx, [
+      auditEntry(deps, meta, actor, 'user_signedup', { provider: 'anonymous' }),
+      auditEntry(deps, meta, actor, 'login', { provider: 'anonymous' }),
+    ]);
+  });
+  const user = (await findUserWithRelations(deps.db, id))!;
+  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+}
+
