@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Deps } from './deps';
 import { ApiError } from './errors/api-error';
 import { ErrorCodes } from './errors/codes';
@@ -6,6 +6,13 @@ import { errorHandler } from './http/error-handler';
 import { corsPolicy } from './http/middleware/cors';
 import { noStore, requestLogging, requestTimeout } from './http/middleware/request-context';
 import { buildRouter } from './http/router';
+
+/** body-parser turns an empty body into {}; GoTrue answers it as unreadable JSON, so keep it absent. */
+const emptyBodyIsNoBody: RequestHandler = (req, _res, next) => {
+  const length = req.headers['content-length'];
+  if (length === '0' || (length === undefined && req.headers['transfer-encoding'] === undefined)) req.body = undefined;
+  next();
+};
 
 /** The Express app: middleware, the route table (at / and at /auth/v1), the error handler. No listen(). */
 export function createApp(deps: Deps): Express {
@@ -20,6 +27,7 @@ export function createApp(deps: Deps): Express {
   app.use(noStore);
   // GoTrue reads every body as JSON, whatever its Content-Type says.
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
+  app.use(emptyBodyIsNoBody);
 
   const router = buildRouter(deps);
   app.use('/auth/v1', router);
