@@ -35,33 +35,33 @@ function resolveAliases(env: Record<string, string | undefined>): Record<string,
  * serve); with one, GoTrue's required settings are required.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(resolveAliases(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
-      const key = String(i.path[0] ?? '');
-      const names = ALIASES[key];
-      return `${names ? names.join(' / ') : key}: ${i.message}`;
-    });
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
-  const embedded = e.DATABASE_URL === undefined;
-  const problems: string[] = [];
+  const resolved = resolveAliases(env);
+  const parsed = envSchema.safeParse(resolved);
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
+        const key = String(i.path[0] ?? '');
+        const names = ALIASES[key];
+        return `${names ? names.join(' / ') : key}: ${i.message}`;
+      });
+  const set = (k: string) => resolved[k] !== undefined && resolved[k]!.trim() !== '';
+  const embedded = !set('DATABASE_URL');
   if (!embedded) {
-    if (e.GOTRUE_JWT_SECRET === undefined) problems.push('GOTRUE_JWT_SECRET: required when DATABASE_URL is set');
-    if (e.GOTRUE_SITE_URL === undefined) problems.push('GOTRUE_SITE_URL: required when DATABASE_URL is set');
-    if (e.API_EXTERNAL_URL === undefined) problems.push('API_EXTERNAL_URL: required when DATABASE_URL is set');
+    if (!set('GOTRUE_JWT_SECRET')) problems.push('GOTRUE_JWT_SECRET: required when DATABASE_URL is set');
+    if (!set('GOTRUE_SITE_URL')) problems.push('GOTRUE_SITE_URL: required when DATABASE_URL is set');
+    if (!set('API_EXTERNAL_URL')) problems.push('API_EXTERNAL_URL / GOTRUE_API_EXTERNAL_URL: required when DATABASE_URL is set');
+    if (!/^postgres(ql)?:\/\//.test(resolved.DATABASE_URL!.trim())) {
+      problems.push('DATABASE_URL / GOTRUE_DB_DATABASE_URL: expected a postgres:// or postgresql:// URL');
+    }
   }
-  if (e.GOTRUE_JWT_SECRET !== undefined && Buffer.byteLength(e.GOTRUE_JWT_SECRET) < 32) {
+  if (set('GOTRUE_JWT_SECRET') && Buffer.byteLength(resolved.GOTRUE_JWT_SECRET!.trim()) < 32) {
     problems.push('GOTRUE_JWT_SECRET: must be at least 32 bytes for HS256');
   }
-  if (e.DATABASE_URL !== undefined && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
-    problems.push('DATABASE_URL / GOTRUE_DB_DATABASE_URL: expected a postgres:// or postgresql:// URL');
-  }
-  if (embedded && e.GOTRUE_WORKERS > 1) {
+  if (embedded && parsed.success && parsed.data.GOTRUE_WORKERS > 1) {
     problems.push('GOTRUE_WORKERS: the embedded database serves one process; set DATABASE_URL to run workers');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
 
   const config: Config = {
     api: {
