@@ -61,9 +61,10 @@ export function sendError(req: Request, res: Response, err: ApiError, errorId: s
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, next) => {
+  return (err, req, res, _next) => {
     if (res.headersSent) {
-      next(err);
+      // Already answered (a 504 from the timeout): the late handler's outcome is only worth a debug line.
+      logger.debug({ err, request_id: req.id }, 'error after the response was sent');
       return;
     }
     sendError(req, res, toApiError(err), String(req.id ?? ''), logger);

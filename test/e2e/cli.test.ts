@@ -118,4 +118,17 @@ describe.runIf(onPostgres)('./gotrue migrate on Postgres', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     expect(await server.stop()).toBe(0);
   });
+
+  it('serves from GOTRUE_WORKERS processes sharing one port and stops them all on SIGTERM', async () => {
+    const cwd = tempDir();
+    expect((await runCli(['migrate'], cwd, env)).code).toBe(0);
+    const server = await startCliServer(cwd, { ...env, GOTRUE_WORKERS: '2', GOTRUE_MAILER_AUTOCONFIRM: 'true' }, freePort());
+    const auth = authClient(server.url);
+    const email = `workers-${Date.now()}@example.com`;
+    expect((await auth.signUp({ email, password: 'pass-word-1' })).error).toBeNull();
+    for (let i = 0; i < 4; i++) expect((await auth.getUser()).error).toBeNull();
+    const pids = new Set((server.output().stdout.match(/"pid":\d+/g) ?? []).map(String));
+    expect(pids.size).toBeGreaterThanOrEqual(2);
+    expect(await server.stop()).toBe(0);
+  });
 });

@@ -66,6 +66,18 @@ describe('error bodies', () => {
   });
 });
 
+describe('request timeout', () => {
+  it('answers 504 request_timeout when a request outlives API_MAX_REQUEST_DURATION', async () => {
+    const real = createPasswordHasher(TEST_ARGON2);
+    const slow = createApp(
+      testDeps(db, { GOTRUE_API_MAX_REQUEST_DURATION: '100ms' }, { hasher: { ...real, hash: async (pw) => { await new Promise((r) => setTimeout(r, 400)); return real.hash(pw); } } }),
+    );
+    const r = await request(slow).post('/signup').set(API_VERSION).send({ email: uniqueEmail(), password: 'pass-word-1' });
+    expect([r.status, r.body.code]).toEqual([504, 'request_timeout']);
+    await new Promise((r) => setTimeout(r, 500));
+  });
+});
+
 describe('CORS', () => {
   it('answers preflight for any origin with GoTrue’s headers', async () => {
     const r = await request(app)
