@@ -41,6 +41,8 @@ export interface Config {
     email: { enabled: boolean };
     phone: { enabled: boolean };
     anonymousUsers: { enabled: boolean };
+    /** How long a PKCE / OAuth flow_state stays redeemable (from code issue, else creation). */
+    flowStateExpiryMs: number;
   };
   mailer: { autoconfirm: boolean };
   sms: { autoconfirm: boolean; provider: string };

@@ -94,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       email: { enabled: e.GOTRUE_EXTERNAL_EMAIL_ENABLED },
       phone: { enabled: e.GOTRUE_EXTERNAL_PHONE_ENABLED },
       anonymousUsers: { enabled: e.GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED },
+      flowStateExpiryMs: e.GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION,
     },
     mailer: { autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM },
     sms: { autoconfirm: e.GOTRUE_SMS_AUTOCONFIRM, provider: e.GOTRUE_SMS_PROVIDER ?? '' },

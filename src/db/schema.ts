@@ -191,3 +191,5 @@ export type IdentityRow = Selectable<IdentitiesTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type FactorRow = Selectable<MfaFactorsTable>;
+export type FlowStateRow = Selectable<FlowStateTable>;
+export type OneTimeTokenRow = Selectable<OneTimeTokensTable>;

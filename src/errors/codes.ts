@@ -9,6 +9,14 @@ export const ErrorCodes = {
   badJson: 'bad_json',
   /** Body larger than the 1 MiB limit. */
   requestEntityTooLarge: 'request_entity_too_large',
+  /** PKCE: no flow matches the auth code (unknown, already redeemed, or removed). */
+  flowStateNotFound: 'flow_state_not_found',
+  /** PKCE / OAuth: the flow is older than its expiry. */
+  flowStateExpired: 'flow_state_expired',
+  /** PKCE: the code_verifier does not answer the stored code_challenge, or is malformed. */
+  badCodeVerifier: 'bad_code_verifier',
+  /** OAuth: the `state` was already used by an earlier callback. */
+  flowStateAlreadyUsed: 'flow_state_already_used',
   /** Wrong email/phone or password, or an unsupported grant. */
   invalidCredentials: 'invalid_credentials',
   /** Email address has a bad format. */
