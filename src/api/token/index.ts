@@ -3,14 +3,16 @@ import type { Deps } from '../../deps';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { password } from './password';
+import { pkce } from './pkce';
 import { refreshToken } from './refresh';
 
 type Grant = (deps: Deps, req: Request, res: Response) => Promise<void>;
 
-/** One module per grant, as node-oidc-provider does; later issues add pkce and id_token. */
+/** One module per grant, as node-oidc-provider does; later issues add id_token. */
 const GRANTS: Record<string, Grant> = {
   password,
   refresh_token: refreshToken,
+  pkce,
 };
 
 /** POST /token?grant_type=… */

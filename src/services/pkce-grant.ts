@@ -1,0 +1,48 @@
+import { insertAuditEntries } from '../db/repositories/audit-log';
+import { findUserWithRelations, updateUser, type UserWithRelations } from '../db/repositories/users';
+import type { Deps } from '../deps';
+import { badRequest, notFound } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+import { auditEntry } from './audit';
+import { redeemAuthCode } from './flow-state';
+import type { RequestMeta } from './request-meta';
+import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+
+export interface PkceGrantInput {
+  authCode: string;
+  codeVerifier: string;
+}
+
+export interface PkceGrantResult {
+  tokens: IssuedTokens;
+  user: UserWithRelations;
+  providerToken: string | null;
+  providerRefreshToken: string | null;
+}
+
+/**
+ * grant_type=pkce (contract §6.2): exchanges an issued auth code and its verifier for a session whose amr is the
+ * flow's authentication method. The code is consumed on its own statement before the session is started, so a
+ * failed attempt still burns it; a flow with no user (never completed) is flow_state_not_found.
+ */
+export async function pkceGrant(deps: Deps, meta: RequestMeta, input: PkceGrantInput): Promise<PkceGrantResult> {
+  const flow = await redeemAuthCode(deps.db, deps, input.authCode, input.codeVerifier, deps.config.external.flowStateExpiryMs);
+  const user = flow.user_id ? await findUserWithRelations(deps.db, flow.user_id) : undefined;
+  if (!user) throw notFound(ErrorCodes.flowStateNotFound, 'invalid flow state, no valid flow state found');
+  const now = deps.clock.now();
+  if (user.banned_until && user.banned_until > now) throw badRequest(ErrorCodes.userBanned, 'User is banned');
+
+  const started = await deps.db.transaction().execute(async (trx) => {
+    await updateUser(trx, user.id, { last_sign_in_at: now, updated_at: now });
+    const s = await startSession(trx, deps, meta, user, flow.authentication_method);
+    await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'login', { provider: flow.provider_type, provider_type: flow.provider_type })]);
+    return s;
+  });
+  const fresh = (await findUserWithRelations(deps.db, user.id))!;
+  return {
+    tokens: accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken),
+    user: fresh,
+    providerToken: flow.provider_access_token,
+    providerRefreshToken: flow.provider_refresh_token,
+  };
+}
