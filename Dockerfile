@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Multi-stage image: dependencies are built in one stage (native addons need a compiler), the runtime stage has
+# only Node, the production node_modules and the source, and runs as the unprivileged `node` user.
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=9999 \
+    GOTRUE_DB_DATA_DIR=/data
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json gotrue ./
+COPY src ./src
+COPY db ./db
+COPY templates ./templates
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 9999
+VOLUME ["/data"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GOTRUE_API_PORT||process.env.PORT||9999)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["./gotrue"]
+CMD ["serve"]
