@@ -21,7 +21,8 @@ afterAll(() => {
 const authClient = (url: string) =>
   new GoTrueClient({ url: `${url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false });
 
-describe('./gotrue on the embedded default (no DATABASE_URL)', () => {
+// These tests spawn the real CLI (a tsx start-up each); on a loaded 2-core machine one takes well over 30 s.
+describe('./gotrue on the embedded default (no DATABASE_URL)', { timeout: 180_000 }, () => {
   it('first run: generates and keeps a secret, prints keys, serves auth-js, stops on SIGTERM; a restart keeps sessions valid', async () => {
     const cwd = tempDir();
     const env = cleanEnv({ GOTRUE_MAILER_AUTOCONFIRM: 'true' });
@@ -84,7 +85,8 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', () => {
 
 // These need a Postgres server: several processes migrating one database at once cannot happen on PGlite,
 // which one process owns.
-describe.runIf(onPostgres)('./gotrue migrate on Postgres', () => {
+// Concurrent migrations and worker processes need a server several processes share; PGlite is one process's.
+describe.runIf(onPostgres)('./gotrue migrate on Postgres', { timeout: 180_000 }, () => {
   const namespace = `cli_${randomBytes(5).toString('hex')}`;
   const env = cleanEnv({
     DATABASE_URL: testDatabaseUrl ?? '',
