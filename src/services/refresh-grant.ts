@@ -1,20 +1,17 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
 import {
   findActiveRefreshToken,
-  findRefreshToken,
-  insertRefreshToken,
-  revokeRefreshToken,
+  findRefreshContext,
+  lockSessionForRefresh,
   revokeSessionRefreshTokens,
+  rotateRefreshToken,
 } from '../db/repositories/refresh-tokens';
-import { lockSession, touchSessionRefreshed } from '../db/repositories/sessions';
-import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
+import type { UserWithRelations } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import type { RequestMeta } from './request-meta';
 import { accessTokenFor, amrFromRows, type IssuedTokens } from './sessions';
-import { findAmrClaims } from '../db/repositories/amr-claims';
 
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
@@ -37,45 +34,41 @@ export async function refreshGrant(
 ): Promise<{ tokens: IssuedTokens; user: UserWithRelations }> {
   const selector = deps.refreshTokens.selectorOf(refreshToken);
   if (!selector) throw notFound();
-  const token = await findRefreshToken(deps.db, selector);
-  if (!token || !token.session_id || !token.user_id) throw notFound();
-  const sessionId = token.session_id;
-
-  const found = await findUserWithRelations(deps.db, token.user_id, sessionId);
-  if (!found || !found.session_exists) throw notFound();
+  // Round trip 1: the token's owner, session and AMR claims, read before any lock is taken.
+  const ctx = await findRefreshContext(deps.db, selector);
+  if (!ctx || !ctx.sessionExists) throw notFound();
+  const { sessionId, user } = ctx;
   const now = deps.clock.now();
-  if (found.banned_until && found.banned_until > now) throw badRequest(ErrorCodes.userBanned, 'User is banned');
-  const { session_exists: _s, ...user } = found;
+  if (user.banned_until && user.banned_until > now) throw badRequest(ErrorCodes.userBanned, 'User is banned');
   const { security } = deps.config;
 
+  // Round trips 2–5: BEGIN, lock + token state, one rotation statement, COMMIT.
   const outcome = await deps.db.transaction().execute(async (trx): Promise<Outcome> => {
-    const session = await lockSession(trx, sessionId);
-    const current = session && (await findRefreshToken(trx, selector));
-    if (!session || !current) throw notFound();
-    if (session.not_after && session.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired');
+    const state = await lockSessionForRefresh(trx, sessionId, selector);
+    if (!state || !state.token_id) throw notFound();
+    if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired');
 
-    if (current.revoked) {
+    if (state.revoked) {
       const active = await findActiveRefreshToken(trx, sessionId);
-      if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, aal: session.aal };
-      const reuseUntil = (current.updated_at?.getTime() ?? 0) + security.refreshTokenReuseInterval * 1000;
+      if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, aal: state.aal };
+      const reuseUntil = (state.token_updated_at?.getTime() ?? 0) + security.refreshTokenReuseInterval * 1000;
       if (now.getTime() >= reuseUntil) {
         if (security.refreshTokenRotationEnabled) await revokeSessionRefreshTokens(trx, sessionId, now);
         return { kind: 'reused' };
       }
-    } else {
-      await revokeRefreshToken(trx, current.id, now);
     }
     const next = deps.refreshTokens.issue();
-    await insertRefreshToken(trx, { selector: next.selector, userId: user.id, sessionId, parent: selector, now });
-    await touchSessionRefreshed(trx, sessionId, now);
-    await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'token_revoked'), auditEntry(deps, meta, user, 'token_refreshed')]);
-    return { kind: 'issued', selector: next.selector, aal: session.aal };
+    await rotateRefreshToken(trx, {
+      revokeId: state.revoked ? null : state.token_id,
+      next: { selector: next.selector, userId: user.id, sessionId, parent: selector, now },
+      audit: [auditEntry(deps, meta, user, 'token_revoked'), auditEntry(deps, meta, user, 'token_refreshed')],
+    });
+    return { kind: 'issued', selector: next.selector, aal: state.aal };
   });
   if (outcome.kind === 'reused') {
     deps.logger.warn({ session_id: sessionId, user_id: user.id }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }
-  const amr = amrFromRows(await findAmrClaims(deps.db, sessionId));
-  const tokens = accessTokenFor(deps, user, { id: sessionId, aal: outcome.aal }, amr, deps.refreshTokens.tokenFor(outcome.selector));
+  const tokens = accessTokenFor(deps, user, { id: sessionId, aal: outcome.aal }, amrFromRows(ctx.amr), deps.refreshTokens.tokenFor(outcome.selector));
   return { tokens, user };
 }

@@ -12,12 +12,3 @@ export async function upsertAmrClaim(
     .execute();
 }
 
-/** The session's authentication methods, newest first. */
-export async function findAmrClaims(ex: Executor, sessionId: string) {
-  return ex
-    .selectFrom('mfa_amr_claims')
-    .select(['authentication_method', 'updated_at'])
-    .where('session_id', '=', sessionId)
-    .orderBy('updated_at', 'desc')
-    .execute();
-}

@@ -30,10 +30,6 @@ export async function lockSession(ex: Executor, sessionId: string): Promise<Sess
   return ex.selectFrom('sessions').selectAll().where('id', '=', sessionId).forUpdate().executeTakeFirst();
 }
 
-export async function touchSessionRefreshed(ex: Executor, sessionId: string, now: Date): Promise<void> {
-  await ex.updateTable('sessions').set({ refreshed_at: now, updated_at: now }).where('id', '=', sessionId).execute();
-}
-
 /**
  * Deletes sessions of a user (their refresh tokens and AMR claims go by cascade).
  * `only`: just that session; `except`: all but that one; neither: all.

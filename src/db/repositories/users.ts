@@ -34,16 +34,9 @@ export type FactorJson = {
   web_authn_aaguid: string | null;
 };
 
-/**
- * The user, their identities and factors, and (when a session id is given) whether that session still exists
- * for them — all in one round trip, since this runs on every authenticated request.
- */
-export async function findUserWithRelations(
-  ex: Executor,
-  userId: string,
-  sessionId?: string,
-): Promise<(UserWithRelations & { session_exists: boolean }) | undefined> {
-  const row = await ex
+/** users as `u` with the relations every response shows (identities, factors) as JSON arrays, in one SELECT. */
+export function selectUserWithRelations(ex: Executor) {
+  return ex
     .selectFrom('users as u')
     .selectAll('u')
     .select((eb) => [
@@ -62,12 +55,26 @@ export async function findUserWithRelations(
           .whereRef('f.user_id', '=', 'u.id')
           .orderBy('f.created_at'),
       ).as('factors'),
+    ]);
+}
+
+/**
+ * The user, their identities and factors, and (when a session id is given) whether that session still exists
+ * for them — all in one round trip, since this runs on every authenticated request.
+ */
+export async function findUserWithRelations(
+  ex: Executor,
+  userId: string,
+  sessionId?: string,
+): Promise<(UserWithRelations & { session_exists: boolean }) | undefined> {
+  const row = await selectUserWithRelations(ex)
+    .select((eb) =>
       sessionId === undefined
         ? eb.lit(true).as('session_exists')
         : eb
             .exists(eb.selectFrom('sessions as s').select('s.id').where('s.id', '=', sessionId).whereRef('s.user_id', '=', 'u.id'))
             .as('session_exists'),
-    ])
+    )
     .where('u.id', '=', userId)
     .executeTakeFirst();
   return row as (UserWithRelations & { session_exists: boolean }) | undefined;
