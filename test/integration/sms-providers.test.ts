@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { ApiError } from '../../src/errors/api-error';
 import { createSmsProvider, type SmsAdapterOptions, type SmsMessage, type SmsProvider } from '../../src/sms';
+import { openTestDatabase } from '../helpers/test-db';
+import { testDeps } from '../helpers/test-server';
 import { refusingUrl, startVendorStandIn, type VendorStandIn } from '../helpers/vendor-stand-in';
 
 const TIMEOUT_MS = 400;
@@ -373,4 +375,33 @@ describe('Vonage', () => {
   });
 
   transportFailures(vars, (p) => p.send(message()));
+});
+
+describe('Deps', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    db = await openTestDatabase();
+  });
+  afterAll(() => db.close());
+
+  it('carry no SMS provider unless one is configured', () => {
+    expect(testDeps(db).sms).toBeUndefined();
+  });
+
+  it('carry the configured provider, built from the environment', () => {
+    expect(testDeps(db, env.vonage).sms?.name).toBe('vonage');
+  });
+
+  it('take a replacement provider from tests, pointed at a stand-in', async () => {
+    const vendor = await startVendorStandIn({ status: 201, json: { id: 'mb-deps', recipients: { totalSentCount: 1 } } });
+    try {
+      const config = loadConfig(env.messagebird);
+      const deps = testDeps(db, env.vonage, { sms: createSmsProvider(config, { baseUrl: vendor.url }) });
+      await expect(deps.sms!.send(message())).resolves.toEqual({ messageId: 'mb-deps' });
+      expect(vendor.requests.at(-1)!.path).toBe('/messages');
+      expect(testDeps(db, env.vonage, { sms: undefined }).sms).toBeUndefined();
+    } finally {
+      await vendor.close();
+    }
+  });
 });
