@@ -5,6 +5,8 @@ import { createHs256Jwt, type JwtService } from './crypto/jwt';
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refresh-token';
 import type { DatabaseHandle, Db } from './db/database';
+import { createSmsProvider } from './sms';
+import type { SmsProvider } from './sms/sms-provider';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -17,6 +19,8 @@ export interface Deps {
   hasher: PasswordHasher;
   jwt: JwtService;
   refreshTokens: RefreshTokenCodec;
+  /** The configured SMS vendor (GOTRUE_SMS_PROVIDER); undefined when none is set. */
+  sms?: SmsProvider;
   logger: Logger;
 }
 
@@ -24,6 +28,8 @@ export interface DepsOverrides {
   clock?: Clock;
   random?: Random;
   hasher?: PasswordHasher;
+  /** Replaces the configured vendor (tests: an adapter pointed at a stand-in, or undefined for none). */
+  sms?: SmsProvider | undefined;
 }
 
 /** The composition root. */
@@ -41,6 +47,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     hasher: o.hasher ?? createPasswordHasher(),
     jwt: createHs256Jwt(secret, clock, config.jwt.keyId),
     refreshTokens: createRefreshTokenCodec(secret, random),
+    sms: 'sms' in o ? o.sms : createSmsProvider(config),
     logger,
   };
 }

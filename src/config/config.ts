@@ -1,3 +1,6 @@
+/** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
+export type SmsProviderName = 'twilio' | 'twilio_verify' | 'messagebird' | 'textlocal' | 'vonage';
+
 /** The parsed, frozen configuration. Built once by loadConfig; everything else reads this, never the env. */
 export interface Config {
   api: {
@@ -45,7 +48,28 @@ export interface Config {
     flowStateExpiryMs: number;
   };
   mailer: { autoconfirm: boolean };
-  sms: { autoconfirm: boolean; provider: string };
+  sms: {
+    autoconfirm: boolean;
+    /** The vendor sending codes; '' = none configured (phone flows cannot send). */
+    provider: SmsProviderName | '';
+    /** Least time between two codes sent to one phone (GOTRUE_SMS_MAX_FREQUENCY). */
+    maxFrequencyMs: number;
+    /** Seconds an SMS code stays valid. */
+    otpExp: number;
+    /** Digits in an SMS code, 6–10. */
+    otpLength: number;
+    /** Go-template text with `{{ .Code }}`; see renderSmsTemplate. */
+    template: string;
+    /** Phone (E.164 digits, no '+') → fixed code; sending is skipped for these phones. */
+    testOtp: Readonly<Record<string, string>>;
+    /** Epoch ms after which testOtp no longer applies; undefined = always applies. */
+    testOtpValidUntil: number | undefined;
+    twilio: { accountSid: string; authToken: string; messageServiceSid: string; contentSid: string };
+    twilioVerify: { accountSid: string; authToken: string; messageServiceSid: string };
+    messagebird: { accessKey: string; originator: string };
+    textlocal: { apiKey: string; sender: string };
+    vonage: { apiKey: string; apiSecret: string; from: string };
+  };
   security: {
     refreshTokenRotationEnabled: boolean;
     /** Seconds a revoked refresh token may still be swapped. */

@@ -1,5 +1,6 @@
 import { envSchema } from './schema';
 import type { Config } from './config';
+import { buildSmsConfig, smsCredentialProblems } from './sms-config';
 
 /** Names GoTrue also accepts for a setting; the first one set wins. */
 const ALIASES: Record<string, string[]> = {
@@ -60,6 +61,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (embedded && parsed.success && parsed.data.GOTRUE_WORKERS > 1) {
     problems.push('GOTRUE_WORKERS: the embedded database serves one process; set DATABASE_URL to run workers');
   }
+  problems.push(...smsCredentialProblems(resolved));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -97,7 +99,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flowStateExpiryMs: e.GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION,
     },
     mailer: { autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM },
-    sms: { autoconfirm: e.GOTRUE_SMS_AUTOCONFIRM, provider: e.GOTRUE_SMS_PROVIDER ?? '' },
+    sms: buildSmsConfig(e),
     security: {
       refreshTokenRotationEnabled: e.GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED,
       refreshTokenReuseInterval: e.GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL,

@@ -65,3 +65,30 @@ export function parseRequiredCharacters(text: string): string[] {
   if (current !== '') sets.push(current);
   return sets;
 }
+
+/**
+ * GOTRUE_SMS_TEST_OTP: comma-separated `phone:code` pairs, GoTrue's (envconfig) map syntax, also accepting
+ * `phone=code`. Phones are stored as GoTrue stores them, E.164 digits without '+', so `+1 555-0100:123456` keys
+ * as `15550100`. Returns the pairs, or the first problem found.
+ */
+export function parseTestOtp(text: string): { otps: Record<string, string> } | { problem: string } {
+  const otps: Record<string, string> = {};
+  for (const pair of parseList(text)) {
+    const m = /^([^:=]+)[:=](.+)$/.exec(pair);
+    const phone = m?.[1]!.trim().replace(/[\s\-().]/g, '').replace(/^\+/, '');
+    const code = m?.[2]!.trim();
+    if (!m || !phone || !/^[1-9]\d{1,14}$/.test(phone) || !code) {
+      return { problem: `expected phone:code pairs such as 15550100:123456, got "${pair}"` };
+    }
+    otps[phone] = code;
+  }
+  return { otps };
+}
+
+/** An RFC 3339 timestamp (as Go's time.RFC3339 reads it) to epoch milliseconds; undefined when it is not one. */
+export function parseRfc3339(text: string): number | undefined {
+  const s = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s)) return undefined;
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters } from './parsers';
+import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters, parseRfc3339, parseTestOtp } from './parsers';
 
 /** Optional env string: unset and empty both mean "use the default". */
 const str = () =>
@@ -56,6 +56,34 @@ const list = (dflt: string[]) => str().transform((v) => (v === undefined ? dflt 
 const url = () =>
   str().refine((v) => v === undefined || URL.canParse(v), { message: 'expected an absolute URL' });
 
+/** The SMS vendors GOTRUE_SMS_PROVIDER may name. */
+export const SMS_PROVIDERS = ['twilio', 'twilio_verify', 'messagebird', 'textlocal', 'vonage'] as const;
+
+const smsProvider = str().refine((v) => v === undefined || (SMS_PROVIDERS as readonly string[]).includes(v), {
+  message: `expected one of ${SMS_PROVIDERS.join(', ')}`,
+});
+
+const testOtp = str().transform((v, ctx) => {
+  if (v === undefined) return {};
+  const r = parseTestOtp(v);
+  if ('problem' in r) {
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }
+  return r.otps;
+});
+
+const timestamp = () =>
+  str().transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const ms = parseRfc3339(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected an RFC 3339 time such as 2030-01-01T00:00:00Z, got "${v}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
 const logLevel = str().pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional());
 
 /**
@@ -98,7 +126,27 @@ export const envSchema = z.object({
   GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION: duration('300s'),
   GOTRUE_MAILER_AUTOCONFIRM: bool(false),
   GOTRUE_SMS_AUTOCONFIRM: bool(false),
-  GOTRUE_SMS_PROVIDER: str(),
+  GOTRUE_SMS_PROVIDER: smsProvider,
+  GOTRUE_SMS_MAX_FREQUENCY: duration('60s'),
+  GOTRUE_SMS_OTP_EXP: int(60, 0),
+  GOTRUE_SMS_OTP_LENGTH: int(6, 0),
+  GOTRUE_SMS_TEMPLATE: str(),
+  GOTRUE_SMS_TEST_OTP: testOtp,
+  GOTRUE_SMS_TEST_OTP_VALID_UNTIL: timestamp(),
+  GOTRUE_SMS_TWILIO_ACCOUNT_SID: str(),
+  GOTRUE_SMS_TWILIO_AUTH_TOKEN: str(),
+  GOTRUE_SMS_TWILIO_MESSAGE_SERVICE_SID: str(),
+  GOTRUE_SMS_TWILIO_CONTENT_SID: str(),
+  GOTRUE_SMS_TWILIO_VERIFY_ACCOUNT_SID: str(),
+  GOTRUE_SMS_TWILIO_VERIFY_AUTH_TOKEN: str(),
+  GOTRUE_SMS_TWILIO_VERIFY_MESSAGE_SERVICE_SID: str(),
+  GOTRUE_SMS_MESSAGEBIRD_ACCESS_KEY: str(),
+  GOTRUE_SMS_MESSAGEBIRD_ORIGINATOR: str(),
+  GOTRUE_SMS_TEXTLOCAL_API_KEY: str(),
+  GOTRUE_SMS_TEXTLOCAL_SENDER: str(),
+  GOTRUE_SMS_VONAGE_API_KEY: str(),
+  GOTRUE_SMS_VONAGE_API_SECRET: str(),
+  GOTRUE_SMS_VONAGE_FROM: str(),
 
   GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED: bool(true),
   GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: int(0, 0),

@@ -63,6 +63,8 @@ export const ErrorCodes = {
   notAdmin: 'not_admin',
   /** The feature is not available on this server. */
   featureDisabled: 'feature_disabled',
+  /** The SMS vendor refused or failed to send (or check) a code; the vendor's reply is logged, never sent. */
+  smsSendFailed: 'sms_send_failed',
   /** A per-IP request rate limit was hit. */
   overRequestRateLimit: 'over_request_rate_limit',
   /** The request took longer than API_MAX_REQUEST_DURATION. */

@@ -38,6 +38,8 @@ export function toApiError(err: unknown): ApiError {
  */
 export function sendError(req: Request, res: Response, err: ApiError, errorId: string, logger: Logger): void {
   if (err.status >= 500) logger.error({ err: err.cause ?? err, error_id: errorId, request_id: req.id }, 'request failed');
+  // A vendor that cannot send is an operator's problem (credentials, balance, outage): worth a warning.
+  else if (err.code === ErrorCodes.smsSendFailed) logger.warn({ err: err.cause, request_id: req.id }, err.message);
   else if (err.cause !== undefined) logger.debug({ err: err.cause, request_id: req.id }, err.message);
   res.setHeader('x-sb-error-code', err.code);
   res.setHeader('Cache-Control', 'no-store');

@@ -11,6 +11,11 @@ export interface SmsMessage {
   channel: SmsChannel;
 }
 
+/**
+ * One SMS vendor. `send` resolves with the vendor's message id, or rejects with ApiError `sms_send_failed` (422)
+ * whatever went wrong (vendor refusal, HTTP error, network error, timeout); the client message never carries
+ * credentials or the vendor's reply, the vendor's reason is in `cause` for the log.
+ */
 export interface SmsProvider {
   readonly name: string;
   send(msg: SmsMessage): Promise<{ messageId: string }>;
@@ -18,7 +23,18 @@ export interface SmsProvider {
   verifyOtp?(to: string, code: string): Promise<boolean>;
 }
 
-/** GoTrue's SMS template placeholder is `{{ .Code }}`; its default template is "Your code is {{ .Code }}". */
+/** GoTrue's default GOTRUE_SMS_TEMPLATE. */
+export const DEFAULT_SMS_TEMPLATE = 'Your code is {{ .Code }}';
+
+// `{{ .Code }}` as Go's text/template reads it: spaces optional inside, `{{- ` / ` -}}` trim the whitespace beside.
+const CODE_ACTION = /(\s*)\{\{(-\s)?\s*\.Code\s*(\s-)?\}\}(\s*)/g;
+
+/**
+ * Fills the OTP into a GoTrue SMS template. Only `.Code` is offered, as in GoTrue; the text is not escaped
+ * (an SMS is plain text).
+ */
 export function renderSmsTemplate(template: string, otp: string): string {
-  return template.replace(/\{\{\s*\.Code\s*\}\}/g, otp);
+  return template.replace(CODE_ACTION, (_all, before: string, trimLeft?: string, trimRight?: string, after?: string) => {
+    return `${trimLeft ? '' : before}${otp}${trimRight ? '' : (after ?? '')}`;
+  });
 }
