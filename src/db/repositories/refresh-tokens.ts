@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
+import { prepared } from '../prepared';
 import type { AuditEntry } from './audit-log';
 import { INSTANCE_ID, selectUserWithRelations, type UserWithRelations } from './users';
 
@@ -62,8 +63,8 @@ export interface RefreshContext {
  * Everything a refresh needs before it takes the session lock, in one round trip: the token's session, its
  * owner with relations, whether the session still exists, and the session's AMR claims.
  */
-export async function findRefreshContext(ex: Executor, selector: string): Promise<RefreshContext | undefined> {
-  const row = await selectUserWithRelations(ex)
+const refreshContext = prepared(1, (ex, selector) =>
+  selectUserWithRelations(ex)
     // refresh_tokens.user_id is varchar(255), as in GoTrue: cast that side so users' primary key is used.
     .innerJoin('refresh_tokens as rt', (j) => j.on((eb) => eb(sql`${sql.ref('rt.user_id')}::uuid`, '=', eb.ref('u.id'))))
     .select((eb) => [
@@ -77,8 +78,11 @@ export async function findRefreshContext(ex: Executor, selector: string): Promis
           .orderBy('c.updated_at', 'desc'),
       ).as('rt_amr'),
     ])
-    .where('rt.token', '=', selector)
-    .executeTakeFirst();
+    .where('rt.token', '=', selector!),
+);
+
+export async function findRefreshContext(ex: Executor, selector: string): Promise<RefreshContext | undefined> {
+  const [row] = await refreshContext(ex, selector);
   if (!row || !row.rt_session_id) return undefined;
   const { rt_session_id, rt_session_exists, rt_amr, ...user } = row;
   return {

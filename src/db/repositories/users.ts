@@ -1,5 +1,6 @@
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
+import { prepared } from '../prepared';
 import type { NewUser, UserRow, UserUpdate } from '../schema';
 
 /** GoTrue keeps one instance; every row carries the nil UUID. */
@@ -58,25 +59,31 @@ export function selectUserWithRelations(ex: Executor) {
     ]);
 }
 
+const userWithSession = prepared(2, (ex, userId, sessionId) =>
+  selectUserWithRelations(ex)
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom('sessions as s').select('s.id').where('s.id', '=', sessionId!).whereRef('s.user_id', '=', 'u.id'))
+        .as('session_exists'),
+    )
+    .where('u.id', '=', userId!),
+);
+const userOnly = prepared(1, (ex, userId) => selectUserWithRelations(ex).where('u.id', '=', userId!));
+
 /**
  * The user, their identities and factors, and (when a session id is given) whether that session still exists
- * for them — all in one round trip, since this runs on every authenticated request.
+ * for them — all in one round trip, since this runs on every authenticated request (compiled once: prepared).
  */
 export async function findUserWithRelations(
   ex: Executor,
   userId: string,
   sessionId?: string,
 ): Promise<(UserWithRelations & { session_exists: boolean }) | undefined> {
-  const row = await selectUserWithRelations(ex)
-    .select((eb) =>
-      sessionId === undefined
-        ? eb.lit(true).as('session_exists')
-        : eb
-            .exists(eb.selectFrom('sessions as s').select('s.id').where('s.id', '=', sessionId).whereRef('s.user_id', '=', 'u.id'))
-            .as('session_exists'),
-    )
-    .where('u.id', '=', userId)
-    .executeTakeFirst();
+  if (sessionId === undefined) {
+    const [row] = await userOnly(ex, userId);
+    return row ? ({ ...row, session_exists: true } as UserWithRelations & { session_exists: boolean }) : undefined;
+  }
+  const [row] = await userWithSession(ex, userId, sessionId);
   return row as (UserWithRelations & { session_exists: boolean }) | undefined;
 }
 

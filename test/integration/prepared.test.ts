@@ -1,0 +1,36 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepared } from '../../src/db/prepared';
+import { dbKind, openTestDatabase } from '../helpers/test-db';
+
+let db: Awaited<ReturnType<typeof openTestDatabase>>;
+beforeAll(async () => {
+  db = await openTestDatabase();
+});
+afterAll(() => db.close());
+
+describe(`prepared queries (${dbKind})`, () => {
+  it('binds each call’s arguments to their own slots, in any order, keeping constants', async () => {
+    const q = prepared(2, (ex, a, b) =>
+      ex.selectNoFrom((eb) => [eb.val(b!).as('second'), eb.val('constant').as('fixed'), eb.val(a!).as('first')]),
+    );
+    expect(await q(db.db, 'x', 'y')).toEqual([{ second: 'y', fixed: 'constant', first: 'x' }]);
+    expect(await q(db.db, 'p', 'q')).toEqual([{ second: 'q', fixed: 'constant', first: 'p' }]);
+  });
+
+  it('binds an argument used twice in both places', async () => {
+    const q = prepared(1, (ex, a) => ex.selectNoFrom((eb) => [eb.val(a!).as('one'), eb.val(a!).as('two')]));
+    expect(await q(db.db, 'z')).toEqual([{ one: 'z', two: 'z' }]);
+  });
+
+  it('refuses a query where an argument does not reach the SQL as a parameter', async () => {
+    const q = prepared(1, (ex, a) => ex.selectNoFrom(sql<string>`${sql.lit(a!.length)}`.as('n')));
+    await expect(q(db.db, 'x')).rejects.toThrow(/argument 0 does not reach the SQL/);
+  });
+
+  it('works inside a transaction too', async () => {
+    const q = prepared(1, (ex, a) => ex.selectNoFrom((eb) => [eb.val(a!).as('v')]));
+    const rows = await db.db.transaction().execute((trx) => q(trx, 'in-trx'));
+    expect(rows).toEqual([{ v: 'in-trx' }]);
+  });
+});
