@@ -80,7 +80,7 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
     });
     await database.destroy();
     logger.info('stopped');
-    logger.flush?.();
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
