@@ -4,7 +4,11 @@ import { systemClock, systemRandom, type Clock, type Random } from './crypto/clo
 import { createHs256Jwt, type JwtService } from './crypto/jwt';
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refresh-token';
+import { createTokenVault, type TokenVault } from './crypto/token-vault';
 import type { DatabaseHandle, Db } from './db/database';
+import { withTimeout } from './external/http';
+import { ExternalProviders } from './external/registry';
+import type { Fetch } from './external/types';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -18,12 +22,23 @@ export interface Deps {
   jwt: JwtService;
   refreshTokens: RefreshTokenCodec;
   logger: Logger;
+  /** External OAuth/OIDC providers: protocol clients, discovery and JWKS caches, HTTP through `fetch`. */
+  external: ExternalProviders;
+  /** Seals provider tokens (and generic providers' client secrets) at rest. */
+  vault: TokenVault;
+  /**
+   * Integration point for the mail issue: when set, an external sign-in whose provider email is unverified asks
+   * for a confirmation mail through it. Not built here.
+   */
+  mailer?: { sendConfirmation(user: { id: string; email: string | null }): Promise<void> };
 }
 
 export interface DepsOverrides {
   clock?: Clock;
   random?: Random;
   hasher?: PasswordHasher;
+  /** HTTP to providers (tests may wrap it to count or fail calls). */
+  fetch?: Fetch;
 }
 
 /** The composition root. */
@@ -42,5 +57,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     jwt: createHs256Jwt(secret, clock, config.jwt.keyId),
     refreshTokens: createRefreshTokenCodec(secret, random),
     logger,
+    external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),
+    vault: createTokenVault(config.external.tokenVaultKeys, random),
   };
 }

@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import { authorize, callback } from '../api/external';
 import { health } from '../api/health';
 import { logout } from '../api/logout';
 import { settings } from '../api/settings';
@@ -20,6 +21,10 @@ export function buildRouter(deps: Deps): Router {
 
   r.post('/signup', limit.otp, signup(deps));
   r.post('/token', limit.token, token(deps));
+
+  r.get('/authorize', limit.external, authorize(deps));
+  r.get('/callback', limit.external, callback(deps));
+  r.post('/callback', limit.external, callback(deps));
 
   r.get('/user', user, getUser(deps));
   r.put('/user', limit.otp, user, updateUser(deps));
