@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import * as jose from 'jose';
 import { ProviderError, type Fetch, type IdTokenSettings } from './types';
 
@@ -66,7 +66,7 @@ export function nonceMatches(claim: string, requestNonce: string, mode: IdTokenS
   const expected = mode === 'raw' ? requestNonce : createHash('sha256').update(requestNonce).digest('hex');
   const a = Buffer.from(claim);
   const b = Buffer.from(expected);
-  return a.length === b.length && createHash('sha256').update(a).digest().equals(createHash('sha256').update(b).digest());
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** OIDC at_hash: base64url of the left half of the hash of the access token, the hash named by the alg. */

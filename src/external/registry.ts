@@ -1,7 +1,8 @@
 import type { BuiltinProviderConfig, BuiltinProviderName, CustomProviderConfig } from '../config/providers';
 import { getJson } from './http';
 import { IdTokenError, verifyIdToken } from './id-token';
-import { customProfile } from './custom-provider';
+import { customProfile, mapCustomClaims } from './custom-provider';
+import { userDataFromClaims } from './providers/spec';
 import { ProtocolClients, type ProtocolClient } from './protocol-client';
 import { BUILTIN_SPECS } from './providers';
 import { ProviderError, type ExternalProvider, type Fetch, type IdTokenSettings, type ProfileContext, type ProtocolSettings, type ProviderTokenSet } from './types';
@@ -55,6 +56,7 @@ export class ExternalProviders {
       skipNonceCheck: cfg.skipNonceCheck,
       audiences: cfg.clientIds,
       idToken,
+      userFromIdToken: (claims) => userDataFromClaims(name === 'azure' ? { ...claims, email_verified: claims.xms_edov === true || claims.xms_edov === 1 } : claims),
       userData: (ctx) => spec.profile(ctx, ep, cfg),
     };
   }
@@ -84,6 +86,7 @@ export class ExternalProviders {
       skipNonceCheck: cfg.skipNonceCheck,
       audiences: [cfg.clientId, ...cfg.acceptableClientIds],
       idToken: cfg.providerType === 'oidc' ? () => this.discoveredIdToken(this.clients.get(settings), cfg.jwksUri) : undefined,
+      userFromIdToken: (claims) => mapCustomClaims(cfg, claims),
       userData: (ctx) => customProfile(cfg, ctx),
     };
   }

@@ -86,6 +86,8 @@ export interface ExternalProvider {
   audiences: string[];
   /** Builds the user from the tokens (and the validated id_token claims of an OIDC login). */
   userData(ctx: ProfileContext): Promise<ProviderUserData>;
+  /** The user from a verified bare id_token's claims (grant_type=id_token). */
+  userFromIdToken(claims: Record<string, unknown>): ProviderUserData;
   /** How to verify a bare id_token (grant_type=id_token); undefined when the provider has none. */
   idToken?: () => Promise<IdTokenSettings>;
 }

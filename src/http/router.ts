@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { authorize, callback } from '../api/external';
 import { health } from '../api/health';
+import { linkIdentity, requireManualLinking, unlinkIdentity } from '../api/identities';
 import { logout } from '../api/logout';
 import { settings } from '../api/settings';
 import { signup } from '../api/signup';
@@ -29,6 +30,8 @@ export function buildRouter(deps: Deps): Router {
   r.get('/user', user, getUser(deps));
   r.put('/user', limit.otp, user, updateUser(deps));
   r.post('/logout', user, logout(deps));
+  r.get('/user/identities/authorize', requireManualLinking(deps), limit.external, user, linkIdentity(deps));
+  r.delete('/user/identities/:identity_id', requireManualLinking(deps), user, unlinkIdentity(deps));
 
   return r;
 }

@@ -36,6 +36,8 @@ export async function startOidcProvider(clients: ClientMetadata[], accounts: Rec
     cookies: { keys: ['local-oidc-test-cookie-key'] },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     pkce: { required: () => false },
+    // Put the scopes' claims (email, name) in id_tokens too, as Google's and Keycloak's id_tokens carry them.
+    conformIdTokenClaims: false,
   });
   // Silence the provider's development-mode warnings in test output.
   provider.on('server_error', () => undefined);
