@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GoTrueClient } from '@supabase/auth-js';
+import type { ClientMetadata } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, fragmentOf, jsonOf, queryOf } from '../helpers/browser';
 import { claimsOf } from '../helpers/flows';
@@ -14,7 +15,7 @@ let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let op: LocalOidcProvider;
 let server: TestServer;
 
-const client = (id: string, auth: 'client_secret_post' | 'client_secret_basic') => ({
+const client = (id: string, auth: 'client_secret_post' | 'client_secret_basic'): ClientMetadata => ({
   client_id: id,
   client_secret: `${id}-secret`,
   redirect_uris: [`${PUBLIC}/callback`, APP_CALLBACK],
