@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import { getProviderToken } from '../api/admin/provider-tokens';
 import { authorize, callback } from '../api/external';
 import { health } from '../api/health';
 import { linkIdentity, requireManualLinking, unlinkIdentity } from '../api/identities';
@@ -9,6 +10,7 @@ import { token } from '../api/token';
 import { getUser, updateUser } from '../api/user';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
+import { requireAdmin } from './middleware/require-admin';
 import { createRateLimits } from './middleware/rate-limit';
 
 /** THE route table: every path, its middleware and its handler. */
@@ -32,6 +34,9 @@ export function buildRouter(deps: Deps): Router {
   r.post('/logout', user, logout(deps));
   r.get('/user/identities/authorize', requireManualLinking(deps), limit.external, user, linkIdentity(deps));
   r.delete('/user/identities/:identity_id', requireManualLinking(deps), user, unlinkIdentity(deps));
+
+  const admin: RequestHandler = requireAdmin(deps);
+  r.get('/admin/users/:id/provider-tokens/:provider', admin, getProviderToken(deps));
 
   return r;
 }
