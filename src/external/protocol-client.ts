@@ -9,8 +9,8 @@ export interface ProtocolClient {
   exchangeCode(p: { params: URLSearchParams; state: string; codeVerifier?: string; nonce?: string }): Promise<{ tokens: ProviderTokenSet; claims: Record<string, unknown> | undefined }>;
   refresh(refreshToken: string): Promise<ProviderTokenSet>;
   userinfo(accessToken: string, sub: string | undefined): Promise<Record<string, unknown> | undefined>;
-  /** Issuer and JWKS of an OIDC provider (from discovery). */
-  oidcMetadata(): Promise<{ issuer: string; jwksUri: string | undefined }>;
+  /** Issuer and JWKS of an OIDC provider (from discovery), and the discovered document itself. */
+  oidcMetadata(): Promise<{ issuer: string; jwksUri: string | undefined; document: Record<string, unknown> }>;
 }
 
 class OAuth2Client implements ProtocolClient {
@@ -40,7 +40,7 @@ class OAuth2Client implements ProtocolClient {
   async userinfo() {
     return undefined;
   }
-  async oidcMetadata(): Promise<{ issuer: string; jwksUri: string | undefined }> {
+  async oidcMetadata(): Promise<{ issuer: string; jwksUri: string | undefined; document: Record<string, unknown> }> {
     throw new ProviderError('invalid_response', 'not an OpenID provider');
   }
 }
@@ -64,7 +64,7 @@ class OidcProtocolClient implements ProtocolClient {
   }
   async oidcMetadata() {
     const m = (await this.oidc.configuration()).serverMetadata();
-    return { issuer: m.issuer, jwksUri: m.jwks_uri };
+    return { issuer: m.issuer, jwksUri: m.jwks_uri, document: { ...m } };
   }
 }
 

@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import { createCustomProvider, deleteCustomProvider, getCustomProvider, listCustomProviders, updateCustomProvider } from '../api/admin/custom-providers';
 import { getProviderToken } from '../api/admin/provider-tokens';
 import { authorize, callback } from '../api/external';
 import { health } from '../api/health';
@@ -37,6 +38,11 @@ export function buildRouter(deps: Deps): Router {
 
   const admin: RequestHandler = requireAdmin(deps);
   r.get('/admin/users/:id/provider-tokens/:provider', admin, getProviderToken(deps));
+  r.get('/admin/custom-providers', admin, listCustomProviders(deps));
+  r.post('/admin/custom-providers', admin, createCustomProvider(deps));
+  r.get('/admin/custom-providers/:id', admin, getCustomProvider(deps));
+  r.put('/admin/custom-providers/:id', admin, updateCustomProvider(deps));
+  r.delete('/admin/custom-providers/:id', admin, deleteCustomProvider(deps));
 
   return r;
 }

@@ -133,7 +133,7 @@ export class GithubStandIn {
     const account = token ? this.access.get(token) : undefined;
     if (req.method === 'GET' && url.pathname.startsWith('/api/v3/')) {
       if (!account) return this.json(res, 401, { message: 'Bad credentials' });
-      if (url.pathname === '/api/v3/user') return this.json(res, 200, { id: account.id, login: account.login, name: account.name, avatar_url: `https://avatars.example/${account.id}` });
+      if (url.pathname === '/api/v3/user') return this.json(res, 200, { id: account.id, login: account.login, name: account.name, email: account.emails.find((e) => e.primary)?.email ?? null, avatar_url: `https://avatars.example/${account.id}` });
       if (url.pathname === '/api/v3/user/emails') return this.json(res, 200, account.emails.map((e) => ({ ...e, visibility: 'public' })));
     }
     this.json(res, 404, { message: 'Not Found' });
