@@ -25,6 +25,8 @@ export function createApp(deps: Deps): Express {
   app.use(requestTimeout(deps.config.api.maxRequestDurationMs, deps.logger));
   app.use(corsPolicy(deps.config));
   app.use(noStore);
+  // Providers answering with response_mode=form_post (Apple) POST a form to /callback; body-parser then skips JSON.
+  app.use(['/callback', '/auth/v1/callback'], express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
   // GoTrue reads every body as JSON, whatever its Content-Type says.
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
   app.use(emptyBodyIsNoBody);

@@ -4,9 +4,13 @@ import { systemClock, systemRandom, type Clock, type Random } from './crypto/clo
 import { createHs256Jwt, type JwtService } from './crypto/jwt';
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refresh-token';
+import { createTokenVault, type TokenVault } from './crypto/token-vault';
 import type { DatabaseHandle, Db } from './db/database';
 import { createSmsProvider } from './sms';
 import type { SmsProvider } from './sms/sms-provider';
+import { withTimeout } from './external/http';
+import { ExternalProviders } from './external/registry';
+import type { Fetch } from './external/types';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -22,6 +26,15 @@ export interface Deps {
   /** The configured SMS vendor (GOTRUE_SMS_PROVIDER); undefined when none is set. */
   sms?: SmsProvider;
   logger: Logger;
+  /** External OAuth/OIDC providers: protocol clients, discovery and JWKS caches, HTTP through `fetch`. */
+  external: ExternalProviders;
+  /** Seals provider tokens (and generic providers' client secrets) at rest. */
+  vault: TokenVault;
+  /**
+   * Integration point for the mail issue: when set, an external sign-in whose provider email is unverified asks
+   * for a confirmation mail through it. Not built here.
+   */
+  mailer?: { sendConfirmation(user: { id: string; email: string | null }): Promise<void> };
 }
 
 export interface DepsOverrides {
@@ -30,6 +43,8 @@ export interface DepsOverrides {
   hasher?: PasswordHasher;
   /** Replaces the configured vendor (tests: an adapter pointed at a stand-in, or undefined for none). */
   sms?: SmsProvider | undefined;
+  /** HTTP to providers (tests may wrap it to count or fail calls). */
+  fetch?: Fetch;
 }
 
 /** The composition root. */
@@ -49,5 +64,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     refreshTokens: createRefreshTokenCodec(secret, random),
     sms: 'sms' in o ? o.sms : createSmsProvider(config),
     logger,
+    external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),
+    vault: createTokenVault(config.external.tokenVaultKeys, random),
   };
 }

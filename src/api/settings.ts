@@ -1,7 +1,11 @@
 import type { RequestHandler } from 'express';
+import { BUILTIN_PROVIDERS } from '../config/providers';
 import type { Deps } from '../deps';
 
-/** Providers /settings lists (contract §1.1); external OAuth providers arrive with their own issue. */
+/**
+ * Providers /settings lists (contract §1.1). Those this server implements report whether they are enabled;
+ * GoTrue's legacy ones (fly, linkedin, slack, snapchat) are always false here. `x` is not listed, as in GoTrue.
+ */
 const OAUTH_PROVIDERS = [
   'apple', 'azure', 'bitbucket', 'discord', 'facebook', 'snapchat', 'figma', 'fly', 'github', 'gitlab', 'google',
   'keycloak', 'kakao', 'linkedin', 'linkedin_oidc', 'notion', 'spotify', 'slack', 'slack_oidc', 'workos', 'twitch',
@@ -12,7 +16,9 @@ const OAUTH_PROVIDERS = [
 export const settings = (deps: Deps): RequestHandler => (_req, res) => {
   const { config } = deps;
   const external: Record<string, boolean> = { anonymous_users: config.external.anonymousUsers.enabled };
-  for (const p of OAUTH_PROVIDERS) external[p] = false;
+  for (const p of OAUTH_PROVIDERS) {
+    external[p] = (BUILTIN_PROVIDERS as readonly string[]).includes(p) ? config.external.providers[p as (typeof BUILTIN_PROVIDERS)[number]].enabled : false;
+  }
   external.email = config.external.email.enabled;
   external.phone = config.external.phone.enabled;
   res.json({

@@ -1,3 +1,6 @@
+import type { BuiltinProviderConfig, BuiltinProviderName, CustomProviderConfig } from './providers';
+import type { VaultKey } from './vault-keys';
+
 /** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
 export type SmsProviderName = 'twilio' | 'twilio_verify' | 'messagebird' | 'textlocal' | 'vonage';
 
@@ -46,8 +49,20 @@ export interface Config {
     anonymousUsers: { enabled: boolean };
     /** How long a PKCE / OAuth flow_state stays redeemable (from code issue, else creation). */
     flowStateExpiryMs: number;
+    /** GOTRUE_EXTERNAL_REDIRECT_URL: where every OAuth callback lands, over the flow's redirect_to. */
+    redirectUrl: string | undefined;
+    /** Built-in OAuth/OIDC providers by name. */
+    providers: Record<BuiltinProviderName, BuiltinProviderConfig>;
+    /** Generic providers configured by environment (the admin API adds more, in the database). */
+    custom: CustomProviderConfig[];
+    /** Provider token vault keys; the first encrypts. Empty = provider tokens are not stored. */
+    tokenVaultKeys: VaultKey[];
   };
-  mailer: { autoconfirm: boolean };
+  mailer: {
+    autoconfirm: boolean;
+    /** Let a provider sign in with an unverified email (GoTrue's MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS). */
+    allowUnverifiedEmailSignIns: boolean;
+  };
   sms: {
     autoconfirm: boolean;
     /** The vendor sending codes; '' = none configured (phone flows cannot send). */
@@ -74,6 +89,8 @@ export interface Config {
     refreshTokenRotationEnabled: boolean;
     /** Seconds a revoked refresh token may still be swapped. */
     refreshTokenReuseInterval: number;
+    /** GET /user/identities/authorize and DELETE /user/identities/{id} are available. */
+    manualLinkingEnabled: boolean;
   };
   password: { minLength: number; requiredCharacters: string[] };
   cors: { allowedHeaders: string[] };

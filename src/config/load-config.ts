@@ -1,6 +1,9 @@
 import { envSchema } from './schema';
 import type { Config } from './config';
 import { buildSmsConfig, smsCredentialProblems } from './sms-config';
+import { parseCustomProviders } from './custom-providers';
+import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderConfig, type BuiltinProviderName } from './providers';
+import { parseVaultKeys } from './vault-keys';
 
 /** Names GoTrue also accepts for a setting; the first one set wins. */
 const ALIASES: Record<string, string[]> = {
@@ -62,14 +65,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('GOTRUE_WORKERS: the embedded database serves one process; set DATABASE_URL to run workers');
   }
   problems.push(...smsCredentialProblems(resolved));
+  const custom = parseCustomProviders(resolved);
+  problems.push(...custom.problems);
+  const vault = parseVaultKeys(resolved.GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS);
+  if (vault.problem) problems.push(`GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: ${vault.problem}`);
+  if (parsed.success) problems.push(...providerProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
+  const externalUrl = e.API_EXTERNAL_URL ?? `http://localhost:${e.PORT}`;
 
   const config: Config = {
     api: {
       host: e.GOTRUE_API_HOST ?? '',
       port: e.PORT,
-      externalUrl: e.API_EXTERNAL_URL ?? `http://localhost:${e.PORT}`,
+      externalUrl,
       maxRequestDurationMs: e.GOTRUE_API_MAX_REQUEST_DURATION,
       workers: e.GOTRUE_WORKERS,
     },
@@ -97,12 +106,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       phone: { enabled: e.GOTRUE_EXTERNAL_PHONE_ENABLED },
       anonymousUsers: { enabled: e.GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED },
       flowStateExpiryMs: e.GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION,
+      redirectUrl: e.GOTRUE_EXTERNAL_REDIRECT_URL,
+      providers: builtinProviders(e, `${externalUrl.replace(/\/+$/, '')}/callback`),
+      custom: custom.providers,
+      tokenVaultKeys: vault.keys,
     },
-    mailer: { autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM },
+    mailer: { autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM, allowUnverifiedEmailSignIns: e.GOTRUE_MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS },
     sms: buildSmsConfig(e),
     security: {
       refreshTokenRotationEnabled: e.GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED,
       refreshTokenReuseInterval: e.GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL,
+      manualLinkingEnabled: e.GOTRUE_SECURITY_MANUAL_LINKING_ENABLED,
     },
     password: { minLength: e.GOTRUE_PASSWORD_MIN_LENGTH, requiredCharacters: e.GOTRUE_PASSWORD_REQUIRED_CHARACTERS },
     cors: { allowedHeaders: e.GOTRUE_CORS_ALLOWED_HEADERS },
@@ -117,8 +131,39 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return deepFreeze(config);
 }
 
+type Env = ReturnType<typeof envSchema.parse>;
+
+/** Built-in provider settings; the redirect URI defaults to this server's /callback. */
+function builtinProviders(e: Env, defaultRedirect: string): Record<BuiltinProviderName, BuiltinProviderConfig> {
+  const out = {} as Record<BuiltinProviderName, BuiltinProviderConfig>;
+  for (const p of BUILTIN_PROVIDERS) {
+    out[p] = {
+      enabled: e[providerEnvKey(p, 'ENABLED')],
+      clientIds: e[providerEnvKey(p, 'CLIENT_ID')],
+      secret: e[providerEnvKey(p, 'SECRET')] ?? '',
+      redirectUri: e[providerEnvKey(p, 'REDIRECT_URI')] ?? defaultRedirect,
+      url: e[providerEnvKey(p, 'URL')]?.replace(/\/+$/, ''),
+      skipNonceCheck: e[providerEnvKey(p, 'SKIP_NONCE_CHECK')],
+      emailOptional: e[providerEnvKey(p, 'EMAIL_OPTIONAL')],
+    };
+  }
+  return out;
+}
+
+/** An enabled provider needs a client id; Keycloak has no public default URL. */
+function providerProblems(e: Env): string[] {
+  const problems: string[] = [];
+  for (const p of BUILTIN_PROVIDERS) {
+    if (!e[providerEnvKey(p, 'ENABLED')]) continue;
+    if (e[providerEnvKey(p, 'CLIENT_ID')].length === 0) problems.push(`${providerEnvKey(p, 'CLIENT_ID')}: required when ${providerEnvKey(p, 'ENABLED')} is true`);
+    if (p === 'keycloak' && !e[providerEnvKey(p, 'URL')]) problems.push(`${providerEnvKey(p, 'URL')}: required when ${providerEnvKey(p, 'ENABLED')} is true (the realm URL)`);
+  }
+  return problems;
+}
+
 function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
+  // Key bytes (Buffers) cannot be frozen; they never leave the config object's owner.
+  if (o && typeof o === 'object' && !ArrayBuffer.isView(o)) {
     for (const v of Object.values(o)) deepFreeze(v);
     Object.freeze(o);
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters, parseRfc3339, parseTestOtp } from './parsers';
+import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderName, type ProviderEnvKey } from './providers';
 
 /** Optional env string: unset and empty both mean "use the default". */
 const str = () =>
@@ -83,6 +84,28 @@ const timestamp = () =>
     }
     return ms;
   });
+type Bool = ReturnType<typeof bool>;
+type Str = ReturnType<typeof str>;
+type Url = ReturnType<typeof url>;
+type List = ReturnType<typeof list>;
+type ProviderShape = { [K in ProviderEnvKey<BuiltinProviderName, 'ENABLED' | 'SKIP_NONCE_CHECK' | 'EMAIL_OPTIONAL'>]: Bool } & {
+  [K in ProviderEnvKey<BuiltinProviderName, 'CLIENT_ID'>]: List;
+} & { [K in ProviderEnvKey<BuiltinProviderName, 'SECRET'>]: Str } & { [K in ProviderEnvKey<BuiltinProviderName, 'REDIRECT_URI' | 'URL'>]: Url };
+
+/** GOTRUE_EXTERNAL_<P>_* for every built-in provider, generated from the one list in providers.ts. */
+function providerShape(): ProviderShape {
+  const shape: Record<string, unknown> = {};
+  for (const p of BUILTIN_PROVIDERS) {
+    shape[providerEnvKey(p, 'ENABLED')] = bool(false);
+    shape[providerEnvKey(p, 'CLIENT_ID')] = list([]);
+    shape[providerEnvKey(p, 'SECRET')] = str();
+    shape[providerEnvKey(p, 'REDIRECT_URI')] = url();
+    shape[providerEnvKey(p, 'URL')] = url();
+    shape[providerEnvKey(p, 'SKIP_NONCE_CHECK')] = bool(false);
+    shape[providerEnvKey(p, 'EMAIL_OPTIONAL')] = bool(false);
+  }
+  return shape as ProviderShape;
+}
 
 const logLevel = str().pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional());
 
@@ -124,7 +147,11 @@ export const envSchema = z.object({
   GOTRUE_EXTERNAL_PHONE_ENABLED: bool(false),
   GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED: bool(false),
   GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION: duration('300s'),
+  GOTRUE_EXTERNAL_REDIRECT_URL: url(),
+  GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: str(),
+  ...providerShape(),
   GOTRUE_MAILER_AUTOCONFIRM: bool(false),
+  GOTRUE_MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS: bool(false),
   GOTRUE_SMS_AUTOCONFIRM: bool(false),
   GOTRUE_SMS_PROVIDER: smsProvider,
   GOTRUE_SMS_MAX_FREQUENCY: duration('60s'),
@@ -150,6 +177,7 @@ export const envSchema = z.object({
 
   GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED: bool(true),
   GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: int(0, 0),
+  GOTRUE_SECURITY_MANUAL_LINKING_ENABLED: bool(false),
 
   GOTRUE_PASSWORD_MIN_LENGTH: int(6, 0),
   GOTRUE_PASSWORD_REQUIRED_CHARACTERS: str().transform((v) => (v === undefined ? [] : parseRequiredCharacters(v))),

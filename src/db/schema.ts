@@ -170,6 +170,61 @@ export interface MfaAmrClaimsTable {
   id: string;
 }
 
+export interface OauthClientStatesTable {
+  id: string;
+  provider_type: string;
+  code_verifier: string | null;
+  nonce: string | null;
+  created_at: Timestamp;
+}
+
+export interface CustomOauthProvidersTable {
+  id: string;
+  identifier: string;
+  provider_type: 'oauth2' | 'oidc';
+  name: string;
+  client_id: string;
+  /** Vault-encrypted when GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS is set. */
+  client_secret: string;
+  acceptable_client_ids: Json<string[]>;
+  scopes: Json<string[]>;
+  custom_claims_allowlist: Json<string[]>;
+  pkce_enabled: boolean;
+  attribute_mapping: Json<Record<string, string>>;
+  authorization_params: Json<Record<string, string>>;
+  enabled: boolean;
+  email_optional: boolean;
+  issuer: string | null;
+  discovery_url: string | null;
+  skip_nonce_check: boolean;
+  authorization_url: string | null;
+  token_url: string | null;
+  userinfo_url: string | null;
+  jwks_uri: string | null;
+  discovery_document: JsonNullable;
+  client_auth: 'basic' | 'post' | 'both';
+  issues_refresh_tokens: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The provider token vault: ciphertexts only (crypto/token-vault). */
+export interface ProviderTokensTable {
+  id: string;
+  identity_id: string;
+  user_id: string;
+  provider: string;
+  access_token: string | null;
+  refresh_token: string | null;
+  token_type: string | null;
+  scope: string | null;
+  expires_at: TimestampNullable;
+  revoked_at: TimestampNullable;
+  refreshed_at: TimestampNullable;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** The auth schema, table by table (contract §4). */
 export interface Database {
   users: UsersTable;
@@ -182,6 +237,9 @@ export interface Database {
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;
   mfa_amr_claims: MfaAmrClaimsTable;
+  oauth_client_states: OauthClientStatesTable;
+  custom_oauth_providers: CustomOauthProvidersTable;
+  provider_tokens: ProviderTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -193,3 +251,5 @@ export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type FactorRow = Selectable<MfaFactorsTable>;
 export type FlowStateRow = Selectable<FlowStateTable>;
 export type OneTimeTokenRow = Selectable<OneTimeTokensTable>;
+export type CustomOauthProviderRow = Selectable<CustomOauthProvidersTable>;
+export type ProviderTokenRow = Selectable<ProviderTokensTable>;

@@ -71,6 +71,40 @@ export const ErrorCodes = {
   requestTimeout: 'request_timeout',
   /** Anything unexpected; details are logged under error_id, never sent. */
   unexpectedFailure: 'unexpected_failure',
+  /** OAuth callback: the `state` is missing, malformed, unknown or expired. */
+  badOauthState: 'bad_oauth_state',
+  /** OAuth callback: the provider's answer is unusable (no code, no email, a bad profile). */
+  badOauthCallback: 'bad_oauth_callback',
+  /** The provider is known but not enabled. */
+  providerDisabled: 'provider_disabled',
+  /** A new account's provider email is unverified: it must be confirmed first. */
+  providerEmailNeedsVerification: 'provider_email_needs_verification',
+  /** Manual linking: that provider identity is already linked (to this user or another). */
+  identityAlreadyExists: 'identity_already_exists',
+  /** Unlinking: the user has no identity with that id. */
+  identityNotFound: 'identity_not_found',
+  /** Unlinking: the user's last identity cannot go. */
+  singleIdentityNotDeletable: 'single_identity_not_deletable',
+  /** Unlinking: the email the user would fall back to belongs to another user. */
+  emailConflictIdentityNotDeletable: 'email_conflict_identity_not_deletable',
+  /** /user/identities/* while GOTRUE_SECURITY_MANUAL_LINKING_ENABLED is off. */
+  manualLinkingDisabled: 'manual_linking_disabled',
+  /** The JWT's audience does not match the request's. */
+  unexpectedAudience: 'unexpected_audience',
+  /** Admin: no custom provider with that id or identifier. */
+  customProviderNotFound: 'custom_provider_not_found',
+  /** Admin: the custom provider limit is reached. */
+  overCustomProviderQuota: 'over_custom_provider_quota',
+  /** The resource already exists (a custom provider identifier). */
+  conflict: 'conflict',
+  /** The provider could not be reached or answered 5xx (this server's code). */
+  providerUnavailable: 'provider_unavailable',
+  /** Vault: no stored provider token for that user and provider (this server's code). */
+  providerTokenNotFound: 'provider_token_not_found',
+  /** Vault: the provider revoked the grant (invalid_grant); the user must sign in with it again (this server's code). */
+  providerGrantRevoked: 'provider_grant_revoked',
+  /** Vault: the access token expired and there is no refresh token to renew it (this server's code). */
+  providerTokenExpired: 'provider_token_expired',
   /** No route matches. */
   notFound: 'not_found',
   /** The HTTP method is not supported on this path. */

@@ -1,5 +1,9 @@
 import { Router, type RequestHandler } from 'express';
+import { createCustomProvider, deleteCustomProvider, getCustomProvider, listCustomProviders, updateCustomProvider } from '../api/admin/custom-providers';
+import { getProviderToken } from '../api/admin/provider-tokens';
+import { authorize, callback } from '../api/external';
 import { health } from '../api/health';
+import { linkIdentity, requireManualLinking, unlinkIdentity } from '../api/identities';
 import { logout } from '../api/logout';
 import { settings } from '../api/settings';
 import { signup } from '../api/signup';
@@ -7,6 +11,7 @@ import { token } from '../api/token';
 import { getUser, updateUser } from '../api/user';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
+import { requireAdmin } from './middleware/require-admin';
 import { createRateLimits } from './middleware/rate-limit';
 
 /** THE route table: every path, its middleware and its handler. */
@@ -21,9 +26,23 @@ export function buildRouter(deps: Deps): Router {
   r.post('/signup', limit.otp, signup(deps));
   r.post('/token', limit.token, token(deps));
 
+  r.get('/authorize', limit.external, authorize(deps));
+  r.get('/callback', limit.external, callback(deps));
+  r.post('/callback', limit.external, callback(deps));
+
   r.get('/user', user, getUser(deps));
   r.put('/user', limit.otp, user, updateUser(deps));
   r.post('/logout', user, logout(deps));
+  r.get('/user/identities/authorize', requireManualLinking(deps), limit.external, user, linkIdentity(deps));
+  r.delete('/user/identities/:identity_id', requireManualLinking(deps), user, unlinkIdentity(deps));
+
+  const admin: RequestHandler = requireAdmin(deps);
+  r.get('/admin/users/:id/provider-tokens/:provider', admin, getProviderToken(deps));
+  r.get('/admin/custom-providers', admin, listCustomProviders(deps));
+  r.post('/admin/custom-providers', admin, createCustomProvider(deps));
+  r.get('/admin/custom-providers/:id', admin, getCustomProvider(deps));
+  r.put('/admin/custom-providers/:id', admin, updateCustomProvider(deps));
+  r.delete('/admin/custom-providers/:id', admin, deleteCustomProvider(deps));
 
   return r;
 }

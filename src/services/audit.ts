@@ -14,6 +14,10 @@ export const AuditActions = {
   user_updated_password: 'user',
   token_revoked: 'token',
   token_refreshed: 'token',
+  identity_linked: 'user',
+  identity_unlinked: 'user',
+  provider_token_refreshed: 'token',
+  provider_token_revoked: 'token',
 } as const;
 export type AuditAction = keyof typeof AuditActions;
 

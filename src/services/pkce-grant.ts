@@ -5,6 +5,7 @@ import { badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import { redeemAuthCode } from './flow-state';
+import { openFlowToken } from './provider-tokens';
 import type { RequestMeta } from './request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
@@ -42,7 +43,7 @@ export async function pkceGrant(deps: Deps, meta: RequestMeta, input: PkceGrantI
   return {
     tokens: accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken),
     user: fresh,
-    providerToken: flow.provider_access_token,
-    providerRefreshToken: flow.provider_refresh_token,
+    providerToken: openFlowToken(deps, flow.id, 'access', flow.provider_access_token),
+    providerRefreshToken: openFlowToken(deps, flow.id, 'refresh', flow.provider_refresh_token),
   };
 }

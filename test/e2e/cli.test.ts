@@ -112,8 +112,8 @@ describe.runIf(onPostgres)('./gotrue migrate on Postgres', { timeout: 180_000 },
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(runs.filter((r) => /applied 20261122120000/.test(r.stdout))).toHaveLength(1);
     expect((await runCli(['migrate'], cwd, env)).stdout).toMatch(/already up to date/);
-    expect((await runCli(['migrate', 'down'], cwd, env)).stdout).toMatch(/reverted 20261122120000/);
-    expect((await runCli(['migrate', 'status'], cwd, env)).stdout).toMatch(/pending .*20261122120000/);
+    expect((await runCli(['migrate', 'down'], cwd, env)).stdout).toMatch(/reverted 20261123120000/);
+    expect((await runCli(['migrate', 'status'], cwd, env)).stdout).toMatch(/pending .*20261123120000/);
     expect((await runCli(['migrate', 'up'], cwd, env)).code).toBe(0);
 
     const server = await startCliServer(cwd, env, freePort());

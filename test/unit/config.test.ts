@@ -44,7 +44,7 @@ describe('loadConfig', () => {
     expect(c.jwt).toMatchObject({ exp: 3600, aud: 'authenticated', adminRoles: ['service_role', 'supabase_admin'], adminGroupName: 'admin', issuer: '' });
     expect(c.external.email.enabled).toBe(true);
     expect(c.external.phone.enabled).toBe(false);
-    expect(c.security).toEqual({ refreshTokenRotationEnabled: true, refreshTokenReuseInterval: 0 });
+    expect(c.security).toEqual({ manualLinkingEnabled: false, refreshTokenRotationEnabled: true, refreshTokenReuseInterval: 0 });
     expect(c.password.minLength).toBe(6);
     expect(c.api.maxRequestDurationMs).toBe(10_000);
   });

@@ -56,6 +56,8 @@ export async function findLatestFlowStateForUser(ex: Executor, userId: string, a
 
 export interface FlowStatePatch {
   userId?: string;
+  /** A new (hashed) auth code: an OAuth callback mints the code it hands out, the one from /authorize is never shown. */
+  authCodeHash?: string;
   providerAccessToken?: string | null;
   providerRefreshToken?: string | null;
 }
@@ -71,6 +73,7 @@ export async function issueFlowStateCode(ex: Executor, id: string, now: Date, pa
       auth_code_issued_at: now,
       updated_at: now,
       ...(patch.userId !== undefined ? { user_id: patch.userId } : {}),
+      ...(patch.authCodeHash !== undefined ? { auth_code: patch.authCodeHash } : {}),
       ...(patch.providerAccessToken !== undefined ? { provider_access_token: patch.providerAccessToken } : {}),
       ...(patch.providerRefreshToken !== undefined ? { provider_refresh_token: patch.providerRefreshToken } : {}),
     })

@@ -33,3 +33,47 @@ export async function touchIdentity(ex: Executor, userId: string, provider: stri
     .where('provider', '=', provider)
     .execute();
 }
+
+export type IdentityRow = Awaited<ReturnType<typeof findIdentity>>;
+
+/** The identity for a provider subject (unique per provider). */
+export async function findIdentity(ex: Executor, providerId: string, provider: string) {
+  return ex.selectFrom('identities').selectAll().where('provider_id', '=', providerId).where('provider', '=', provider).executeTakeFirst();
+}
+
+/** Identities whose (lower-cased) email is one of these. */
+export async function findIdentitiesByEmails(ex: Executor, emails: string[]) {
+  if (emails.length === 0) return [];
+  return ex.selectFrom('identities').selectAll().where('email', 'in', emails).execute();
+}
+
+/** A user's identities, oldest first. */
+export async function listUserIdentities(ex: Executor, userId: string) {
+  return ex.selectFrom('identities').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
+}
+
+export async function insertIdentityReturningId(ex: Executor, i: NewIdentity): Promise<string> {
+  const row = await ex
+    .insertInto('identities')
+    .values({
+      provider_id: i.providerId,
+      user_id: i.userId,
+      provider: i.provider,
+      identity_data: JSON.stringify(i.identityData),
+      last_sign_in_at: i.lastSignInAt ?? null,
+      created_at: i.now,
+      updated_at: i.now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function updateIdentityData(ex: Executor, id: string, identityData: Record<string, unknown>, now: Date): Promise<void> {
+  await ex.updateTable('identities').set({ identity_data: JSON.stringify(identityData), last_sign_in_at: now, updated_at: now }).where('id', '=', id).execute();
+}
+
+export async function deleteIdentities(ex: Executor, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await ex.deleteFrom('identities').where('id', 'in', ids).execute();
+}

@@ -123,3 +123,16 @@ export async function updateUser(ex: Executor, userId: string, patch: UserUpdate
 export async function lockUser(ex: Executor, userId: string): Promise<UserRow | undefined> {
   return ex.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirst();
 }
+
+/** Non-SSO users of an audience whose email is one of these (lower-cased). */
+export async function findUsersByEmails(ex: Executor, emails: string[], aud: string): Promise<UserRow[]> {
+  if (emails.length === 0) return [];
+  return ex
+    .selectFrom('users')
+    .selectAll()
+    .where('instance_id', '=', INSTANCE_ID)
+    .where((eb) => eb(eb.fn('lower', ['email']), 'in', emails))
+    .where('aud', '=', aud)
+    .where('is_sso_user', '=', false)
+    .execute();
+}

@@ -10,6 +10,8 @@ export interface RateLimits {
   token: RequestHandler;
   otp: RequestHandler;
   anonymous: RequestHandler;
+  /** /authorize and /callback: each creates rows (a flow; an account), so they are bounded too. */
+  external: RequestHandler;
 }
 
 /**
@@ -41,5 +43,6 @@ export function createRateLimits(config: Config): RateLimits {
     token: limiter(config.rateLimit.tokenRefresh, 300),
     otp: limiter(config.rateLimit.otp, 300),
     anonymous: limiter(config.rateLimit.anonymousUsers, 3600),
+    external: limiter(config.rateLimit.otp * 10, 300),
   };
 }

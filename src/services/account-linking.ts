@@ -1,0 +1,206 @@
+import type { Executor } from '../db/database';
+import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
+import { deleteIdentities, findIdentitiesByEmails, findIdentity, insertIdentityReturningId, listUserIdentities, updateIdentityData } from '../db/repositories/identities';
+import { findUserByEmail, findUsersByEmails, INSTANCE_ID, insertUser, lockUser, updateUser } from '../db/repositories/users';
+import type { UserRow } from '../db/schema';
+import type { Deps } from '../deps';
+import type { ProviderUserData } from '../external/types';
+import type { ApiError} from '../errors/api-error';
+import { badRequest, forbidden, internalError, notFound, unprocessable } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+import { auditEntry } from './audit';
+import type { RequestMeta } from './request-meta';
+
+export interface ExternalIdentityInput {
+  /** identities.provider: `github`, `custom:acme` … */
+  provider: string;
+  userData: ProviderUserData;
+  emailOptional: boolean;
+  /** Manual linking: attach to this user (flow_state.linking_target_id, or id_token with link_identity). */
+  linkingTargetId?: string | null;
+}
+
+export interface ExternalIdentityResult {
+  user: UserRow;
+  identityId: string;
+  /** A refusal the caller answers with after committing (GoTrue's NewCommitWithError): the user is kept. */
+  refusal?: ApiError;
+  /** Integration point for the mail issue: this user should get a confirmation mail after commit. */
+  confirmationFor?: { id: string; email: string | null };
+}
+
+/** The provider's emails, lower-cased, and the candidate: the primary one (else the first). */
+function emailsOf(d: ProviderUserData) {
+  const emails = d.emails.filter((e) => e.email).map((e) => ({ ...e, email: e.email.trim().toLowerCase() }));
+  const candidate = emails.find((e) => e.primary) ?? emails[0];
+  return { emails, candidate };
+}
+
+/** identity_data as stored: the provider's claims plus sub, and the candidate email with its verified flag. */
+function identityDataOf(d: ProviderUserData): Record<string, unknown> {
+  const { candidate } = emailsOf(d);
+  return {
+    ...d.metadata,
+    sub: d.sub,
+    ...(candidate ? { email: candidate.email, email_verified: candidate.verified } : {}),
+  };
+}
+
+const json = (v: unknown) => JSON.stringify(v);
+
+/** app_metadata.providers = the user's identity providers (oldest first); `provider` keeps the first sign-up's. */
+async function refreshProviders(trx: Executor, user: Pick<UserRow, 'id' | 'raw_app_meta_data'>, now: Date): Promise<void> {
+  const providers = [...new Set((await listUserIdentities(trx, user.id)).map((i) => i.provider))];
+  const app = { ...(user.raw_app_meta_data ?? {}) };
+  if (typeof app.provider !== 'string' || !providers.includes(app.provider)) {
+    if (providers[0]) app.provider = providers[0];
+    else delete app.provider;
+  }
+  app.providers = providers;
+  await updateUser(trx, user.id, { raw_app_meta_data: json(app), updated_at: now });
+}
+
+/**
+ * Signs a provider's user in, contract §6.6 (GoTrue's DetermineAccountLinking and createAccountFromExternalIdentity),
+ * inside the caller's transaction; audit rows are written here. The same (provider_id, provider) → that user;
+ * else verified emails (all, under autoconfirm) matching one user → attach; else a new user. A new account with
+ * an unverified email is created unconfirmed and refused with provider_email_needs_verification (committed).
+ */
+export async function signInExternalIdentity(trx: Executor, deps: Deps, meta: RequestMeta, input: ExternalIdentityInput): Promise<ExternalIdentityResult> {
+  if (input.linkingTargetId) return linkToUser(trx, deps, meta, input, input.linkingTargetId);
+  const { config } = deps;
+  const now = deps.clock.now();
+  const { emails, candidate } = emailsOf(input.userData);
+  if (emails.length === 0 && !input.emailOptional) {
+    throw badRequest(ErrorCodes.badOauthCallback, 'Error getting user email from external provider');
+  }
+  const identityData = identityDataOf(input.userData);
+  const verified = emails.filter((e) => e.verified || config.mailer.autoconfirm).map((e) => e.email);
+  const audits: AuditEntry[] = [];
+
+  let user: UserRow;
+  let identityId: string;
+  const existing = await findIdentity(trx, input.userData.sub, input.provider);
+  if (existing) {
+    user = (await lockUser(trx, existing.user_id))!;
+    identityId = existing.id;
+    await updateIdentityData(trx, existing.id, identityData, now);
+    await updateUser(trx, user.id, { raw_user_meta_data: json({ ...(user.raw_user_meta_data ?? {}), ...identityData }), updated_at: now });
+  } else {
+    const target = await linkingCandidate(trx, meta, verified);
+    if (target) {
+      user = (await lockUser(trx, target))!;
+      identityId = await insertIdentityReturningId(trx, { providerId: input.userData.sub, userId: user.id, provider: input.provider, identityData, now, lastSignInAt: now });
+      await updateUser(trx, user.id, { raw_user_meta_data: json({ ...(user.raw_user_meta_data ?? {}), ...identityData }), updated_at: now });
+    } else {
+      if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
+      // An address already taken by another account is not copied onto the new one.
+      const taken = candidate ? await findUserByEmail(trx, candidate.email, meta.aud) : undefined;
+      const id = deps.random.uuid();
+      await insertUser(trx, {
+        instance_id: INSTANCE_ID,
+        id,
+        aud: meta.aud,
+        role: config.jwt.defaultGroupName,
+        email: candidate && !taken ? candidate.email : null,
+        raw_app_meta_data: json({ provider: input.provider, providers: [input.provider] }),
+        raw_user_meta_data: json(identityData),
+        created_at: now,
+        updated_at: now,
+        is_anonymous: false,
+      });
+      identityId = await insertIdentityReturningId(trx, { providerId: input.userData.sub, userId: id, provider: input.provider, identityData, now, lastSignInAt: now });
+      user = (await lockUser(trx, id))!;
+    }
+  }
+  await refreshProviders(trx, user, now);
+  user = (await lockUser(trx, user.id))!;
+  if (user.banned_until && user.banned_until > now) throw forbidden(ErrorCodes.userBanned, 'User is banned');
+
+  let result: ExternalIdentityResult = { user, identityId };
+  if (emails.length > 0 && !user.email_confirmed_at) {
+    await removeUnconfirmedIdentities(trx, user, identityId, identityData, now);
+    if (candidate?.verified || config.mailer.autoconfirm) {
+      audits.push(auditEntry(deps, meta, user, 'user_signedup', { provider: input.provider }));
+      await updateUser(trx, user.id, {
+        email_confirmed_at: now,
+        raw_user_meta_data: json({ ...identityData, email_verified: true }),
+        updated_at: now,
+      });
+    } else {
+      const mailable = Boolean(user.email);
+      result = {
+        ...result,
+        confirmationFor: mailable ? { id: user.id, email: user.email } : undefined,
+        refusal: config.mailer.allowUnverifiedEmailSignIns
+          ? undefined
+          : unprocessable(
+              ErrorCodes.providerEmailNeedsVerification,
+              mailable && deps.mailer
+                ? `Unverified email with ${input.provider}. A confirmation email has been sent to your ${input.provider} email`
+                : `Unverified email with ${input.provider}. Verify the email with ${input.provider} in order to sign in`,
+            ),
+      };
+    }
+  } else {
+    audits.push(auditEntry(deps, meta, user, 'login', { provider: input.provider }));
+  }
+  await insertAuditEntries(trx, audits);
+  return { ...result, user: (await lockUser(trx, user.id))! };
+}
+
+/** The user verified emails point at, within the default linking domain; several → GoTrue's 500. */
+async function linkingCandidate(trx: Executor, meta: RequestMeta, verified: string[]): Promise<string | undefined> {
+  if (verified.length === 0) return undefined;
+  // SSO identities (sso:<id>) live in their own linking domains.
+  const similar = (await findIdentitiesByEmails(trx, verified)).filter((i) => !i.provider.startsWith('sso:'));
+  if (similar.length > 0) {
+    const owners = new Set(similar.map((i) => i.user_id));
+    if (owners.size > 1) throw internalError('Multiple accounts with the same email address in the same linking domain detected: default');
+    return similar[0]!.user_id;
+  }
+  const users = await findUsersByEmails(trx, verified, meta.aud);
+  if (users.length > 1) throw internalError('Multiple accounts with the same email address in the same linking domain detected: default');
+  return users[0]?.id;
+}
+
+/**
+ * An unconfirmed account taken over by a provider login: its other identities and its password are dropped
+ * (they were never proven), and its metadata becomes this identity's, against pre-account takeover.
+ */
+async function removeUnconfirmedIdentities(trx: Executor, user: UserRow, keepId: string, identityData: Record<string, unknown>, now: Date): Promise<void> {
+  const others = (await listUserIdentities(trx, user.id)).filter((i) => i.id !== keepId);
+  await deleteIdentities(trx, others.map((i) => i.id));
+  await updateUser(trx, user.id, { encrypted_password: null, raw_user_meta_data: json(identityData), updated_at: now });
+  await refreshProviders(trx, (await lockUser(trx, user.id))!, now);
+}
+
+/** Manual linking (GoTrue's linkIdentityToUser): the identity must not exist yet, for anyone. */
+async function linkToUser(trx: Executor, deps: Deps, meta: RequestMeta, input: ExternalIdentityInput, targetId: string): Promise<ExternalIdentityResult> {
+  const now = deps.clock.now();
+  const target = await lockUser(trx, targetId);
+  if (!target) throw notFound(ErrorCodes.userNotFound, 'User not found');
+  const existing = await findIdentity(trx, input.userData.sub, input.provider);
+  if (existing) {
+    throw unprocessable(ErrorCodes.identityAlreadyExists, existing.user_id === targetId ? 'Identity is already linked' : 'Identity is already linked to another user');
+  }
+  const { candidate } = emailsOf(input.userData);
+  const identityData = identityDataOf(input.userData);
+  const identityId = await insertIdentityReturningId(trx, { providerId: input.userData.sub, userId: targetId, provider: input.provider, identityData, now, lastSignInAt: now });
+  const patch: Parameters<typeof updateUser>[2] = { updated_at: now, is_anonymous: false };
+  if (!target.email && candidate) {
+    const taken = await findUserByEmail(trx, candidate.email, target.aud ?? meta.aud);
+    if (taken && taken.id !== targetId) throw badRequest(ErrorCodes.emailExists, 'A user with this email address has already been registered');
+    patch.email = candidate.email;
+    if (candidate.verified) patch.email_confirmed_at = target.email_confirmed_at ?? now;
+  }
+  await updateUser(trx, targetId, patch);
+  await refreshProviders(trx, (await lockUser(trx, targetId))!, now);
+  await insertAuditEntries(trx, [auditEntry(deps, meta, target, 'identity_linked', { provider: input.provider })]);
+  const user = (await lockUser(trx, targetId))!;
+  return {
+    user,
+    identityId,
+    confirmationFor: candidate && !candidate.verified && user.email === candidate.email && !user.email_confirmed_at ? { id: user.id, email: user.email } : undefined,
+  };
+}
