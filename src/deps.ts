@@ -5,6 +5,9 @@ import { createHs256Jwt, type JwtService } from './crypto/jwt';
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refresh-token';
 import type { DatabaseHandle, Db } from './db/database';
+import { mailerFromConfig, type Mailer } from './mailer/mailer';
+import type { MailTransport } from './mailer/transport';
+import type { SmsProvider } from './sms/sms-provider';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -18,12 +21,19 @@ export interface Deps {
   jwt: JwtService;
   refreshTokens: RefreshTokenCodec;
   logger: Logger;
+  mailer: Mailer;
+  /** The SMS vendor; undefined when none is configured (phone flows then answer sms_send_failed). */
+  sms: SmsProvider | undefined;
 }
 
 export interface DepsOverrides {
   clock?: Clock;
   random?: Random;
   hasher?: PasswordHasher;
+  mailer?: Mailer;
+  /** Keeps the configured templates but hands mail to this transport. */
+  mailTransport?: MailTransport;
+  sms?: SmsProvider;
 }
 
 /** The composition root. */
@@ -42,5 +52,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     jwt: createHs256Jwt(secret, clock, config.jwt.keyId),
     refreshTokens: createRefreshTokenCodec(secret, random),
     logger,
+    mailer: o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport),
+    sms: o.sms,
   };
 }

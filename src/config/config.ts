@@ -1,3 +1,8 @@
+/** Mail kinds as the mailer names them (GoTrue's env names are these, upper-cased). */
+export type MailKind = 'confirmation' | 'invite' | 'recovery' | 'magic_link' | 'email_change' | 'reauthentication';
+/** The kinds whose mail carries a link. */
+export type LinkMailKind = Exclude<MailKind, 'reauthentication'>;
+
 /** The parsed, frozen configuration. Built once by loadConfig; everything else reads this, never the env. */
 export interface Config {
   api: {
@@ -38,18 +43,57 @@ export interface Config {
     keyId: string | undefined;
   };
   external: {
-    email: { enabled: boolean };
+    email: { enabled: boolean; magicLinkEnabled: boolean };
     phone: { enabled: boolean };
     anonymousUsers: { enabled: boolean };
     /** How long a PKCE / OAuth flow_state stays redeemable (from code issue, else creation). */
     flowStateExpiryMs: number;
   };
-  mailer: { autoconfirm: boolean };
-  sms: { autoconfirm: boolean; provider: string };
+  mailer: {
+    autoconfirm: boolean;
+    /** Email change needs a confirmation from the current address as well as the new one. */
+    secureEmailChangeEnabled: boolean;
+    /** How long an emailed link or code stays valid, seconds. */
+    otpExpSeconds: number;
+    otpLength: number;
+    /** Custom template per kind: an http(s) URL or a file path; undefined = the default in templates/. */
+    templates: Record<MailKind, string | undefined>;
+    /** Subject per kind; undefined = the default. */
+    subjects: Record<MailKind, string | undefined>;
+    /** Path (or absolute URL) of the link per kind; a path is joined to API_EXTERNAL_URL. */
+    urlPaths: Record<LinkMailKind, string>;
+  };
+  smtp: {
+    /** Undefined = no SMTP: mail goes to the log transport (dev default). */
+    host: string | undefined;
+    port: number;
+    user: string | undefined;
+    pass: string | undefined;
+    adminEmail: string | undefined;
+    senderName: string | undefined;
+    /** Shortest interval between two mails of one kind to one user. */
+    maxFrequencyMs: number;
+  };
+  sms: {
+    autoconfirm: boolean;
+    provider: string;
+    /** Message text; `{{ .Code }}` is replaced by the OTP. */
+    template: string;
+    /** Shortest interval between two SMS of one kind to one user. */
+    maxFrequencyMs: number;
+    otpExpSeconds: number;
+    otpLength: number;
+    /** Phone (digits) → fixed code; these phones get no SMS (GOTRUE_SMS_TEST_OTP). */
+    testOtp: Record<string, string>;
+    /** After this instant the test OTPs stop working; undefined = no end. */
+    testOtpValidUntil: Date | undefined;
+  };
   security: {
     refreshTokenRotationEnabled: boolean;
     /** Seconds a revoked refresh token may still be swapped. */
     refreshTokenReuseInterval: number;
+    /** A password change in a session older than 24 h needs the nonce from GET /reauthenticate. */
+    updatePasswordRequireReauthentication: boolean;
   };
   password: { minLength: number; requiredCharacters: string[] };
   cors: { allowedHeaders: string[] };
@@ -58,8 +102,10 @@ export interface Config {
     header: string | undefined;
     /** Requests per 5 minutes per IP on /token. */
     tokenRefresh: number;
-    /** Requests per 5 minutes per IP on /signup (and the OTP family). */
+    /** Requests per 5 minutes per IP on /signup, /otp, /magiclink, /recover, /resend, PUT /user. */
     otp: number;
+    /** Requests per 5 minutes per IP on /verify. */
+    verify: number;
     /** Anonymous sign-ins per hour per IP. */
     anonymousUsers: number;
   };

@@ -1,5 +1,5 @@
-import { envSchema } from './schema';
-import type { Config } from './config';
+import { envSchema, LINK_KINDS, MAILER_KINDS } from './schema';
+import type { Config, LinkMailKind, MailKind } from './config';
 
 /** Names GoTrue also accepts for a setting; the first one set wins. */
 const ALIASES: Record<string, string[]> = {
@@ -91,16 +91,43 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keyId: e.GOTRUE_JWT_KEY_ID,
     },
     external: {
-      email: { enabled: e.GOTRUE_EXTERNAL_EMAIL_ENABLED },
+      email: { enabled: e.GOTRUE_EXTERNAL_EMAIL_ENABLED, magicLinkEnabled: e.GOTRUE_EXTERNAL_EMAIL_MAGIC_LINK_ENABLED },
       phone: { enabled: e.GOTRUE_EXTERNAL_PHONE_ENABLED },
       anonymousUsers: { enabled: e.GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED },
       flowStateExpiryMs: e.GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION,
     },
-    mailer: { autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM },
-    sms: { autoconfirm: e.GOTRUE_SMS_AUTOCONFIRM, provider: e.GOTRUE_SMS_PROVIDER ?? '' },
+    mailer: {
+      autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM,
+      secureEmailChangeEnabled: e.GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED,
+      otpExpSeconds: e.GOTRUE_MAILER_OTP_EXP,
+      otpLength: e.GOTRUE_MAILER_OTP_LENGTH,
+      templates: byKind(MAILER_KINDS, (k) => e[`GOTRUE_MAILER_TEMPLATES_${k}`]),
+      subjects: byKind(MAILER_KINDS, (k) => e[`GOTRUE_MAILER_SUBJECTS_${k}`]),
+      urlPaths: byKind(LINK_KINDS, (k) => e[`GOTRUE_MAILER_URLPATHS_${k}`] ?? '/verify') as Record<LinkMailKind, string>,
+    },
+    smtp: {
+      host: e.GOTRUE_SMTP_HOST,
+      port: e.GOTRUE_SMTP_PORT,
+      user: e.GOTRUE_SMTP_USER,
+      pass: e.GOTRUE_SMTP_PASS,
+      adminEmail: e.GOTRUE_SMTP_ADMIN_EMAIL,
+      senderName: e.GOTRUE_SMTP_SENDER_NAME,
+      maxFrequencyMs: e.GOTRUE_SMTP_MAX_FREQUENCY,
+    },
+    sms: {
+      autoconfirm: e.GOTRUE_SMS_AUTOCONFIRM,
+      provider: e.GOTRUE_SMS_PROVIDER ?? '',
+      template: e.GOTRUE_SMS_TEMPLATE ?? 'Your code is {{ .Code }}',
+      maxFrequencyMs: e.GOTRUE_SMS_MAX_FREQUENCY,
+      otpExpSeconds: e.GOTRUE_SMS_OTP_EXP,
+      otpLength: e.GOTRUE_SMS_OTP_LENGTH,
+      testOtp: e.GOTRUE_SMS_TEST_OTP,
+      testOtpValidUntil: e.GOTRUE_SMS_TEST_OTP_VALID_UNTIL,
+    },
     security: {
       refreshTokenRotationEnabled: e.GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED,
       refreshTokenReuseInterval: e.GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL,
+      updatePasswordRequireReauthentication: e.GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION,
     },
     password: { minLength: e.GOTRUE_PASSWORD_MIN_LENGTH, requiredCharacters: e.GOTRUE_PASSWORD_REQUIRED_CHARACTERS },
     cors: { allowedHeaders: e.GOTRUE_CORS_ALLOWED_HEADERS },
@@ -108,11 +135,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       header: e.GOTRUE_RATE_LIMIT_HEADER,
       tokenRefresh: e.GOTRUE_RATE_LIMIT_TOKEN_REFRESH,
       otp: e.GOTRUE_RATE_LIMIT_OTP,
+      verify: e.GOTRUE_RATE_LIMIT_VERIFY,
       anonymousUsers: e.GOTRUE_RATE_LIMIT_ANONYMOUS_USERS,
     },
     log: { level: e.GOTRUE_LOG_LEVEL ?? 'info' },
   };
   return deepFreeze(config);
+}
+
+/** GOTRUE_..._<KIND> values keyed by the mailer's kind names ('MAGIC_LINK' → 'magic_link'). */
+function byKind<K extends string, T>(kinds: readonly K[], value: (k: K) => T): Record<MailKind, T> {
+  return Object.fromEntries(kinds.map((k) => [k.toLowerCase(), value(k)])) as Record<MailKind, T>;
 }
 
 function deepFreeze<T>(o: T): T {

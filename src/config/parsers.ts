@@ -65,3 +65,18 @@ export function parseRequiredCharacters(text: string): string[] {
   if (current !== '') sets.push(current);
   return sets;
 }
+
+/**
+ * GOTRUE_SMS_TEST_OTP: `phone=code` pairs separated by commas. Phones are kept as digits only (how they are
+ * stored), so `+1 555 123 4567=123456` and `15551234567=123456` name the same phone. Undefined when malformed.
+ */
+export function parseTestOtp(text: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const pair of parseList(text)) {
+    const [phone, code, ...rest] = pair.split('=');
+    const digits = (phone ?? '').replace(/[\s\-().+]/g, '');
+    if (rest.length > 0 || !/^\d{2,15}$/.test(digits) || !code || !/^\d+$/.test(code.trim())) return undefined;
+    out[digits] = code.trim();
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters } from './parsers';
+import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters, parseTestOtp } from './parsers';
 
 /** Optional env string: unset and empty both mean "use the default". */
 const str = () =>
@@ -56,6 +56,18 @@ const list = (dflt: string[]) => str().transform((v) => (v === undefined ? dflt 
 const url = () =>
   str().refine((v) => v === undefined || URL.canParse(v), { message: 'expected an absolute URL' });
 
+/** GoTrue's names for the mail kinds (GOTRUE_MAILER_TEMPLATES_<KIND>, _SUBJECTS_<KIND>). */
+export const MAILER_KINDS = ['CONFIRMATION', 'INVITE', 'RECOVERY', 'MAGIC_LINK', 'EMAIL_CHANGE', 'REAUTHENTICATION'] as const;
+/** The kinds whose mail carries a link (GOTRUE_MAILER_URLPATHS_<KIND>); reauthentication only has a code. */
+export const LINK_KINDS = ['CONFIRMATION', 'INVITE', 'RECOVERY', 'MAGIC_LINK', 'EMAIL_CHANGE'] as const;
+
+function mailerKinds<P extends string, T>(prefix: P, make: () => T): Record<`${P}${(typeof MAILER_KINDS)[number]}`, T> {
+  return Object.fromEntries(MAILER_KINDS.map((k) => [`${prefix}${k}`, make()])) as Record<`${P}${(typeof MAILER_KINDS)[number]}`, T>;
+}
+function linkKinds<P extends string, T>(prefix: P, make: () => T): Record<`${P}${(typeof LINK_KINDS)[number]}`, T> {
+  return Object.fromEntries(LINK_KINDS.map((k) => [`${prefix}${k}`, make()])) as Record<`${P}${(typeof LINK_KINDS)[number]}`, T>;
+}
+
 const logLevel = str().pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional());
 
 /**
@@ -96,12 +108,51 @@ export const envSchema = z.object({
   GOTRUE_EXTERNAL_PHONE_ENABLED: bool(false),
   GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED: bool(false),
   GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION: duration('300s'),
+  GOTRUE_EXTERNAL_EMAIL_MAGIC_LINK_ENABLED: bool(true),
   GOTRUE_MAILER_AUTOCONFIRM: bool(false),
+  GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED: bool(true),
+  GOTRUE_MAILER_OTP_EXP: int(86400, 1),
+  GOTRUE_MAILER_OTP_LENGTH: int(6, 6),
+  ...mailerKinds('GOTRUE_MAILER_TEMPLATES_', str),
+  ...mailerKinds('GOTRUE_MAILER_SUBJECTS_', str),
+  ...linkKinds('GOTRUE_MAILER_URLPATHS_', str),
+
+  GOTRUE_SMTP_HOST: str(),
+  GOTRUE_SMTP_PORT: int(587, 1),
+  GOTRUE_SMTP_USER: str(),
+  GOTRUE_SMTP_PASS: str(),
+  GOTRUE_SMTP_ADMIN_EMAIL: str(),
+  GOTRUE_SMTP_SENDER_NAME: str(),
+  GOTRUE_SMTP_MAX_FREQUENCY: duration('60s'),
+
   GOTRUE_SMS_AUTOCONFIRM: bool(false),
   GOTRUE_SMS_PROVIDER: str(),
+  GOTRUE_SMS_TEMPLATE: str(),
+  GOTRUE_SMS_MAX_FREQUENCY: duration('60s'),
+  GOTRUE_SMS_OTP_EXP: int(60, 1),
+  GOTRUE_SMS_OTP_LENGTH: int(6, 6),
+  GOTRUE_SMS_TEST_OTP: str().transform((v, ctx) => {
+    if (v === undefined) return {};
+    const pairs = parseTestOtp(v);
+    if (pairs === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected phone=code pairs separated by commas (e.g. 15551234567=123456)' });
+      return z.NEVER;
+    }
+    return pairs;
+  }),
+  GOTRUE_SMS_TEST_OTP_VALID_UNTIL: str().transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) {
+      ctx.addIssue({ code: 'custom', message: `expected a timestamp such as 2030-01-01T00:00:00Z, got "${v}"` });
+      return z.NEVER;
+    }
+    return d;
+  }),
 
   GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED: bool(true),
   GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: int(0, 0),
+  GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION: bool(false),
 
   GOTRUE_PASSWORD_MIN_LENGTH: int(6, 0),
   GOTRUE_PASSWORD_REQUIRED_CHARACTERS: str().transform((v) => (v === undefined ? [] : parseRequiredCharacters(v))),
@@ -111,6 +162,7 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_HEADER: str(),
   GOTRUE_RATE_LIMIT_TOKEN_REFRESH: num(150),
   GOTRUE_RATE_LIMIT_OTP: num(30),
+  GOTRUE_RATE_LIMIT_VERIFY: num(30),
   GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: num(30),
 
   GOTRUE_LOG_LEVEL: logLevel,
