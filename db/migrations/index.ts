@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as createAuthSchema from './20261122120000_create_auth_schema';
+import * as oneTimeTokenAttempts from './20261123100000_one_time_token_attempts';
 
 /**
  * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
@@ -7,4 +8,5 @@ import * as createAuthSchema from './20261122120000_create_auth_schema';
  */
 export const migrations: Record<string, Migration> = {
   '20261122120000_create_auth_schema': createAuthSchema,
+  '20261123100000_one_time_token_attempts': oneTimeTokenAttempts,
 };

@@ -63,6 +63,20 @@ export const ErrorCodes = {
   notAdmin: 'not_admin',
   /** The feature is not available on this server. */
   featureDisabled: 'feature_disabled',
+  /** The emailed or texted code / link is wrong, used or expired. */
+  otpExpired: 'otp_expired',
+  /** POST /otp with create_user:false for an address no user has. */
+  otpDisabled: 'otp_disabled',
+  /** The SMS could not be handed to the vendor (or no vendor is configured). */
+  smsSendFailed: 'sms_send_failed',
+  /** A password change in an old session needs the nonce from GET /reauthenticate. */
+  reauthenticationNeeded: 'reauthentication_needed',
+  /** The reauthentication nonce is wrong, used or expired. */
+  reauthenticationNotValid: 'reauthentication_not_valid',
+  /** The user asked for another mail of this kind too soon (GOTRUE_SMTP_MAX_FREQUENCY). */
+  overEmailSendRateLimit: 'over_email_send_rate_limit',
+  /** The user asked for another SMS of this kind too soon (GOTRUE_SMS_MAX_FREQUENCY). */
+  overSmsSendRateLimit: 'over_sms_send_rate_limit',
   /** A per-IP request rate limit was hit. */
   overRequestRateLimit: 'over_request_rate_limit',
   /** The request took longer than API_MAX_REQUEST_DURATION. */

@@ -1,10 +1,14 @@
 import { Router, type RequestHandler } from 'express';
 import { health } from '../api/health';
 import { logout } from '../api/logout';
+import { magicLink, otp } from '../api/otp';
+import { recover } from '../api/recover';
+import { resend } from '../api/resend';
 import { settings } from '../api/settings';
 import { signup } from '../api/signup';
 import { token } from '../api/token';
 import { getUser, updateUser } from '../api/user';
+import { verifyGet, verifyPost } from '../api/verify';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
 import { createRateLimits } from './middleware/rate-limit';
@@ -20,6 +24,13 @@ export function buildRouter(deps: Deps): Router {
 
   r.post('/signup', limit.otp, signup(deps));
   r.post('/token', limit.token, token(deps));
+
+  r.post('/otp', limit.otp, otp(deps));
+  r.post('/magiclink', limit.otp, magicLink(deps));
+  r.post('/recover', limit.otp, recover(deps));
+  r.post('/resend', limit.otp, resend(deps));
+  r.get('/verify', limit.verify, verifyGet(deps));
+  r.post('/verify', limit.verify, verifyPost(deps));
 
   r.get('/user', user, getUser(deps));
   r.put('/user', limit.otp, user, updateUser(deps));

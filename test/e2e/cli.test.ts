@@ -56,7 +56,7 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', () => {
     const status = await runCli(['migrate', 'status'], cwd, env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/applied .* 20261122120000_create_auth_schema/);
-  });
+  }, 90_000); // four process starts (serve twice, keys, migrate): slow on a loaded machine
 
   it('answers version and --help, and refuses unknown commands', async () => {
     const cwd = tempDir();
@@ -110,8 +110,8 @@ describe.runIf(onPostgres)('./gotrue migrate on Postgres', () => {
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(runs.filter((r) => /applied 20261122120000/.test(r.stdout))).toHaveLength(1);
     expect((await runCli(['migrate'], cwd, env)).stdout).toMatch(/already up to date/);
-    expect((await runCli(['migrate', 'down'], cwd, env)).stdout).toMatch(/reverted 20261122120000/);
-    expect((await runCli(['migrate', 'status'], cwd, env)).stdout).toMatch(/pending .*20261122120000/);
+    expect((await runCli(['migrate', 'down'], cwd, env)).stdout).toMatch(/reverted 20261123100000/);
+    expect((await runCli(['migrate', 'status'], cwd, env)).stdout).toMatch(/pending .*20261123100000/);
     expect((await runCli(['migrate', 'up'], cwd, env)).code).toBe(0);
 
     const server = await startCliServer(cwd, env, freePort());
