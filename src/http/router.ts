@@ -7,7 +7,7 @@ import { resend } from '../api/resend';
 import { settings } from '../api/settings';
 import { signup } from '../api/signup';
 import { token } from '../api/token';
-import { getUser, updateUser } from '../api/user';
+import { getUser, reauthenticate, updateUser } from '../api/user';
 import { verifyGet, verifyPost } from '../api/verify';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
@@ -34,6 +34,7 @@ export function buildRouter(deps: Deps): Router {
 
   r.get('/user', user, getUser(deps));
   r.put('/user', limit.otp, user, updateUser(deps));
+  r.get('/reauthenticate', limit.otp, user, reauthenticate(deps));
   r.post('/logout', user, logout(deps));
 
   return r;

@@ -51,7 +51,7 @@ describe(`password recovery through auth-js (${dbKind})`, () => {
     const followed = await followLink(server, mail.link!);
     const exchanged = await auth.exchangeCodeForSession(followed.location.searchParams.get('code')!);
     expect(exchanged.error).toBeNull();
-    expect(exchanged.data.redirectType).toBe('recovery');
+    expect((exchanged.data as { redirectType?: string | null }).redirectType).toBe('recovery');
     expect(events).toContain('PASSWORD_RECOVERY');
     expect(amrOf(exchanged.data.session!.access_token)).toEqual(['recovery']);
     expect((await auth.updateUser({ password: 'new-password-2' })).error).toBeNull();
