@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { health } from '../api/health';
+import { invite } from '../api/invite';
 import { logout } from '../api/logout';
 import { magicLink, otp } from '../api/otp';
 import { recover } from '../api/recover';
@@ -11,6 +12,7 @@ import { getUser, reauthenticate, updateUser } from '../api/user';
 import { verifyGet, verifyPost } from '../api/verify';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
+import { requireAdmin } from './middleware/require-admin';
 import { createRateLimits } from './middleware/rate-limit';
 
 /** THE route table: every path, its middleware and its handler. */
@@ -36,6 +38,8 @@ export function buildRouter(deps: Deps): Router {
   r.put('/user', limit.otp, user, updateUser(deps));
   r.get('/reauthenticate', limit.otp, user, reauthenticate(deps));
   r.post('/logout', user, logout(deps));
+
+  r.post('/invite', requireAdmin(deps), invite(deps));
 
   return r;
 }
