@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config, MailKind } from '../../src/config/config';
 import { loadConfig } from '../../src/config';
@@ -132,6 +133,20 @@ describe('the mailer over SMTP (a real listener)', () => {
       expect((err as Error).message).not.toMatch(/relay denied|quota|mailer-secret-pass/);
     } finally {
       catcher.fail = 'none';
+    }
+  });
+
+  it('upgrades with STARTTLS when the server offers it, verifying the certificate (a self-signed one is refused)', async () => {
+    const tls = new SMTPServer({ authOptional: true, logger: false, onData: (stream, _s, cb) => (stream.resume(), stream.on('end', () => cb())) });
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (tls.server.address() as AddressInfo).port;
+      const transport = transportFromConfig(config({ GOTRUE_SMTP_HOST: '127.0.0.1', GOTRUE_SMTP_PORT: String(port) }), pino({ level: 'silent' }));
+      const err = await transport.send({ kind: 'recovery', to: 'tls@example.com', subject: 's', html: 'h', text: 'h', link: undefined, otp: '1' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MailSendError);
+      expect((err as MailSendError).reason).toMatch(/^(ETLS|ESOCKET)/);
+    } finally {
+      await new Promise<void>((resolve) => tls.close(() => resolve()));
     }
   });
 
