@@ -11,6 +11,8 @@ import type { SmsProvider } from './sms/sms-provider';
 import { withTimeout } from './external/http';
 import { ExternalProviders } from './external/registry';
 import type { Fetch } from './external/types';
+import { mailerFromConfig, type Mailer } from './mailer/mailer';
+import type { MailTransport } from './mailer/transport';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -30,11 +32,8 @@ export interface Deps {
   external: ExternalProviders;
   /** Seals provider tokens (and generic providers' client secrets) at rest. */
   vault: TokenVault;
-  /**
-   * Integration point for the mail issue: when set, an external sign-in whose provider email is unverified asks
-   * for a confirmation mail through it. Not built here.
-   */
-  mailer?: { sendConfirmation(user: { id: string; email: string | null }): Promise<void> };
+  /** Renders and sends the account mails (confirmation, recovery, magic link, invite, email change, reauthentication). */
+  mailer: Mailer;
 }
 
 export interface DepsOverrides {
@@ -45,6 +44,9 @@ export interface DepsOverrides {
   sms?: SmsProvider | undefined;
   /** HTTP to providers (tests may wrap it to count or fail calls). */
   fetch?: Fetch;
+  mailer?: Mailer;
+  /** Keeps the configured templates but hands mail to this transport. */
+  mailTransport?: MailTransport;
 }
 
 /** The composition root. */
@@ -66,5 +68,6 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     logger,
     external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),
     vault: createTokenVault(config.external.tokenVaultKeys, random),
+    mailer: o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport),
   };
 }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as createAuthSchema from './20261122120000_create_auth_schema';
+import * as oneTimeTokenAttempts from './20261123100000_one_time_token_attempts';
 import * as externalProviders from './20261123120000_external_providers';
 
 /**
@@ -8,5 +9,6 @@ import * as externalProviders from './20261123120000_external_providers';
  */
 export const migrations: Record<string, Migration> = {
   '20261122120000_create_auth_schema': createAuthSchema,
+  '20261123100000_one_time_token_attempts': oneTimeTokenAttempts,
   '20261123120000_external_providers': externalProviders,
 };

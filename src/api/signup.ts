@@ -2,7 +2,9 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { optObject, optString, parseBody } from '../http/parse';
+import { requestRedirectTo } from '../http/redirect-to';
 import { requestMeta } from '../http/request-meta';
+import { parsePkceParams } from '../services/flow-state';
 import { signup as signupService } from '../services/signup';
 import { tokenResponseJson, userJson } from './shapes';
 
@@ -24,6 +26,9 @@ export const signup = (deps: Deps): RequestHandler => async (req, res) => {
     phone: body.phone === '' ? undefined : body.phone,
     password: body.password,
     data: body.data,
+    channel: body.channel,
+    pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
+    redirectTo: requestRedirectTo(req, deps.config),
   });
   res.json(result.kind === 'session' ? tokenResponseJson(result.tokens, result.user) : userJson(result.user));
 };

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { Deps } from '../deps';
 import { optObject, optString, parseBody } from '../http/parse';
 import { authOf } from '../http/middleware/authenticate';
+import { requestRedirectTo } from '../http/redirect-to';
 import { requestMeta } from '../http/request-meta';
+import { parsePkceParams } from '../services/flow-state';
+import { reauthenticate as reauthenticateService } from '../services/reauthenticate';
 import { updateCurrentUser } from '../services/user-update';
 import { userJson } from './shapes';
 
@@ -28,6 +31,22 @@ const UpdateBody = z.object({
 /** PUT /user */
 export const updateUser = (deps: Deps): RequestHandler => async (req, res) => {
   const body = parseBody(req, UpdateBody);
-  const user = await updateCurrentUser(deps, requestMeta(req, deps.config), authOf(res), body);
+  const user = await updateCurrentUser(deps, requestMeta(req, deps.config), authOf(res), {
+    email: body.email,
+    phone: body.phone,
+    password: body.password,
+    data: body.data,
+    app_metadata: body.app_metadata,
+    nonce: body.nonce,
+    channel: body.channel,
+    pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
+    redirectTo: requestRedirectTo(req, deps.config),
+  });
   res.json(userJson(user));
+};
+
+/** GET /reauthenticate → {} or {message_id}: mails (or texts) the nonce a password change may need. */
+export const reauthenticate = (deps: Deps): RequestHandler => async (req, res) => {
+  const messageId = await reauthenticateService(deps, requestMeta(req, deps.config), authOf(res));
+  res.json(messageId ? { message_id: messageId } : {});
 };

@@ -4,6 +4,11 @@ import type { VaultKey } from './vault-keys';
 /** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
 export type SmsProviderName = 'twilio' | 'twilio_verify' | 'messagebird' | 'textlocal' | 'vonage';
 
+/** Mail kinds as the mailer names them (GoTrue's env names are these, upper-cased). */
+export type MailKind = 'confirmation' | 'invite' | 'recovery' | 'magic_link' | 'email_change' | 'reauthentication';
+/** The kinds whose mail carries a link. */
+export type LinkMailKind = Exclude<MailKind, 'reauthentication'>;
+
 /** The parsed, frozen configuration. Built once by loadConfig; everything else reads this, never the env. */
 export interface Config {
   api: {
@@ -44,7 +49,7 @@ export interface Config {
     keyId: string | undefined;
   };
   external: {
-    email: { enabled: boolean };
+    email: { enabled: boolean; magicLinkEnabled: boolean };
     phone: { enabled: boolean };
     anonymousUsers: { enabled: boolean };
     /** How long a PKCE / OAuth flow_state stays redeemable (from code issue, else creation). */
@@ -57,11 +62,6 @@ export interface Config {
     custom: CustomProviderConfig[];
     /** Provider token vault keys; the first encrypts. Empty = provider tokens are not stored. */
     tokenVaultKeys: VaultKey[];
-  };
-  mailer: {
-    autoconfirm: boolean;
-    /** Let a provider sign in with an unverified email (GoTrue's MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS). */
-    allowUnverifiedEmailSignIns: boolean;
   };
   sms: {
     autoconfirm: boolean;
@@ -85,12 +85,41 @@ export interface Config {
     textlocal: { apiKey: string; sender: string };
     vonage: { apiKey: string; apiSecret: string; from: string };
   };
+  mailer: {
+    autoconfirm: boolean;
+    /** Let a provider sign in with an unverified email (GoTrue's MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS). */
+    allowUnverifiedEmailSignIns: boolean;
+    /** Email change needs a confirmation from the current address as well as the new one. */
+    secureEmailChangeEnabled: boolean;
+    /** How long an emailed link or code stays valid, seconds. */
+    otpExpSeconds: number;
+    otpLength: number;
+    /** Custom template per kind: an http(s) URL or a file path; undefined = the default in templates/. */
+    templates: Record<MailKind, string | undefined>;
+    /** Subject per kind; undefined = the default. */
+    subjects: Record<MailKind, string | undefined>;
+    /** Path (or absolute URL) of the link per kind; a path is joined to API_EXTERNAL_URL. */
+    urlPaths: Record<LinkMailKind, string>;
+  };
+  smtp: {
+    /** Undefined = no SMTP: mail goes to the log transport (dev default). */
+    host: string | undefined;
+    port: number;
+    user: string | undefined;
+    pass: string | undefined;
+    adminEmail: string | undefined;
+    senderName: string | undefined;
+    /** Shortest interval between two mails of one kind to one user. */
+    maxFrequencyMs: number;
+  };
   security: {
     refreshTokenRotationEnabled: boolean;
     /** Seconds a revoked refresh token may still be swapped. */
     refreshTokenReuseInterval: number;
     /** GET /user/identities/authorize and DELETE /user/identities/{id} are available. */
     manualLinkingEnabled: boolean;
+    /** A password change in a session older than 24 h needs the nonce from GET /reauthenticate. */
+    updatePasswordRequireReauthentication: boolean;
   };
   password: { minLength: number; requiredCharacters: string[] };
   cors: { allowedHeaders: string[] };
@@ -99,8 +128,10 @@ export interface Config {
     header: string | undefined;
     /** Requests per 5 minutes per IP on /token. */
     tokenRefresh: number;
-    /** Requests per 5 minutes per IP on /signup (and the OTP family). */
+    /** Requests per 5 minutes per IP on /signup, /otp, /magiclink, /recover, /resend, PUT /user. */
     otp: number;
+    /** Requests per 5 minutes per IP on /verify. */
+    verify: number;
     /** Anonymous sign-ins per hour per IP. */
     anonymousUsers: number;
   };

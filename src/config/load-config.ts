@@ -1,5 +1,5 @@
-import { envSchema } from './schema';
-import type { Config } from './config';
+import { envSchema, LINK_KINDS, MAILER_KINDS } from './schema';
+import type { Config, LinkMailKind, MailKind } from './config';
 import { buildSmsConfig, smsCredentialProblems } from './sms-config';
 import { parseCustomProviders } from './custom-providers';
 import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderConfig, type BuiltinProviderName } from './providers';
@@ -102,7 +102,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keyId: e.GOTRUE_JWT_KEY_ID,
     },
     external: {
-      email: { enabled: e.GOTRUE_EXTERNAL_EMAIL_ENABLED },
+      email: { enabled: e.GOTRUE_EXTERNAL_EMAIL_ENABLED, magicLinkEnabled: e.GOTRUE_EXTERNAL_EMAIL_MAGIC_LINK_ENABLED },
       phone: { enabled: e.GOTRUE_EXTERNAL_PHONE_ENABLED },
       anonymousUsers: { enabled: e.GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED },
       flowStateExpiryMs: e.GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION,
@@ -111,12 +111,31 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       custom: custom.providers,
       tokenVaultKeys: vault.keys,
     },
-    mailer: { autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM, allowUnverifiedEmailSignIns: e.GOTRUE_MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS },
+    mailer: {
+      autoconfirm: e.GOTRUE_MAILER_AUTOCONFIRM,
+      allowUnverifiedEmailSignIns: e.GOTRUE_MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS,
+      secureEmailChangeEnabled: e.GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED,
+      otpExpSeconds: e.GOTRUE_MAILER_OTP_EXP,
+      otpLength: e.GOTRUE_MAILER_OTP_LENGTH,
+      templates: byKind(MAILER_KINDS, (k) => e[`GOTRUE_MAILER_TEMPLATES_${k}`]),
+      subjects: byKind(MAILER_KINDS, (k) => e[`GOTRUE_MAILER_SUBJECTS_${k}`]),
+      urlPaths: byKind(LINK_KINDS, (k) => e[`GOTRUE_MAILER_URLPATHS_${k}`] ?? '/verify') as Record<LinkMailKind, string>,
+    },
+    smtp: {
+      host: e.GOTRUE_SMTP_HOST,
+      port: e.GOTRUE_SMTP_PORT,
+      user: e.GOTRUE_SMTP_USER,
+      pass: e.GOTRUE_SMTP_PASS,
+      adminEmail: e.GOTRUE_SMTP_ADMIN_EMAIL,
+      senderName: e.GOTRUE_SMTP_SENDER_NAME,
+      maxFrequencyMs: e.GOTRUE_SMTP_MAX_FREQUENCY,
+    },
     sms: buildSmsConfig(e),
     security: {
       refreshTokenRotationEnabled: e.GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED,
       refreshTokenReuseInterval: e.GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL,
       manualLinkingEnabled: e.GOTRUE_SECURITY_MANUAL_LINKING_ENABLED,
+      updatePasswordRequireReauthentication: e.GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION,
     },
     password: { minLength: e.GOTRUE_PASSWORD_MIN_LENGTH, requiredCharacters: e.GOTRUE_PASSWORD_REQUIRED_CHARACTERS },
     cors: { allowedHeaders: e.GOTRUE_CORS_ALLOWED_HEADERS },
@@ -124,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       header: e.GOTRUE_RATE_LIMIT_HEADER,
       tokenRefresh: e.GOTRUE_RATE_LIMIT_TOKEN_REFRESH,
       otp: e.GOTRUE_RATE_LIMIT_OTP,
+      verify: e.GOTRUE_RATE_LIMIT_VERIFY,
       anonymousUsers: e.GOTRUE_RATE_LIMIT_ANONYMOUS_USERS,
     },
     log: { level: e.GOTRUE_LOG_LEVEL ?? 'info' },
@@ -159,6 +179,11 @@ function providerProblems(e: Env): string[] {
     if (p === 'keycloak' && !e[providerEnvKey(p, 'URL')]) problems.push(`${providerEnvKey(p, 'URL')}: required when ${providerEnvKey(p, 'ENABLED')} is true (the realm URL)`);
   }
   return problems;
+}
+
+/** GOTRUE_..._<KIND> values keyed by the mailer's kind names ('MAGIC_LINK' → 'magic_link'). */
+function byKind<K extends string, T>(kinds: readonly K[], value: (k: K) => T): Record<MailKind, T> {
+  return Object.fromEntries(kinds.map((k) => [k.toLowerCase(), value(k)])) as Record<MailKind, T>;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -107,6 +107,18 @@ function providerShape(): ProviderShape {
   return shape as ProviderShape;
 }
 
+/** GoTrue's names for the mail kinds (GOTRUE_MAILER_TEMPLATES_<KIND>, _SUBJECTS_<KIND>). */
+export const MAILER_KINDS = ['CONFIRMATION', 'INVITE', 'RECOVERY', 'MAGIC_LINK', 'EMAIL_CHANGE', 'REAUTHENTICATION'] as const;
+/** The kinds whose mail carries a link (GOTRUE_MAILER_URLPATHS_<KIND>); reauthentication only has a code. */
+export const LINK_KINDS = ['CONFIRMATION', 'INVITE', 'RECOVERY', 'MAGIC_LINK', 'EMAIL_CHANGE'] as const;
+
+function mailerKinds<P extends string, T>(prefix: P, make: () => T): Record<`${P}${(typeof MAILER_KINDS)[number]}`, T> {
+  return Object.fromEntries(MAILER_KINDS.map((k) => [`${prefix}${k}`, make()])) as Record<`${P}${(typeof MAILER_KINDS)[number]}`, T>;
+}
+function linkKinds<P extends string, T>(prefix: P, make: () => T): Record<`${P}${(typeof LINK_KINDS)[number]}`, T> {
+  return Object.fromEntries(LINK_KINDS.map((k) => [`${prefix}${k}`, make()])) as Record<`${P}${(typeof LINK_KINDS)[number]}`, T>;
+}
+
 const logLevel = str().pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional());
 
 /**
@@ -152,6 +164,22 @@ export const envSchema = z.object({
   ...providerShape(),
   GOTRUE_MAILER_AUTOCONFIRM: bool(false),
   GOTRUE_MAILER_ALLOW_UNVERIFIED_EMAIL_SIGN_INS: bool(false),
+  GOTRUE_EXTERNAL_EMAIL_MAGIC_LINK_ENABLED: bool(true),
+  GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED: bool(true),
+  GOTRUE_MAILER_OTP_EXP: int(86400, 1),
+  GOTRUE_MAILER_OTP_LENGTH: int(6, 6),
+  ...mailerKinds('GOTRUE_MAILER_TEMPLATES_', str),
+  ...mailerKinds('GOTRUE_MAILER_SUBJECTS_', str),
+  ...linkKinds('GOTRUE_MAILER_URLPATHS_', str),
+
+  GOTRUE_SMTP_HOST: str(),
+  GOTRUE_SMTP_PORT: int(587, 1),
+  GOTRUE_SMTP_USER: str(),
+  GOTRUE_SMTP_PASS: str(),
+  GOTRUE_SMTP_ADMIN_EMAIL: str(),
+  GOTRUE_SMTP_SENDER_NAME: str(),
+  GOTRUE_SMTP_MAX_FREQUENCY: duration('60s'),
+
   GOTRUE_SMS_AUTOCONFIRM: bool(false),
   GOTRUE_SMS_PROVIDER: smsProvider,
   GOTRUE_SMS_MAX_FREQUENCY: duration('60s'),
@@ -178,6 +206,7 @@ export const envSchema = z.object({
   GOTRUE_SECURITY_REFRESH_TOKEN_ROTATION_ENABLED: bool(true),
   GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: int(0, 0),
   GOTRUE_SECURITY_MANUAL_LINKING_ENABLED: bool(false),
+  GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION: bool(false),
 
   GOTRUE_PASSWORD_MIN_LENGTH: int(6, 0),
   GOTRUE_PASSWORD_REQUIRED_CHARACTERS: str().transform((v) => (v === undefined ? [] : parseRequiredCharacters(v))),
@@ -187,6 +216,7 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_HEADER: str(),
   GOTRUE_RATE_LIMIT_TOKEN_REFRESH: num(150),
   GOTRUE_RATE_LIMIT_OTP: num(30),
+  GOTRUE_RATE_LIMIT_VERIFY: num(30),
   GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: num(30),
 
   GOTRUE_LOG_LEVEL: logLevel,

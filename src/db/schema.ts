@@ -134,6 +134,8 @@ export interface OneTimeTokensTable {
   relates_to: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Wrong guesses so far (migration 20261123100000). */
+  verify_attempts: Generated<number>;
 }
 
 export interface MfaFactorsTable {

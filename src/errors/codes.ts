@@ -65,6 +65,18 @@ export const ErrorCodes = {
   featureDisabled: 'feature_disabled',
   /** The SMS vendor refused or failed to send (or check) a code; the vendor's reply is logged, never sent. */
   smsSendFailed: 'sms_send_failed',
+  /** The emailed or texted code / link is wrong, used or expired. */
+  otpExpired: 'otp_expired',
+  /** POST /otp with create_user:false for an address no user has. */
+  otpDisabled: 'otp_disabled',
+  /** A password change in an old session needs the nonce from GET /reauthenticate. */
+  reauthenticationNeeded: 'reauthentication_needed',
+  /** The reauthentication nonce is wrong, used or expired. */
+  reauthenticationNotValid: 'reauthentication_not_valid',
+  /** The user asked for another mail of this kind too soon (GOTRUE_SMTP_MAX_FREQUENCY). */
+  overEmailSendRateLimit: 'over_email_send_rate_limit',
+  /** The user asked for another SMS of this kind too soon (GOTRUE_SMS_MAX_FREQUENCY). */
+  overSmsSendRateLimit: 'over_sms_send_rate_limit',
   /** A per-IP request rate limit was hit. */
   overRequestRateLimit: 'over_request_rate_limit',
   /** The request took longer than API_MAX_REQUEST_DURATION. */

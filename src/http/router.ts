@@ -4,11 +4,16 @@ import { getProviderToken } from '../api/admin/provider-tokens';
 import { authorize, callback } from '../api/external';
 import { health } from '../api/health';
 import { linkIdentity, requireManualLinking, unlinkIdentity } from '../api/identities';
+import { invite } from '../api/invite';
 import { logout } from '../api/logout';
+import { magicLink, otp } from '../api/otp';
+import { recover } from '../api/recover';
+import { resend } from '../api/resend';
 import { settings } from '../api/settings';
 import { signup } from '../api/signup';
 import { token } from '../api/token';
-import { getUser, updateUser } from '../api/user';
+import { getUser, reauthenticate, updateUser } from '../api/user';
+import { verifyGet, verifyPost } from '../api/verify';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
 import { requireAdmin } from './middleware/require-admin';
@@ -29,9 +34,16 @@ export function buildRouter(deps: Deps): Router {
   r.get('/authorize', limit.external, authorize(deps));
   r.get('/callback', limit.external, callback(deps));
   r.post('/callback', limit.external, callback(deps));
+  r.post('/otp', limit.otp, otp(deps));
+  r.post('/magiclink', limit.otp, magicLink(deps));
+  r.post('/recover', limit.otp, recover(deps));
+  r.post('/resend', limit.otp, resend(deps));
+  r.get('/verify', limit.verify, verifyGet(deps));
+  r.post('/verify', limit.verify, verifyPost(deps));
 
   r.get('/user', user, getUser(deps));
   r.put('/user', limit.otp, user, updateUser(deps));
+  r.get('/reauthenticate', limit.otp, user, reauthenticate(deps));
   r.post('/logout', user, logout(deps));
   r.get('/user/identities/authorize', requireManualLinking(deps), limit.external, user, linkIdentity(deps));
   r.delete('/user/identities/:identity_id', requireManualLinking(deps), user, unlinkIdentity(deps));
@@ -43,6 +55,8 @@ export function buildRouter(deps: Deps): Router {
   r.get('/admin/custom-providers/:id', admin, getCustomProvider(deps));
   r.put('/admin/custom-providers/:id', admin, updateCustomProvider(deps));
   r.delete('/admin/custom-providers/:id', admin, deleteCustomProvider(deps));
+
+  r.post('/invite', requireAdmin(deps), invite(deps));
 
   return r;
 }

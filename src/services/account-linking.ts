@@ -10,6 +10,7 @@ import { badRequest, forbidden, internalError, notFound, unprocessable } from '.
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import type { RequestMeta } from './request-meta';
+import { resendConfirmation } from './signup';
 
 export interface ExternalIdentityInput {
   /** identities.provider: `github`, `custom:acme` … */
@@ -203,4 +204,18 @@ async function linkToUser(trx: Executor, deps: Deps, meta: RequestMeta, input: E
     identityId,
     confirmationFor: candidate && !candidate.verified && user.email === candidate.email && !user.email_confirmed_at ? { id: user.id, email: user.email } : undefined,
   };
+}
+
+/**
+ * After an external sign-in refused an unverified provider email on a new (or unconfirmed) account: the
+ * confirmation mail to that address, as GoTrue sends it. The sign-in answers provider_email_needs_verification
+ * either way, so a mail that cannot go out (throttled, SMTP down) is logged rather than turned into an error.
+ */
+export async function sendProviderEmailConfirmation(deps: Deps, meta: RequestMeta, user: { id: string; email: string | null }, redirectTo: string): Promise<void> {
+  if (!user.email) return;
+  try {
+    await resendConfirmation(deps, meta, user.id, { via: 'email', pkce: undefined, redirectTo, smsChannel: 'sms' });
+  } catch (err) {
+    deps.logger.warn({ err, user_id: user.id }, 'could not send the confirmation mail for an unverified provider email');
+  }
 }

@@ -8,7 +8,7 @@ import type { CallbackChecks } from '../external/strategy';
 import type { ExternalProvider, ProviderTokenSet, ProviderUserData } from '../external/types';
 import { ApiError, badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { signInExternalIdentity } from './account-linking';
+import { sendProviderEmailConfirmation, signInExternalIdentity } from './account-linking';
 import { resolveProvider } from './external-providers';
 import { issueFlowCode, isFlowExpired, startFlow, type PkceParams } from './flow-state';
 import { isUuid } from './identifiers';
@@ -150,9 +150,8 @@ export async function completeCallback(
     return { signed, started: await startSession(trx, deps, meta, signed.user, 'oauth') };
   });
 
-  if (result.signed.confirmationFor && deps.mailer) {
-    // Integration point for the mail issue: the confirmation mail of an unverified provider email.
-    await deps.mailer.sendConfirmation(result.signed.confirmationFor);
+  if (result.signed.confirmationFor) {
+    await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, flow.referrer ?? deps.config.siteUrl);
   }
   if (result.signed.refusal) throw result.signed.refusal;
   if (pkce) return { kind: 'code', authCode };

@@ -1,6 +1,13 @@
 import { hashAuthCode, isValidCodeVerifier, parseCodeChallengeMethod, verifyCodeChallenge, type CodeChallengeMethod } from '../crypto/pkce';
 import type { Executor } from '../db/database';
-import { insertFlowState, issueFlowStateCode, takeFlowStateByAuthCode, type FlowStatePatch } from '../db/repositories/flow-state';
+import {
+  findLatestFlowStateForUser,
+  insertFlowState,
+  issueFlowStateCode,
+  reissueFlowStateCode,
+  takeFlowStateByAuthCode,
+  type FlowStatePatch,
+} from '../db/repositories/flow-state';
 import type { FlowStateRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, notFound, unprocessable } from '../errors/api-error';
@@ -91,6 +98,24 @@ export async function issueFlowCode(ex: Executor, deps: Pick<Deps, 'clock'>, flo
   const exists = await ex.selectFrom('flow_state').select('id').where('id', '=', flowId).executeTakeFirst();
   if (exists) throw badRequest(ErrorCodes.flowStateAlreadyUsed, 'Flow state already used');
   throw notFound(ErrorCodes.flowStateNotFound, 'invalid flow state, no valid flow state found');
+}
+
+/**
+ * Email PKCE flows (GET /verify with a `pkce_` token): the user's newest flow for the method gets a freshly minted
+ * code, issued once; the plain code goes into the `?code=` redirect. A missing or already issued flow is
+ * flow_state_not_found, as GoTrue answers.
+ */
+export async function issueEmailFlowCode(
+  ex: Executor,
+  deps: Pick<Deps, 'clock' | 'random'>,
+  userId: string,
+  authenticationMethod: string,
+): Promise<{ flow: FlowStateRow; authCode: string }> {
+  const latest = await findLatestFlowStateForUser(ex, userId, authenticationMethod);
+  const authCode = deps.random.uuid();
+  const flow = latest && (await reissueFlowStateCode(ex, latest.id, hashAuthCode(authCode), deps.clock.now()));
+  if (!flow) throw notFound(ErrorCodes.flowStateNotFound, 'No associated flow state found');
+  return { flow, authCode };
 }
 
 /**

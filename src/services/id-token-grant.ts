@@ -4,7 +4,7 @@ import { atHashMatches, IdTokenError, nonceMatches, verifyIdToken } from '../ext
 import { ProviderError, type ExternalProvider } from '../external/types';
 import { ApiError, badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { signInExternalIdentity } from './account-linking';
+import { sendProviderEmailConfirmation, signInExternalIdentity } from './account-linking';
 import { resolveProvider } from './external-providers';
 import { providerApiError } from './provider-errors';
 import type { RequestMeta } from './request-meta';
@@ -71,7 +71,7 @@ export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdToken
     await updateUser(trx, signed.user.id, { last_sign_in_at: now, updated_at: now });
     return { signed, started: await startSession(trx, deps, meta, signed.user, 'oauth') };
   });
-  if (result.signed.confirmationFor && deps.mailer) await deps.mailer.sendConfirmation(result.signed.confirmationFor);
+  if (result.signed.confirmationFor) await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, deps.config.siteUrl);
   if (result.signed.refusal || !result.started) throw result.signed.refusal!;
   const user = (await findUserWithRelations(deps.db, result.signed.user.id))!;
   const s = result.started;

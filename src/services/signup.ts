@@ -1,12 +1,15 @@
 import { insertAuditEntries } from '../db/repositories/audit-log';
-import { insertIdentity } from '../db/repositories/identities';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, insertUser, type UserWithRelations } from '../db/repositories/users';
-import type { NewUser, UserRow } from '../db/schema';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, insertUser, lockUser, type UserWithRelations } from '../db/repositories/users';
+import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
+import type { SmsChannel } from '../sms/sms-provider';
 import { auditEntry } from './audit';
+import type { PkceParams } from './flow-state';
 import { normalizeEmail, normalizePhone } from './identifiers';
+import { deleteUnsentNewUser, insertNewUser } from './new-user';
+import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
 import { assertAcceptablePassword } from './password-policy';
 import type { RequestMeta } from './request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
@@ -16,6 +19,12 @@ export interface SignupInput {
   phone?: string;
   password?: string;
   data?: Record<string, unknown>;
+  /** sms | whatsapp, for phone sign-ups. */
+  channel?: string;
+  /** PKCE: the confirmation link then answers `?code=` for this challenge. */
+  pkce?: PkceParams;
+  /** The validated redirect_to (contract §6.7) the confirmation link lands on. */
+  redirectTo?: string;
 }
 
 export type SignupResult =
@@ -26,8 +35,9 @@ const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code ===
 
 /**
  * POST /signup. Email or phone with a password; neither = anonymous sign-in. With autoconfirm a session comes
- * back; otherwise the user is stored unconfirmed. A second signup for a confirmed address answers like a new one
- * (a look-alike user, same work done) unless autoconfirm is on, exactly where GoTrue reveals it.
+ * back; otherwise the user is stored unconfirmed and gets the confirmation mail (or SMS), sent after commit. A
+ * second signup for a confirmed address answers like a new one (a look-alike user, same work done) unless
+ * autoconfirm is on, exactly where GoTrue reveals it; for an unconfirmed one the confirmation is sent again.
  */
 export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput): Promise<SignupResult> {
   const { config } = deps;
@@ -42,65 +52,91 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   if (channel === 'phone' && !config.external.phone.enabled) throw badRequest(ErrorCodes.phoneProviderDisabled, 'Phone signups are disabled');
   const email = input.email !== undefined ? normalizeEmail(input.email) : undefined;
   const phone = input.phone !== undefined ? normalizePhone(input.phone) : undefined;
+  const smsChannel = channel === 'phone' ? parseChannel(deps, input.channel) : 'sms';
   if (!input.password) throw unprocessable(ErrorCodes.validationFailed, 'Signup requires a valid password');
   assertAcceptablePassword(config.password, input.password);
   const autoconfirm = channel === 'email' ? config.mailer.autoconfirm : config.sms.autoconfirm;
+  if (phone && !autoconfirm) assertSmsSendable(deps, phone);
 
   const existing = email ? await findUserByEmail(deps.db, email, meta.aud) : await findUserByPhone(deps.db, phone!, meta.aud);
   // The hash is computed either way, so a known address costs the same time as a new one.
   const encrypted = await deps.hasher.hash(input.password);
-  if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel);
+  const ctx: SendContext = { via: channel, pkce: input.pkce, redirectTo: input.redirectTo ?? config.siteUrl, smsChannel };
+  if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel, ctx);
 
-  const now = deps.clock.now();
-  const id = deps.random.uuid();
-  const identityData: Record<string, unknown> = {
-    sub: id,
-    ...(email ? { email } : { phone }),
-    email_verified: channel === 'email' && autoconfirm,
-    phone_verified: channel === 'phone' && autoconfirm,
-  };
-  const row: NewUser = {
-    instance_id: INSTANCE_ID,
-    id,
-    aud: meta.aud,
-    role: config.jwt.defaultGroupName,
-    email: email ?? null,
-    phone: phone ?? null,
-    encrypted_password: encrypted,
-    email_confirmed_at: channel === 'email' && autoconfirm ? now : null,
-    phone_confirmed_at: channel === 'phone' && autoconfirm ? now : null,
-    last_sign_in_at: autoconfirm ? now : null,
-    raw_app_meta_data: JSON.stringify({ provider: channel, providers: [channel] }),
-    raw_user_meta_data: JSON.stringify({ ...(input.data ?? {}), ...identityData }),
-    created_at: now,
-    updated_at: now,
-    is_anonymous: false,
-  };
-
-  let started: Awaited<ReturnType<typeof startSession>> | undefined;
+  let created: { user: UserRow; started?: Awaited<ReturnType<typeof startSession>>; message?: PreparedMessage; auditIds: string[] };
   try {
-    await deps.db.transaction().execute(async (trx) => {
-      await insertUser(trx, row);
-      await insertIdentity(trx, { providerId: id, userId: id, provider: channel, identityData, now, lastSignInAt: autoconfirm ? now : null });
-      const actor = { id, email: row.email ?? null, phone: row.phone ?? null, raw_user_meta_data: null };
-      const audits = [auditEntry(deps, meta, actor, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: channel })];
+    created = await deps.db.transaction().execute(async (trx) => {
+      const user = await insertNewUser(trx, deps, meta, { email, phone, encryptedPassword: encrypted, data: input.data ?? {}, confirmed: autoconfirm });
+      const audits = [auditEntry(deps, meta, user, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: channel })];
+      let started: Awaited<ReturnType<typeof startSession>> | undefined;
+      let message: PreparedMessage | undefined;
       if (autoconfirm) {
-        started = await startSession(trx, deps, meta, { id }, 'password');
-        audits.push(auditEntry(deps, meta, actor, 'login', { provider: channel }));
+        await trx.updateTable('users').set({ last_sign_in_at: deps.clock.now() }).where('id', '=', user.id).execute();
+        await trx.updateTable('identities').set({ last_sign_in_at: deps.clock.now() }).where('user_id', '=', user.id).execute();
+        started = await startSession(trx, deps, meta, user, 'password');
+        audits.push(auditEntry(deps, meta, user, 'login', { provider: channel }));
+      } else {
+        message = await prepareConfirmation(trx, deps, user, ctx, false);
       }
       await insertAuditEntries(trx, audits);
+      return { user, started, message, auditIds: audits.map((a) => a.id) };
     });
   } catch (err) {
     // A concurrent signup for the same address won the race: answer as for an existing user.
     if (!isUniqueViolation(err)) throw err;
     const winner = email ? await findUserByEmail(deps.db, email, meta.aud) : await findUserByPhone(deps.db, phone!, meta.aud);
     if (!winner) throw err;
-    return repeatedSignup(deps, meta, winner, autoconfirm, input, channel);
+    return repeatedSignup(deps, meta, winner, autoconfirm, input, channel, ctx);
   }
 
-  const user = (await findUserWithRelations(deps.db, id))!;
+  if (created.message) {
+    // The send failed → the just-created user goes again, so the same signup can simply be retried.
+    const { user, message, auditIds } = created;
+    await deliver(deps, [message], (trx) => deleteUnsentNewUser(trx, user.id, { column: 'confirmation_token', token: message.tokenHash }, auditIds));
+  }
+  const user = (await findUserWithRelations(deps.db, created.user.id))!;
+  const started = created.started;
   if (!started) return { kind: 'user', user };
   return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+}
+
+export interface SendContext {
+  /** Which address the confirmation goes to. */
+  via: 'email' | 'phone';
+  pkce: PkceParams | undefined;
+  redirectTo: string;
+  smsChannel: SmsChannel;
+}
+
+/** The confirmation mail or SMS, issued in `trx`; throttled unless it is the first. */
+export async function prepareConfirmation(trx: Parameters<typeof prepareMail>[0], deps: Deps, user: UserRow, ctx: SendContext, throttle: boolean): Promise<PreparedMessage> {
+  if (ctx.via === 'email') {
+    return prepareMail(trx, deps, {
+      user,
+      kind: 'confirmation',
+      tokenType: 'confirmation_token',
+      to: user.email!,
+      pkce: ctx.pkce ? { params: ctx.pkce, authenticationMethod: 'email/signup' } : undefined,
+      redirectTo: ctx.redirectTo,
+      throttle,
+    });
+  }
+  return prepareSms(trx, deps, { user, tokenType: 'confirmation_token', phone: user.phone!, channel: ctx.smsChannel, throttle });
+}
+
+/**
+ * Sends the confirmation again to an unconfirmed user (a repeated signup, /otp, /resend): its own transaction
+ * under the user's row lock (the throttle), then the send; a failed send puts the previous token back.
+ */
+export async function resendConfirmation(deps: Deps, meta: RequestMeta, userId: string, ctx: SendContext): Promise<string | undefined> {
+  const message = await deps.db.transaction().execute(async (trx) => {
+    const user = (await lockUser(trx, userId))!;
+    const m = await prepareConfirmation(trx, deps, user, ctx, true);
+    await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'user_confirmation_requested', { provider: ctx.via })]);
+    return m;
+  });
+  return deliver(deps, [message]);
 }
 
 async function repeatedSignup(
@@ -110,6 +146,7 @@ async function repeatedSignup(
   autoconfirm: boolean,
   input: SignupInput,
   channel: 'email' | 'phone',
+  ctx: SendContext,
 ): Promise<SignupResult> {
   // With autoconfirm GoTrue says so openly. It would also confirm an unconfirmed account and hand its session to
   // whoever asked, without checking the password; we refuse that instead.
@@ -117,7 +154,8 @@ async function repeatedSignup(
   await insertAuditEntries(deps.db, [auditEntry(deps, meta, existing, 'user_repeated_signup', { provider: channel })]);
   const confirmed = channel === 'email' ? existing.email_confirmed_at : existing.phone_confirmed_at;
   if (!confirmed) {
-    // Unconfirmed: the confirmation message is sent again (the mail issue); the real user comes back.
+    // Unconfirmed: the confirmation goes out again (throttled), and the real user comes back, as in GoTrue.
+    await resendConfirmation(deps, meta, existing.id, ctx);
     return { kind: 'user', user: (await findUserWithRelations(deps.db, existing.id))! };
   }
   return { kind: 'user', user: lookAlikeUser(deps, meta, input, channel) };

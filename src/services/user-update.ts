@@ -1,15 +1,20 @@
 import { insertAuditEntries } from '../db/repositories/audit-log';
-import { deleteSessions } from '../db/repositories/sessions';
-import { findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../db/repositories/users';
-import type { JsonObject } from '../db/schema';
+import { findSession, deleteSessions } from '../db/repositories/sessions';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../db/repositories/users';
+import type { JsonObject, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
-import { forbidden, unprocessable } from '../errors/api-error';
+import { badRequest, forbidden, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import type { AuthenticatedUser } from './authenticate';
+import { prepareEmailChange, preparePhoneChange, type PreparedChange } from './contact-change';
+import type { PkceParams } from './flow-state';
 import { normalizeEmail, normalizePhone } from './identifiers';
+import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
+import { assertSmsSendable, deliver, parseChannel } from './outbox';
 import { assertAcceptablePassword } from './password-policy';
 import type { RequestMeta } from './request-meta';
+import { applyEmailChange, applyPhoneChange } from './verify-actions';
 
 export interface UserUpdateInput {
   email?: string;
@@ -17,7 +22,16 @@ export interface UserUpdateInput {
   password?: string;
   data?: Record<string, unknown>;
   app_metadata?: Record<string, unknown>;
+  /** The code from GET /reauthenticate (GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION). */
+  nonce?: string;
+  channel?: string;
+  pkce?: PkceParams;
+  /** Where the email change link lands (validated). */
+  redirectTo?: string;
 }
+
+/** Sessions younger than this change the password without a nonce (GoTrue's rule). */
+const REAUTHENTICATION_WINDOW_MS = 24 * 3600_000;
 
 /** GoTrue's metadata merge: top-level keys are set, a null value deletes its key. */
 export function mergeMetadata(current: JsonObject | null, update: Record<string, unknown>): JsonObject {
@@ -30,8 +44,11 @@ export function mergeMetadata(current: JsonObject | null, update: Record<string,
 }
 
 /**
- * PUT /user: password, user_metadata (`data`) and, for users whose role is the admin group, app_metadata.
- * A new password signs out every other session of the user. One transaction under the user's row lock.
+ * PUT /user. An email or phone change is recorded and its confirmation sent first, in its own transaction (a
+ * failed send undoes it, and nothing else of the request is written); then password, user_metadata (`data`) and,
+ * for users whose role is the admin group, app_metadata change in one transaction under the user's row lock.
+ * Everything is validated before anything is written. A new password signs out every other session; with
+ * REQUIRE_REAUTHENTICATION it needs, in a session older than 24 h, the nonce from GET /reauthenticate.
  */
 export async function updateCurrentUser(
   deps: Deps,
@@ -40,43 +57,113 @@ export async function updateCurrentUser(
   input: UserUpdateInput,
 ): Promise<UserWithRelations> {
   const { user } = auth;
-  if (input.app_metadata !== undefined && user.role !== deps.config.jwt.adminGroupName) {
+  const { config } = deps;
+  if (input.app_metadata !== undefined && user.role !== config.jwt.adminGroupName) {
     throw forbidden(ErrorCodes.notAdmin, 'Updating app_metadata requires admin privileges');
   }
-  const emailChange = input.email !== undefined && input.email !== '' && normalizeEmail(input.email) !== (user.email ?? '');
-  const phoneChange = input.phone !== undefined && input.phone !== '' && normalizePhone(input.phone) !== (user.phone ?? '');
-  if (emailChange || phoneChange) {
-    // Changing the address needs the confirmation mail/SMS flows, which this server does not have yet.
-    throw unprocessable(ErrorCodes.validationFailed, 'Changing the email address or phone number is not supported by this server yet');
+  const newEmail = input.email ? normalizeEmail(input.email) : undefined;
+  const emailChange = newEmail !== undefined && newEmail !== (user.email ?? '') ? newEmail : undefined;
+  const newPhone = input.phone ? normalizePhone(input.phone) : undefined;
+  const phoneChange = newPhone !== undefined && newPhone !== (user.phone ?? '') ? newPhone : undefined;
+  if (emailChange && phoneChange) throw badRequest(ErrorCodes.validationFailed, 'Only an email address or phone number should be provided');
+  if (emailChange) {
+    const taken = await findUserByEmail(deps.db, emailChange, meta.aud);
+    if (taken && taken.id !== user.id) throw unprocessable(ErrorCodes.emailExists, 'A user with this email address has already been registered');
+  }
+  const channel = phoneChange ? parseChannel(deps, input.channel) : 'sms';
+  if (phoneChange) {
+    if (!config.external.phone.enabled) throw badRequest(ErrorCodes.phoneProviderDisabled, 'Phone logins are disabled');
+    const taken = await findUserByPhone(deps.db, phoneChange, meta.aud);
+    if (taken && taken.id !== user.id) throw unprocessable(ErrorCodes.phoneExists, 'A user with this phone number has already been registered');
+    if (!config.sms.autoconfirm) assertSmsSendable(deps, phoneChange);
   }
 
   let encrypted: string | undefined;
+  let nonce: MatchedToken | undefined;
   if (input.password !== undefined) {
-    if (user.is_anonymous && !user.email && !user.phone) {
+    if (user.is_anonymous && !user.email && !user.phone && !emailChange && !phoneChange) {
       throw unprocessable(ErrorCodes.validationFailed, 'Updating password of an anonymous user without an email or phone is not allowed');
     }
-    assertAcceptablePassword(deps.config.password, input.password);
+    assertAcceptablePassword(config.password, input.password);
+    nonce = await reauthenticationNonce(deps, meta, auth, input.nonce);
     if ((await deps.hasher.verify(user.encrypted_password, input.password)).valid) {
       throw unprocessable(ErrorCodes.samePassword, 'New password should be different from the old password.');
     }
     encrypted = await deps.hasher.hash(input.password);
   }
 
+  if (emailChange || phoneChange) await changeContact(deps, meta, user, { emailChange, phoneChange, channel, pkce: input.pkce, redirectTo: input.redirectTo ?? config.siteUrl });
+
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
-    const locked = (await lockUser(trx, user.id))!;
-    const patch: Parameters<typeof updateUser>[2] = { updated_at: now };
-    if (input.data !== undefined) patch.raw_user_meta_data = JSON.stringify(mergeMetadata(locked.raw_user_meta_data, input.data));
-    if (input.app_metadata !== undefined) patch.raw_app_meta_data = JSON.stringify(mergeMetadata(locked.raw_app_meta_data, input.app_metadata));
-    if (encrypted !== undefined) patch.encrypted_password = encrypted;
-    await updateUser(trx, user.id, patch);
-    const audits = [];
-    if (encrypted !== undefined) {
-      await deleteSessions(trx, user.id, auth.sessionId ? { except: auth.sessionId } : {});
-      audits.push(auditEntry(deps, meta, locked, 'user_updated_password'));
-    }
-    if (input.data !== undefined || input.app_metadata !== undefined) audits.push(auditEntry(deps, meta, locked, 'user_modified'));
-    await insertAuditEntries(trx, audits);
-  });
+  const changesProfile = encrypted !== undefined || input.data !== undefined || input.app_metadata !== undefined;
+  if (changesProfile) {
+    await deps.db.transaction().execute(async (trx) => {
+      const locked = (await lockUser(trx, user.id))!;
+      if (nonce && !(await consumeToken(trx, nonce))) throw reauthenticationNotValid();
+      const patch: Parameters<typeof updateUser>[2] = { updated_at: now };
+      if (input.data !== undefined) patch.raw_user_meta_data = JSON.stringify(mergeMetadata(locked.raw_user_meta_data, input.data));
+      if (input.app_metadata !== undefined) patch.raw_app_meta_data = JSON.stringify(mergeMetadata(locked.raw_app_meta_data, input.app_metadata));
+      if (encrypted !== undefined) patch.encrypted_password = encrypted;
+      await updateUser(trx, user.id, patch);
+      const audits = [];
+      if (encrypted !== undefined) {
+        await deleteSessions(trx, user.id, auth.sessionId ? { except: auth.sessionId } : {});
+        audits.push(auditEntry(deps, meta, locked, 'user_updated_password'));
+      }
+      if (input.data !== undefined || input.app_metadata !== undefined) audits.push(auditEntry(deps, meta, locked, 'user_modified'));
+      await insertAuditEntries(trx, audits);
+    });
+  }
   return (await findUserWithRelations(deps.db, user.id))!;
+}
+
+const reauthenticationNotValid = () => unprocessable(ErrorCodes.reauthenticationNotValid, 'Requires reauthentication');
+
+/**
+ * GoTrue's rule: with REQUIRE_REAUTHENTICATION, a password change in a session created more than 24 h ago needs
+ * the nonce; missing → 400 reauthentication_needed, wrong or expired → 422 reauthentication_not_valid. Returns
+ * the token to consume with the change (undefined when none is needed).
+ */
+async function reauthenticationNonce(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, given: string | undefined): Promise<MatchedToken | undefined> {
+  if (!deps.config.security.updatePasswordRequireReauthentication) return undefined;
+  const session = auth.sessionId ? await findSession(deps.db, auth.sessionId) : undefined;
+  const created = session?.created_at?.getTime();
+  if (created !== undefined && deps.clock.now().getTime() - created <= REAUTHENTICATION_WINDOW_MS) return undefined;
+  if (!given) throw badRequest(ErrorCodes.reauthenticationNeeded, 'Password update requires reauthentication');
+  const { user } = auth;
+  const identifier = user.email || user.phone;
+  if (!identifier) throw reauthenticationNotValid();
+  const match = await findTokenByOtp(deps, meta.aud, identifier, given.trim(), ['reauthentication_token']);
+  if (!match || match.user.id !== user.id || isTokenExpired(deps, match)) throw reauthenticationNotValid();
+  return match;
+}
+
+/**
+ * Records the pending email or phone and sends its confirmation(s); a failed send undoes it. An anonymous user
+ * with autoconfirm (email), or any user with SMS autoconfirm (phone), gets the new address at once, as in GoTrue.
+ */
+async function changeContact(
+  deps: Deps,
+  meta: RequestMeta,
+  user: UserRow,
+  c: { emailChange?: string; phoneChange?: string; channel: ReturnType<typeof parseChannel>; pkce: PkceParams | undefined; redirectTo: string },
+): Promise<void> {
+  const immediate = c.emailChange ? deps.config.mailer.autoconfirm && user.is_anonymous : deps.config.sms.autoconfirm;
+  const change = await deps.db.transaction().execute(async (trx): Promise<PreparedChange | undefined> => {
+    const locked = (await lockUser(trx, user.id))!;
+    const ctx = { trx, deps, meta };
+    if (immediate) {
+      const audits = c.emailChange
+        ? await applyEmailChange(ctx, { ...locked, email_change: c.emailChange }, 'email_change_token_new')
+        : await applyPhoneChange(ctx, { ...locked, phone_change: c.phoneChange! });
+      if (audits !== 'pending') await insertAuditEntries(trx, audits);
+      return undefined;
+    }
+    const prepared = c.emailChange
+      ? await prepareEmailChange(trx, deps, locked, c.emailChange, { pkce: c.pkce, redirectTo: c.redirectTo })
+      : await preparePhoneChange(trx, deps, locked, c.phoneChange!, c.channel);
+    await insertAuditEntries(trx, [auditEntry(deps, meta, locked, 'user_modified', { requested: c.emailChange ? 'email_change' : 'phone_change' })]);
+    return prepared;
+  });
+  if (change) await deliver(deps, change.messages, change.undo);
 }

@@ -57,7 +57,7 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', { timeout: 180_00
     const status = await runCli(['migrate', 'status'], cwd, env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/applied .* 20261122120000_create_auth_schema/);
-  });
+  }, 90_000); // four process starts (serve twice, keys, migrate): slow on a loaded machine
 
   it('answers version and --help, and refuses unknown commands', async () => {
     const cwd = tempDir();

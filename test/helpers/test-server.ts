@@ -23,6 +23,7 @@ export const baseEnv = (db: DatabaseHandle): Record<string, string> => ({
   GOTRUE_MAILER_AUTOCONFIRM: 'true',
   GOTRUE_RATE_LIMIT_TOKEN_REFRESH: '100000',
   GOTRUE_RATE_LIMIT_OTP: '100000',
+  GOTRUE_RATE_LIMIT_VERIFY: '100000',
   GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: '100000',
   LOG_LEVEL: 'silent',
 });

@@ -27,6 +27,15 @@ describe('discovery', () => {
     expect(r.body).toMatchObject({ disable_signup: false, mailer_autoconfirm: true, phone_autoconfirm: false, sms_provider: '', saml_enabled: false });
     expect(r.body.external).toMatchObject({ email: true, phone: false, anonymous_users: false, github: false, google: false });
   });
+
+  it('GET /settings reflects the mail and phone settings', async () => {
+    const configured = createApp(
+      testDeps(db, { GOTRUE_MAILER_AUTOCONFIRM: 'false', GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_SMS_AUTOCONFIRM: 'true', GOTRUE_SMS_PROVIDER: 'twilio', GOTRUE_SMS_TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', GOTRUE_SMS_TWILIO_AUTH_TOKEN: 'test-token', GOTRUE_SMS_TWILIO_MESSAGE_SERVICE_SID: 'MG00000000000000000000000000000000', GOTRUE_EXTERNAL_EMAIL_ENABLED: 'false' }),
+    );
+    const r = await request(configured).get('/settings');
+    expect(r.body).toMatchObject({ mailer_autoconfirm: false, phone_autoconfirm: true, sms_provider: 'twilio' });
+    expect(r.body.external).toMatchObject({ email: false, phone: true });
+  });
 });
 
 describe('error bodies', () => {

@@ -113,10 +113,11 @@ describe('PUT /user', () => {
     expect(ok.body.app_metadata).toEqual({ provider: 'email', providers: ['email'], plan: 'pro' });
   });
 
-  it('says plainly that email and phone changes are not available yet, and accepts the unchanged email', async () => {
+  it('refuses an email another user has with 422 email_exists, and accepts the unchanged email', async () => {
     const { body } = await signUp(app);
-    const r = await put(body.access_token, { email: 'someone-else@example.com' });
-    expect([r.status, r.body.code]).toEqual([422, 'validation_failed']);
+    const { email: taken } = await signUp(app);
+    const r = await put(body.access_token, { email: taken.toUpperCase() });
+    expect([r.status, r.body.code]).toEqual([422, 'email_exists']);
     expect((await put(body.access_token, { email: body.user.email, data: { x: 1 } })).status).toBe(200);
   });
 

@@ -44,9 +44,52 @@ describe('loadConfig', () => {
     expect(c.jwt).toMatchObject({ exp: 3600, aud: 'authenticated', adminRoles: ['service_role', 'supabase_admin'], adminGroupName: 'admin', issuer: '' });
     expect(c.external.email.enabled).toBe(true);
     expect(c.external.phone.enabled).toBe(false);
-    expect(c.security).toEqual({ manualLinkingEnabled: false, refreshTokenRotationEnabled: true, refreshTokenReuseInterval: 0 });
+    expect(c.security).toEqual({
+      manualLinkingEnabled: false,
+      refreshTokenRotationEnabled: true,
+      refreshTokenReuseInterval: 0,
+      updatePasswordRequireReauthentication: false,
+    });
     expect(c.password.minLength).toBe(6);
     expect(c.api.maxRequestDurationMs).toBe(10_000);
+  });
+
+  it('applies GoTrue mail and SMS defaults', () => {
+    const c = loadConfig(pgEnv);
+    expect(c.mailer).toMatchObject({ autoconfirm: false, secureEmailChangeEnabled: true, otpExpSeconds: 86400, otpLength: 6 });
+    expect(c.mailer.urlPaths).toEqual({ confirmation: '/verify', invite: '/verify', recovery: '/verify', magic_link: '/verify', email_change: '/verify' });
+    expect(c.mailer.templates.magic_link).toBeUndefined();
+    expect(c.smtp).toMatchObject({ host: undefined, port: 587, maxFrequencyMs: 60_000 });
+    expect(c.sms).toMatchObject({ template: 'Your code is {{ .Code }}', maxFrequencyMs: 60_000, otpExp: 60, otpLength: 6, testOtp: {}, testOtpValidUntil: undefined });
+    expect(c.rateLimit.verify).toBe(30);
+    expect(c.external.email.magicLinkEnabled).toBe(true);
+  });
+
+  it('reads per-kind mail settings and SMS test OTPs by their GoTrue names', () => {
+    const c = loadConfig({
+      ...pgEnv,
+      GOTRUE_MAILER_TEMPLATES_MAGIC_LINK: '/etc/gotrue/magic.html',
+      GOTRUE_MAILER_SUBJECTS_EMAIL_CHANGE: 'New address?',
+      GOTRUE_MAILER_URLPATHS_RECOVERY: '/auth/v1/verify',
+      GOTRUE_SMS_TEST_OTP: '+1 555 123 4567=123456, 4915112345678=000000',
+      GOTRUE_SMS_TEST_OTP_VALID_UNTIL: '2030-01-01T00:00:00Z',
+      GOTRUE_SMTP_MAX_FREQUENCY: '5s',
+    });
+    expect(c.mailer.templates.magic_link).toBe('/etc/gotrue/magic.html');
+    expect(c.mailer.subjects.email_change).toBe('New address?');
+    expect(c.mailer.urlPaths.recovery).toBe('/auth/v1/verify');
+    expect(c.sms.testOtp).toEqual({ '15551234567': '123456', '4915112345678': '000000' });
+    expect(c.sms.testOtpValidUntil).toBe(Date.parse('2030-01-01T00:00:00Z'));
+    expect(c.smtp.maxFrequencyMs).toBe(5000);
+  });
+
+  it.each([
+    ['GOTRUE_SMS_TEST_OTP', 'not-a-pair'],
+    ['GOTRUE_SMS_TEST_OTP_VALID_UNTIL', 'tomorrow'],
+    ['GOTRUE_MAILER_OTP_LENGTH', '4'],
+    ['GOTRUE_SMTP_PORT', 'smtp'],
+  ])('refuses a malformed %s', (key, value) => {
+    expect(() => loadConfig({ ...pgEnv, [key]: value })).toThrow(key);
   });
 
   it('returns a frozen config', () => {

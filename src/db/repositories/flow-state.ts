@@ -83,6 +83,26 @@ export async function issueFlowStateCode(ex: Executor, id: string, now: Date, pa
     .executeTakeFirst();
 }
 
+/**
+ * Issues a new code for a flow whose code was never issued (email flows: the code is minted when the link is
+ * followed, since only its hash is kept from the start). One UPDATE: exactly one concurrent caller receives the row.
+ */
+export async function reissueFlowStateCode(ex: Executor, id: string, authCodeHash: string, now: Date): Promise<FlowStateRow | undefined> {
+  return ex
+    .updateTable('flow_state')
+    .set({ auth_code: authCodeHash, auth_code_issued_at: now, updated_at: now })
+    .where('id', '=', id)
+    .where('auth_code_issued_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Deletes the user's flows of an authentication method that were never issued (undoing an unsent email flow). */
+export async function deleteUnissuedFlowStates(ex: Executor, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await ex.deleteFrom('flow_state').where('id', 'in', ids).where('auth_code_issued_at', 'is', null).execute();
+}
+
 /** Deletes and returns the flow holding this (hashed) code. Exactly one concurrent caller receives the row. */
 export async function takeFlowStateByAuthCode(ex: Executor, authCodeHash: string): Promise<FlowStateRow | undefined> {
   return ex.deleteFrom('flow_state').where('auth_code', '=', authCodeHash).returningAll().executeTakeFirst();

@@ -45,3 +45,7 @@ export async function deleteSessions(
   const r = await q.executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+export async function findSession(ex: Executor, sessionId: string): Promise<SessionRow | undefined> {
+  return ex.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+}

@@ -9,6 +9,7 @@ import { remoteAddress } from '../request-meta';
 export interface RateLimits {
   token: RequestHandler;
   otp: RequestHandler;
+  verify: RequestHandler;
   anonymous: RequestHandler;
   /** /authorize and /callback: each creates rows (a flow; an account), so they are bounded too. */
   external: RequestHandler;
@@ -42,6 +43,7 @@ export function createRateLimits(config: Config): RateLimits {
   return {
     token: limiter(config.rateLimit.tokenRefresh, 300),
     otp: limiter(config.rateLimit.otp, 300),
+    verify: limiter(config.rateLimit.verify, 300),
     anonymous: limiter(config.rateLimit.anonymousUsers, 3600),
     external: limiter(config.rateLimit.otp * 10, 300),
   };

@@ -1,0 +1,187 @@
+import { getTestOtp } from '../sms';
+import { generateOtp, otpTokenHash, tokensEqual, withFlowPrefix, withoutFlowPrefix, PKCE_PREFIX } from '../crypto/otp';
+import type { Executor } from '../db/database';
+import {
+  consumeOneTimeToken,
+  deleteOneTimeTokenIfUnchanged,
+  findOneTimeToken,
+  findTokensByHash,
+  findTokensForIdentifier,
+  recordFailedAttempts,
+  restoreOneTimeToken,
+  upsertOneTimeToken,
+  type TokenWithUser,
+} from '../db/repositories/one-time-tokens';
+import { lockUser } from '../db/repositories/users';
+import type { OneTimeTokenRow, OneTimeTokenType, UserRow, UserUpdate } from '../db/schema';
+import type { Deps } from '../deps';
+import { tooManyRequests } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+
+/**
+ * One-time tokens (contract §6.1). A token lives twice, as GoTrue keeps it: in its users column (with the *_sent_at
+ * that dates it) and in one_time_tokens (where lookups go). Only the hash is stored: hex SHA-224 of the address
+ * and the OTP, `pkce_`-prefixed for PKCE email flows.
+ */
+
+type UserColumn = keyof UserRow & keyof UserUpdate;
+
+/** The users columns that hold each token type and date it. */
+export const TOKEN_COLUMNS: Record<OneTimeTokenType, { token: UserColumn; sentAt: UserColumn }> = {
+  confirmation_token: { token: 'confirmation_token', sentAt: 'confirmation_sent_at' },
+  recovery_token: { token: 'recovery_token', sentAt: 'recovery_sent_at' },
+  email_change_token_new: { token: 'email_change_token_new', sentAt: 'email_change_sent_at' },
+  email_change_token_current: { token: 'email_change_token_current', sentAt: 'email_change_sent_at' },
+  phone_change_token: { token: 'phone_change_token', sentAt: 'phone_change_sent_at' },
+  reauthentication_token: { token: 'reauthentication_token', sentAt: 'reauthentication_sent_at' },
+};
+
+/** Wrong guesses a typed code survives: the 5th wrong guess invalidates it (README, "One-time codes"). */
+export const MAX_WRONG_GUESSES = 5;
+
+export type Channel = 'email' | 'sms';
+/** Email tokens relate to an address; SMS tokens to phone digits. */
+export const channelOf = (relatesTo: string): Channel => (relatesTo.includes('@') ? 'email' : 'sms');
+
+/** The fixed code of a GOTRUE_SMS_TEST_OTP phone while those are valid; undefined for any other phone. */
+export function testOtpFor(deps: Pick<Deps, 'config' | 'clock'>, phone: string): string | undefined {
+  return getTestOtp(deps.config.sms, phone, deps.clock.now());
+}
+
+/** A fresh code for this channel: GOTRUE_MAILER_OTP_LENGTH / GOTRUE_SMS_OTP_LENGTH digits, or a phone's test code. */
+export function newOtp(deps: Pick<Deps, 'config' | 'clock' | 'random'>, relatesTo: string): string {
+  if (channelOf(relatesTo) === 'sms') return testOtpFor(deps, relatesTo) ?? generateOtp(deps.random, deps.config.sms.otpLength);
+  return generateOtp(deps.random, deps.config.mailer.otpLength);
+}
+
+export interface IssueTokenInput {
+  userId: string;
+  type: OneTimeTokenType;
+  /** Lower-cased email or phone digits: what the hash covers and the token relates to. */
+  relatesTo: string;
+  otp: string;
+  pkce: boolean;
+  /** Refuse (429) when the last token of this kind went out less than SMTP/SMS_MAX_FREQUENCY ago. */
+  throttle: boolean;
+}
+
+export interface IssuedToken {
+  type: OneTimeTokenType;
+  userId: string;
+  otp: string;
+  /** The stored value (maybe `pkce_`-prefixed); the mail's link carries it. */
+  tokenHash: string;
+  /** What the token replaced, so a failed send can put it back. */
+  previous: { token: string | null; sentAt: Date | null; row: OneTimeTokenRow | undefined };
+}
+
+/** GoTrue's per-user resend throttle message. */
+export function throttled(channel: Channel, waitMs: number) {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const code = channel === 'email' ? ErrorCodes.overEmailSendRateLimit : ErrorCodes.overSmsSendRateLimit;
+  return tooManyRequests(code, `For security purposes, you can only request this after ${seconds} seconds.`);
+}
+
+/**
+ * Issues a token inside the caller's transaction, under the user's row lock (so two concurrent requests cannot
+ * both pass the throttle): writes the users column and its sent_at, and the one_time_tokens row.
+ */
+export async function issueToken(trx: Executor, deps: Pick<Deps, 'config' | 'clock' | 'random'>, input: IssueTokenInput): Promise<IssuedToken> {
+  const cols = TOKEN_COLUMNS[input.type];
+  const user = await lockUser(trx, input.userId);
+  if (!user) throw new Error(`issueToken: user ${input.userId} does not exist`);
+  const now = deps.clock.now();
+  const prevToken = user[cols.token] as string | null;
+  const prevSentAt = user[cols.sentAt] as Date | null;
+  const channel = channelOf(input.relatesTo);
+  if (input.throttle && prevSentAt) {
+    const every = channel === 'email' ? deps.config.smtp.maxFrequencyMs : deps.config.sms.maxFrequencyMs;
+    const wait = prevSentAt.getTime() + every - now.getTime();
+    if (wait > 0) throw throttled(channel, wait);
+  }
+  const tokenHash = withFlowPrefix(otpTokenHash(input.relatesTo, input.otp), input.pkce);
+  const previousRow = await findOneTimeToken(trx, input.userId, input.type);
+  await trx
+    .updateTable('users')
+    .set({ [cols.token]: tokenHash, [cols.sentAt]: now } as UserUpdate)
+    .where('id', '=', input.userId)
+    .execute();
+  await upsertOneTimeToken(trx, { id: deps.random.uuid(), userId: input.userId, tokenType: input.type, tokenHash, relatesTo: input.relatesTo, now });
+  return { type: input.type, userId: input.userId, otp: input.otp, tokenHash, previous: { token: prevToken, sentAt: prevSentAt, row: previousRow } };
+}
+
+/**
+ * Undoes issueToken after its message could not be sent: the previous token and sent_at come back, so the user can
+ * simply ask again (no throttle) and nothing undelivered stays valid. A token replaced meanwhile is left alone.
+ */
+export async function revertIssuedToken(ex: Executor, issued: IssuedToken): Promise<void> {
+  const cols = TOKEN_COLUMNS[issued.type];
+  await ex
+    .updateTable('users')
+    .set({ [cols.token]: issued.previous.token, [cols.sentAt]: issued.previous.sentAt } as UserUpdate)
+    .where('id', '=', issued.userId)
+    .where(cols.token, '=', issued.tokenHash)
+    .execute();
+  await deleteOneTimeTokenIfUnchanged(ex, issued.userId, issued.type, issued.tokenHash);
+  if (issued.previous.row) await restoreOneTimeToken(ex, issued.previous.row);
+}
+
+/** A token that answered a verification, with its user. */
+export type MatchedToken = TokenWithUser;
+
+/** A link's token or a token_hash: compared directly, `pkce_` prefix tolerated either way. */
+export async function findTokenByHash(ex: Executor, hash: string, types: OneTimeTokenType[]): Promise<MatchedToken | undefined> {
+  const bare = withoutFlowPrefix(hash);
+  const found = await findTokensByHash(ex, [bare, PKCE_PREFIX + bare], types);
+  return found.find((m) => tokensEqual(withoutFlowPrefix(m.token.token_hash), bare));
+}
+
+/**
+ * A typed code for an address or phone: recomputes the hash and compares it, in constant time, with each token
+ * sent there. A miss counts a wrong guess against every candidate (in its own statement, so the count survives
+ * the failed request); a token reaching MAX_WRONG_GUESSES is deleted. Vendors that own the code (Twilio Verify)
+ * check it themselves.
+ */
+export async function findTokenByOtp(
+  deps: Pick<Deps, 'db' | 'sms' | 'config' | 'clock'>,
+  aud: string,
+  relatesTo: string,
+  otp: string,
+  types: OneTimeTokenType[],
+): Promise<MatchedToken | undefined> {
+  const candidates = await findTokensForIdentifier(deps.db, relatesTo, types, aud);
+  if (candidates.length === 0) return undefined;
+  const expected = otpTokenHash(relatesTo, otp);
+  let match = candidates.find((m) => tokensEqual(withoutFlowPrefix(m.token.token_hash), expected));
+  const vendorVerifies = channelOf(relatesTo) === 'sms' && deps.sms?.verifyOtp && testOtpFor(deps, relatesTo) === undefined;
+  if (!match && vendorVerifies && /^\d{4,10}$/.test(otp) && (await deps.sms!.verifyOtp!(relatesTo, otp))) match = candidates[0];
+  if (match) return match;
+  const counted = await recordFailedAttempts(deps.db, candidates.map((c) => c.token.id));
+  for (const row of counted.filter((r) => r.verify_attempts >= MAX_WRONG_GUESSES)) {
+    const cols = TOKEN_COLUMNS[row.token_type];
+    await deps.db.transaction().execute(async (trx) => {
+      await deleteOneTimeTokenIfUnchanged(trx, row.user_id, row.token_type, row.token_hash);
+      await trx.updateTable('users').set({ [cols.token]: '' } as UserUpdate).where('id', '=', row.user_id).where(cols.token, '=', row.token_hash).execute();
+    });
+  }
+  return undefined;
+}
+
+/** Expired when older than GOTRUE_MAILER_OTP_EXP / GOTRUE_SMS_OTP_EXP, dated by the users column's sent_at. */
+export function isTokenExpired(deps: Pick<Deps, 'config' | 'clock'>, m: MatchedToken): boolean {
+  const sentAt = m.user[TOKEN_COLUMNS[m.token.token_type].sentAt] as Date | null;
+  const exp = channelOf(m.token.relates_to) === 'email' ? deps.config.mailer.otpExpSeconds : deps.config.sms.otpExp;
+  return !sentAt || deps.clock.now().getTime() > sentAt.getTime() + exp * 1000;
+}
+
+/**
+ * Consumes the token inside the verification's transaction: exactly one concurrent caller deletes it and gets
+ * true; the users column is cleared with it.
+ */
+export async function consumeToken(trx: Executor, m: MatchedToken): Promise<boolean> {
+  const row = await consumeOneTimeToken(trx, m.token.id, m.token.token_hash);
+  if (!row) return false;
+  const cols = TOKEN_COLUMNS[row.token_type];
+  await trx.updateTable('users').set({ [cols.token]: '' } as UserUpdate).where('id', '=', row.user_id).where(cols.token, '=', row.token_hash).execute();
+  return true;
+}

@@ -1,0 +1,180 @@
+import type { MailKind } from '../config/config';
+import type { Executor } from '../db/database';
+import { deleteUnissuedFlowStates } from '../db/repositories/flow-state';
+import type { OneTimeTokenType, UserRow } from '../db/schema';
+import type { Deps } from '../deps';
+import { ApiError, unprocessable } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+import type { MailInput } from '../mailer/mailer';
+import { renderSmsTemplate, type SmsChannel } from '../sms/sms-provider';
+import { startFlow, type PkceParams } from './flow-state';
+import { issueToken, newOtp, revertIssuedToken, testOtpFor } from './one-time-tokens';
+
+/**
+ * Mail and SMS leave after the transaction that issued their token has committed (house rule 7), never while it
+ * holds locks. If a send fails, the request must leave nothing half-made, so the user can simply try again:
+ * `deliver` then runs an undo in its own transaction — by default each message puts back the token it replaced
+ * (with its sent_at, so no throttle blocks the retry) and drops its unissued PKCE flow; flows that created the
+ * user pass an undo that deletes the just-created user instead. Then the request fails with GoTrue's error.
+ */
+
+export interface PreparedMessage {
+  /** The stored token it carries. */
+  tokenHash: string;
+  /** Sends it; returns the SMS vendor's message id (undefined for mail and test phones). */
+  send(): Promise<string | undefined>;
+  /** Puts back what issuing it changed. */
+  undo(ex: Executor): Promise<void>;
+  /** The error the request answers when the send fails. */
+  failure(cause: unknown): ApiError;
+}
+
+export interface EmailPkce {
+  params: PkceParams;
+  /** The amr method the PKCE session will carry: 'email/signup', 'magiclink', 'recovery', 'email_change'. */
+  authenticationMethod: string;
+}
+
+export interface PrepareMailInput {
+  user: UserRow;
+  kind: MailKind;
+  tokenType: OneTimeTokenType;
+  /** Where the mail goes (lower-cased); the token relates to it. */
+  to: string;
+  /** {{ .NewEmail }} (email change). */
+  newEmail?: string;
+  pkce?: EmailPkce | undefined;
+  /** False for the second mail of one PKCE flow (email change): its token is prefixed, its flow already started. */
+  startsFlow?: boolean;
+  redirectTo: string;
+  throttle: boolean;
+}
+
+const MAIL_FAILURE: Record<MailKind, string> = {
+  confirmation: 'Error sending confirmation email',
+  invite: 'Error sending invite email',
+  recovery: 'Error sending recovery email',
+  magic_link: 'Error sending magic link email',
+  email_change: 'Error sending email change email',
+  reauthentication: 'Error sending reauthentication email',
+};
+
+const SEND: Record<MailKind, keyof Omit<Deps['mailer'], 'transport'>> = {
+  confirmation: 'sendConfirmation',
+  invite: 'sendInvite',
+  recovery: 'sendRecovery',
+  magic_link: 'sendMagicLink',
+  email_change: 'sendEmailChange',
+  reauthentication: 'sendReauthentication',
+};
+
+/** Issues the mail's token (and PKCE flow) inside `trx`; the returned message is sent after commit. */
+export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailInput): Promise<PreparedMessage> {
+  const flow = input.pkce && input.startsFlow !== false
+    ? await startFlow(trx, deps, { userId: input.user.id, providerType: 'email', authenticationMethod: input.pkce.authenticationMethod, pkce: input.pkce.params })
+    : undefined;
+  const issued = await issueToken(trx, deps, {
+    userId: input.user.id,
+    type: input.tokenType,
+    relatesTo: input.to,
+    otp: newOtp(deps, input.to),
+    pkce: input.pkce !== undefined,
+    throttle: input.throttle,
+  });
+  const mail: MailInput = {
+    to: input.to,
+    email: input.user.email ?? '',
+    ...(input.newEmail !== undefined ? { newEmail: input.newEmail } : {}),
+    otp: issued.otp,
+    tokenHash: issued.tokenHash,
+    redirectTo: input.redirectTo,
+    data: input.user.raw_user_meta_data,
+  };
+  return {
+    tokenHash: issued.tokenHash,
+    send: async () => {
+      await deps.mailer[SEND[input.kind]](mail);
+      return undefined;
+    },
+    undo: async (ex) => {
+      await revertIssuedToken(ex, issued);
+      if (flow) await deleteUnissuedFlowStates(ex, [flow.id]);
+    },
+    failure: (cause) => new ApiError(500, ErrorCodes.unexpectedFailure, MAIL_FAILURE[input.kind], { cause }),
+  };
+}
+
+/** Refuses before anything is written when an SMS would be needed and no vendor is configured. */
+export function assertSmsSendable(deps: Pick<Deps, 'sms' | 'config' | 'clock'>, phone: string): void {
+  if (!deps.sms && testOtpFor(deps, phone) === undefined) {
+    throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
+  }
+}
+
+/** GoTrue's channels; WhatsApp only through Twilio. */
+export function parseChannel(deps: Pick<Deps, 'config'>, channel: string | undefined): SmsChannel {
+  const c = channel ?? 'sms';
+  if (c === 'sms') return c;
+  if (c === 'whatsapp' && ['twilio', 'twilio_verify'].includes(deps.config.sms.provider)) return c;
+  throw new ApiError(400, ErrorCodes.validationFailed, "Invalid channel, supported values are 'sms' or 'whatsapp'");
+}
+
+export interface PrepareSmsInput {
+  user: UserRow;
+  tokenType: OneTimeTokenType;
+  phone: string;
+  channel: SmsChannel;
+  throttle: boolean;
+}
+
+/** Issues an SMS code inside `trx`; a GOTRUE_SMS_TEST_OTP phone gets its fixed code and no SMS. */
+export async function prepareSms(trx: Executor, deps: Deps, input: PrepareSmsInput): Promise<PreparedMessage> {
+  assertSmsSendable(deps, input.phone);
+  const issued = await issueToken(trx, deps, {
+    userId: input.user.id,
+    type: input.tokenType,
+    relatesTo: input.phone,
+    otp: newOtp(deps, input.phone),
+    pkce: false,
+    throttle: input.throttle,
+  });
+  return {
+    tokenHash: issued.tokenHash,
+    send: async () => {
+      if (testOtpFor(deps, input.phone) !== undefined) return undefined;
+      const body = renderSmsTemplate(deps.config.sms.template, issued.otp);
+      const { messageId } = await deps.sms!.send({ to: input.phone, body, otp: issued.otp, channel: input.channel });
+      return messageId;
+    },
+    undo: (ex) => revertIssuedToken(ex, issued),
+    failure: (cause) =>
+      // An adapter's own sms_send_failed (with its safe message) passes through; anything else is wrapped.
+      cause instanceof ApiError && cause.code === ErrorCodes.smsSendFailed
+        ? cause
+        : unprocessable(ErrorCodes.smsSendFailed, 'Error sending SMS OTP to provider', { cause }),
+  };
+}
+
+/**
+ * Sends prepared messages in order, after commit. On the first failure the undo runs (the messages' own, or the
+ * given one) in one transaction, and the message's failure is thrown. Returns the last SMS message id.
+ */
+export async function deliver(deps: Deps, messages: PreparedMessage[], undo?: (trx: Executor) => Promise<void>): Promise<string | undefined> {
+  let messageId: string | undefined;
+  for (const m of messages) {
+    try {
+      messageId = (await m.send()) ?? messageId;
+    } catch (cause) {
+      try {
+        await deps.db.transaction().execute(async (trx) => {
+          if (undo) await undo(trx);
+          else for (const done of [...messages].reverse()) await done.undo(trx);
+        });
+      } catch (undoErr) {
+        deps.logger.error({ err: undoErr }, 'could not undo the state of an unsent message');
+      }
+      throw m.failure(cause);
+    }
+  }
+  return messageId;
+}
