@@ -8,12 +8,15 @@ export const AuditActions = {
   login: 'account',
   logout: 'account',
   user_signedup: 'team',
+  user_deleted: 'team',
   user_repeated_signup: 'user',
   user_confirmation_requested: 'user',
   user_modified: 'user',
   user_updated_password: 'user',
   token_revoked: 'token',
   token_refreshed: 'token',
+  factor_updated: 'factor',
+  factor_deleted: 'factor',
 } as const;
 export type AuditAction = keyof typeof AuditActions;
 
