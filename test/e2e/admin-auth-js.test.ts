@@ -83,6 +83,31 @@ describe(`auth-js admin API against the server (${dbKind})`, () => {
     expect(unknown.error?.code).toBe('user_not_found');
   });
 
+  it('updateUserById bans: the signed-in client stops refreshing and getUser fails until the ban is lifted', async () => {
+    const admin = adminApi();
+    const email = uniqueEmail('banned-js');
+    const { data } = await admin.createUser({ email, password: 'pass-word-1', email_confirm: true });
+    const id = data.user!.id;
+    const app = client();
+    const signedIn = await app.signInWithPassword({ email, password: 'pass-word-1' });
+    expect(signedIn.error).toBeNull();
+    const accessToken = signedIn.data.session!.access_token;
+
+    const banned = await admin.updateUserById(id, { ban_duration: '24h' });
+    expect(banned.error).toBeNull();
+    expect(new Date(banned.data.user!.banned_until!).getTime()).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+    const refreshed = await app.refreshSession();
+    expect([refreshed.error?.status, refreshed.error?.code]).toEqual([400, 'user_banned']);
+    // The access token issued before the ban is refused too.
+    const me = await client().getUser(accessToken);
+    expect([me.error?.status, me.error?.code]).toEqual([403, 'user_banned']);
+    const again = await client().signInWithPassword({ email, password: 'pass-word-1' });
+    expect([again.error?.status, again.error?.code]).toEqual([400, 'user_banned']);
+
+    expect((await admin.updateUserById(id, { ban_duration: 'none' })).data.user?.banned_until).toBeUndefined();
+    expect((await client().signInWithPassword({ email, password: 'pass-word-1' })).error).toBeNull();
+  });
+
   it('mfa.listFactors and mfa.deleteFactor', async () => {
     const admin = adminApi();
     const { data } = await admin.createUser({ email: uniqueEmail() });

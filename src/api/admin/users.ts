@@ -45,6 +45,7 @@ const UserFields = {
   phone_confirm: optBool(),
   user_metadata: optObject(),
   app_metadata: optObject(),
+  ban_duration: optString(),
 };
 const CreateBody = z.object({ ...UserFields, id: optString(), aud: optString() });
 const UpdateBody = z.object(UserFields);
@@ -63,6 +64,7 @@ export const createUser = (deps: Deps): RequestHandler => async (req, res) => {
     phoneConfirm: b.phone_confirm,
     userMetadata: b.user_metadata,
     appMetadata: b.app_metadata,
+    banDuration: b.ban_duration,
   });
   res.json(userJson(user));
 };
@@ -86,6 +88,7 @@ export const updateUser = (deps: Deps): RequestHandler => async (req, res) => {
     phoneConfirm: b.phone_confirm,
     userMetadata: b.user_metadata,
     appMetadata: b.app_metadata,
+    banDuration: b.ban_duration,
   });
   res.json(userJson(user));
 };

@@ -10,6 +10,7 @@ import { isUuid, normalizeEmail, normalizePhone } from '../identifiers';
 import { assertAcceptablePassword } from '../password-policy';
 import type { RequestMeta } from '../request-meta';
 import { mergeMetadata } from '../user-update';
+import { bannedUntil, parseBanDuration } from './ban';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
 
 /** POST /admin/users (and `gotrue admin createuser`). Empty strings count as absent, as in GoTrue. */
@@ -24,6 +25,8 @@ export interface AdminCreateUserInput {
   phoneConfirm?: boolean;
   userMetadata?: Record<string, unknown>;
   appMetadata?: Record<string, unknown>;
+  /** A Go duration, or "none" (see parseBanDuration). */
+  banDuration?: string;
 }
 
 const present = (s: string | undefined): s is string => s !== undefined && s !== '';
@@ -38,7 +41,7 @@ export function assertColumnText(name: string, value: string): string {
 /**
  * Creates a user as an admin: email and/or phone (each with its identity), a password or none (such a user signs
  * in once a password is set, or through the email/phone flows), confirmed at once on request, in any role and
- * audience. Sends nothing. One transaction, with GoTrue's user_signedup audit row naming the admin.
+ * audience, banned from the start if asked. Sends nothing. One transaction, with GoTrue's user_signedup audit row naming the admin.
  */
 export async function adminCreateUser(deps: Deps, meta: RequestMeta, actor: AdminActor, input: AdminCreateUserInput): Promise<UserWithRelations> {
   const { config } = deps;
@@ -61,6 +64,7 @@ export async function adminCreateUser(deps: Deps, meta: RequestMeta, actor: Admi
     id = input.id.toLowerCase();
   }
   const role = present(input.role) ? assertColumnText('role', input.role) : config.jwt.defaultGroupName;
+  const ban = present(input.banDuration) ? parseBanDuration(input.banDuration) : undefined;
 
   let encrypted: string | null = null;
   if (present(input.password)) {
@@ -88,6 +92,7 @@ export async function adminCreateUser(deps: Deps, meta: RequestMeta, actor: Admi
     encrypted_password: encrypted,
     email_confirmed_at: emailConfirmed ? now : null,
     phone_confirmed_at: phoneConfirmed ? now : null,
+    banned_until: ban === undefined ? null : bannedUntil(now, ban),
     raw_app_meta_data: JSON.stringify(appMetadata),
     raw_user_meta_data: JSON.stringify(userMetadata),
     created_at: now,

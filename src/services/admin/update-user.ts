@@ -13,6 +13,7 @@ import { assertAcceptablePassword } from '../password-policy';
 import type { RequestMeta } from '../request-meta';
 import { mergeMetadata } from '../user-update';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
+import { bannedUntil, parseBanDuration } from './ban';
 import { assertColumnText } from './create-user';
 
 /** PUT /admin/users/{id}: the create fields minus id and aud. Absent (or empty, for strings) = unchanged. */
@@ -26,6 +27,8 @@ export interface AdminUpdateUserInput {
   phoneConfirm?: boolean;
   userMetadata?: Record<string, unknown>;
   appMetadata?: Record<string, unknown>;
+  /** A Go duration from now, or "none" to lift a ban. */
+  banDuration?: string;
 }
 
 export const userNotFound = () => notFound(ErrorCodes.userNotFound, 'User not found');
@@ -34,7 +37,8 @@ export const userNotFound = () => notFound(ErrorCodes.userNotFound, 'User not fo
  * Updates a user as an admin, GoTrue's way: role; confirmations (email_confirmed_at / phone_confirmed_at set now);
  * a new email or phone (taken by another user → 422; the matching identity is updated or created, its *_verified
  * set to the confirm flag); metadata merged (a null value deletes its key); a new password signs the user out
- * everywhere. One transaction under the user's row lock, with a user_modified audit row naming the admin.
+ * everywhere; ban_duration bans from now (sign-in, refresh and every user-JWT route answer user_banned until
+ * then; sessions are kept, so lifting the ban with "none" lets them refresh again). One transaction under the user's row lock, with a user_modified audit row naming the admin.
  */
 export async function adminUpdateUser(
   deps: Deps,
@@ -49,6 +53,7 @@ export async function adminUpdateUser(
   const email = input.email ? normalizeEmail(input.email) : undefined;
   const phone = input.phone ? normalizePhone(input.phone) : undefined;
   const role = input.role ? assertColumnText('role', input.role) : undefined;
+  const ban = input.banDuration ? parseBanDuration(input.banDuration) : undefined;
   if (email) {
     const other = await findUserByEmail(deps.db, email, aud);
     if (other && other.id !== userId) throw unprocessable(ErrorCodes.emailExists, 'A user with this email address has already been registered');
@@ -73,6 +78,7 @@ export async function adminUpdateUser(
       let appMetadata = locked.raw_app_meta_data ?? {};
       let metadataChanged = false;
       if (role !== undefined) patch.role = role;
+      if (ban !== undefined) patch.banned_until = bannedUntil(now, ban);
       if (input.emailConfirm) {
         patch.email_confirmed_at = now;
         userMetadata = mergeMetadata(userMetadata, { email_verified: true });
