@@ -7,10 +7,10 @@ import { badRequest, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry } from '../audit';
 import { isUuid, normalizeEmail, normalizePhone } from '../identifiers';
-import { assertAcceptablePassword } from '../password-policy';
 import type { RequestMeta } from '../request-meta';
 import { mergeMetadata } from '../user-update';
 import { bannedUntil, parseBanDuration } from './ban';
+import { encryptedPasswordFrom } from './password-input';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
 
 /** POST /admin/users (and `gotrue admin createuser`). Empty strings count as absent, as in GoTrue. */
@@ -21,6 +21,8 @@ export interface AdminCreateUserInput {
   email?: string;
   phone?: string;
   password?: string;
+  /** An imported bcrypt, argon2 or Firebase scrypt hash, instead of a password. */
+  passwordHash?: string;
   emailConfirm?: boolean;
   phoneConfirm?: boolean;
   userMetadata?: Record<string, unknown>;
@@ -39,8 +41,8 @@ export function assertColumnText(name: string, value: string): string {
 }
 
 /**
- * Creates a user as an admin: email and/or phone (each with its identity), a password or none (such a user signs
- * in once a password is set, or through the email/phone flows), confirmed at once on request, in any role and
+ * Creates a user as an admin: email and/or phone (each with its identity), a password, an imported password hash
+ * or neither (such a user signs in once a password is set, or through the email/phone flows), confirmed at once on request, in any role and
  * audience, banned from the start if asked. Sends nothing. One transaction, with GoTrue's user_signedup audit row naming the admin.
  */
 export async function adminCreateUser(deps: Deps, meta: RequestMeta, actor: AdminActor, input: AdminCreateUserInput): Promise<UserWithRelations> {
@@ -66,11 +68,12 @@ export async function adminCreateUser(deps: Deps, meta: RequestMeta, actor: Admi
   const role = present(input.role) ? assertColumnText('role', input.role) : config.jwt.defaultGroupName;
   const ban = present(input.banDuration) ? parseBanDuration(input.banDuration) : undefined;
 
-  let encrypted: string | null = null;
-  if (present(input.password)) {
-    assertAcceptablePassword(config.password, input.password);
-    encrypted = await deps.hasher.hash(input.password);
-  }
+  // As in GoTrue, an empty password means none (and then the user has no password until one is set).
+  const encrypted =
+    (await encryptedPasswordFrom(deps, {
+      password: present(input.password) ? input.password : undefined,
+      passwordHash: present(input.passwordHash) ? input.passwordHash : undefined,
+    })) ?? null;
 
   const now = deps.clock.now();
   const emailConfirmed = email !== undefined && input.emailConfirm === true;

@@ -9,12 +9,12 @@ import { notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry } from '../audit';
 import { normalizeEmail, normalizePhone } from '../identifiers';
-import { assertAcceptablePassword } from '../password-policy';
 import type { RequestMeta } from '../request-meta';
 import { mergeMetadata } from '../user-update';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
 import { bannedUntil, parseBanDuration } from './ban';
 import { assertColumnText } from './create-user';
+import { encryptedPasswordFrom } from './password-input';
 
 /** PUT /admin/users/{id}: the create fields minus id and aud. Absent (or empty, for strings) = unchanged. */
 export interface AdminUpdateUserInput {
@@ -23,6 +23,8 @@ export interface AdminUpdateUserInput {
   phone?: string;
   /** A new password (checked against the policy; "" is a weak password, as in GoTrue). */
   password?: string;
+  /** An imported hash instead of a password (see encryptedPasswordFrom). */
+  passwordHash?: string;
   emailConfirm?: boolean;
   phoneConfirm?: boolean;
   userMetadata?: Record<string, unknown>;
@@ -37,7 +39,7 @@ export const userNotFound = () => notFound(ErrorCodes.userNotFound, 'User not fo
  * Updates a user as an admin, GoTrue's way: role; confirmations (email_confirmed_at / phone_confirmed_at set now);
  * a new email or phone (taken by another user → 422; the matching identity is updated or created, its *_verified
  * set to the confirm flag); metadata merged (a null value deletes its key); a new password signs the user out
- * everywhere; ban_duration bans from now (sign-in, refresh and every user-JWT route answer user_banned until
+ * everywhere (so does an imported password_hash); ban_duration bans from now (sign-in, refresh and every user-JWT route answer user_banned until
  * then; sessions are kept, so lifting the ban with "none" lets them refresh again). One transaction under the user's row lock, with a user_modified audit row naming the admin.
  */
 export async function adminUpdateUser(
@@ -62,11 +64,7 @@ export async function adminUpdateUser(
     const other = await findUserByPhone(deps.db, phone, aud);
     if (other && other.id !== userId) throw unprocessable(ErrorCodes.phoneExists, 'Phone number already registered by another user');
   }
-  let encrypted: string | undefined;
-  if (input.password !== undefined) {
-    assertAcceptablePassword(deps.config.password, input.password);
-    encrypted = await deps.hasher.hash(input.password);
-  }
+  const encrypted = await encryptedPasswordFrom(deps, { password: input.password, passwordHash: input.passwordHash || undefined });
 
   const now = deps.clock.now();
   try {
