@@ -5,6 +5,7 @@ import { settings } from '../api/settings';
 import { signup } from '../api/signup';
 import { token } from '../api/token';
 import { getUser, updateUser } from '../api/user';
+import { listAudit } from '../api/admin/audit';
 import { deleteFactor, listFactors, updateFactor } from '../api/admin/factors';
 import { createUser, deleteUser, getUser as adminGetUser, listUsers, updateUser as adminUpdateUser } from '../api/admin/users';
 import type { Deps } from '../deps';
@@ -38,6 +39,7 @@ export function buildRouter(deps: Deps): Router {
   r.get('/admin/users/:user_id/factors', listFactors(deps));
   r.put('/admin/users/:user_id/factors/:factor_id', updateFactor(deps));
   r.delete('/admin/users/:user_id/factors/:factor_id', deleteFactor(deps));
+  r.get('/admin/audit', listAudit(deps));
 
   return r;
 }

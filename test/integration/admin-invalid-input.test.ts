@@ -37,6 +37,7 @@ const routes = (): [Method, string, object | undefined][] => [
   ['get', `/admin/users/${userId}/factors`, undefined],
   ['put', `/admin/users/${userId}/factors/${factorId}`, { friendly_name: 'g' }],
   ['delete', `/admin/users/${userId}/factors/${factorId}`, undefined],
+  ['get', '/admin/audit', undefined],
   ['get', '/admin/nowhere', undefined],
 ];
 
@@ -136,6 +137,13 @@ describe('invalid input to the admin API is a 4xx with an error_code, never a 5x
     ['delete', `/admin/users/${U}/factors/not-a-uuid`, undefined, 404, 'validation_failed'],
     ['delete', `/admin/users/${U}/factors/${crypto.randomUUID()}`, undefined, 404, 'mfa_factor_not_found'],
     ['delete', `/admin/users/${crypto.randomUUID()}/factors/${F}`, undefined, 404, 'user_not_found'],
+    ['get', '/admin/users?page=0', undefined, 400, 'validation_failed'],
+    ['get', '/admin/users?per_page=abc', undefined, 400, 'validation_failed'],
+    ['get', '/admin/users?sort=email%20asc', undefined, 400, 'validation_failed'],
+    ['get', '/admin/audit?page=-1', undefined, 400, 'validation_failed'],
+    ['get', '/admin/audit?per_page=1e3', undefined, 400, 'validation_failed'],
+    ['get', '/admin/audit?query=user:x', undefined, 400, 'validation_failed'],
+    ['get', '/admin/audit?query=action', undefined, 400, 'validation_failed'],
   ];
 
   it.each(cases)('%s %s body %j → %i %s', async (method, rawPath, body, status, code) => {
