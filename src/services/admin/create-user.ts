@@ -41,9 +41,10 @@ export function assertColumnText(name: string, value: string): string {
 }
 
 /**
- * Creates a user as an admin: email and/or phone (each with its identity), a password, an imported password hash
- * or neither (such a user signs in once a password is set, or through the email/phone flows), confirmed at once on request, in any role and
- * audience, banned from the start if asked. Sends nothing. One transaction, with GoTrue's user_signedup audit row naming the admin.
+ * Creates a user as an admin: email and/or phone (each with its identity); a password, an imported password hash
+ * or neither (such a user signs in once a password is set, or through the email/phone flows); confirmed at once on
+ * request; in any role and audience; banned from the start if asked. Sends nothing. One transaction, with GoTrue's
+ * user_signedup audit row naming the admin.
  */
 export async function adminCreateUser(deps: Deps, meta: RequestMeta, actor: AdminActor, input: AdminCreateUserInput): Promise<UserWithRelations> {
   const { config } = deps;
