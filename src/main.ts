@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, readEnvironment, type Config } from './config';
+import { admin, ADMIN_HELP } from './cli/admin';
 import { apiKeys, resolveSecret } from './cli/embedded';
 import { migrate } from './cli/migrate';
 import { serve } from './cli/serve';
@@ -11,6 +12,7 @@ Commands:
   serve                   start the API (the default command)
   migrate [up|down|status] apply pending migrations (up, the default), revert the last one, or list them
   keys                    print anon and service_role API keys for the configured JWT secret
+  admin <command>         createuser (adduser), deleteuser, editrole: manage users without the API
   version                 print the version
 
 Configuration comes from the environment and an optional .env file (the environment wins); see example.env.
@@ -29,6 +31,7 @@ Stops gracefully on SIGTERM or SIGINT.`,
 
 Prints the anon and service_role API keys (HS256 JWTs) signed with GOTRUE_JWT_SECRET, or with the embedded
 default's generated secret.`,
+  admin: ADMIN_HELP,
   version: `Usage: gotrue version`,
 };
 
@@ -74,6 +77,9 @@ async function main(argv: string[]): Promise<void> {
       console.log(`anon: ${anon}\nservice_role: ${serviceRole}`);
       return;
     }
+    case 'admin':
+      process.exitCode = await admin(configOrExit(), rest);
+      return;
     default:
       process.stderr.write(`gotrue: unknown command "${command}"\n\n${HELP.main}\n`);
       process.exit(2);

@@ -16,7 +16,7 @@ const InviteBody = z.object({ email: optString(), data: optObject() });
 export const invite = (deps: Deps): RequestHandler => async (req, res) => {
   const body = parseBody(req, InviteBody);
   if (!body.email) throw badRequest(ErrorCodes.validationFailed, 'An email address is required');
-  const user = await inviteService(deps, requestMeta(req, deps.config), adminOf(res), {
+  const user = await inviteService(deps, requestMeta(req, deps.config), adminOf(res).claims, {
     email: body.email,
     data: body.data,
     redirectTo: requestRedirectTo(req, deps.config),

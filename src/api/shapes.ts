@@ -24,7 +24,14 @@ export function identityJson(i: IdentityJson) {
   };
 }
 
-export function factorJson(f: FactorJson) {
+/** A factor as a relation (JSON, timestamps as strings) or as a row (timestamps as Dates). */
+type FactorLike = Omit<FactorJson, 'created_at' | 'updated_at' | 'last_challenged_at'> & {
+  created_at: Date | string;
+  updated_at: Date | string;
+  last_challenged_at: Date | string | null;
+};
+
+export function factorJson(f: FactorLike) {
   const out: Record<string, unknown> = {
     id: f.id,
     friendly_name: f.friendly_name ?? undefined,

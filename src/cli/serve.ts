@@ -20,7 +20,7 @@ export const openConfiguredDatabase = (config: Config) =>
  * Prepares the schema: the embedded database migrates itself; on Postgres, `./gotrue migrate` does that and
  * serve refuses to start against a schema with pending migrations.
  */
-async function prepareSchema(database: DatabaseHandle, logger: Logger): Promise<void> {
+export async function prepareSchema(database: DatabaseHandle, logger: Logger): Promise<void> {
   if (database.kind === 'pglite') {
     const applied = await migrateToLatest(database);
     logger.info({ data_dir: database.dataDir, applied }, `embedded database at ${database.dataDir}`);

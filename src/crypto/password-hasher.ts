@@ -1,5 +1,6 @@
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
+import { FBSCRYPT_PREFIX, verifyFirebaseScrypt } from './firebase-scrypt';
 
 /** argon2id parameters; the defaults are OWASP's minimum (m=19 MiB, t=2, p=1). */
 export interface Argon2Params {
@@ -23,8 +24,9 @@ export interface PasswordHasher {
 }
 
 /**
- * argon2id for new hashes; verification also accepts bcrypt ($2a$/$2b$/$2y$) and argon2i/d/id, as GoTrue users
- * bring. Both libraries hash on libuv's thread pool, never on the event loop.
+ * argon2id for new hashes; verification also accepts bcrypt ($2a$/$2b$/$2y$), argon2i/d/id and Firebase scrypt
+ * ($fbscrypt$), as GoTrue users and admin imports bring; any of those that verifies asks for a rehash. All three
+ * hash on libuv's thread pool, never on the event loop.
  */
 export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID): PasswordHasher {
   const opts = { type: argon2.argon2id as 2, ...params };
@@ -40,6 +42,10 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID): Pas
       if (/^\$2[aby]\$\d\d\$/.test(encoded)) {
         // $2y$ is PHP's name for the same algorithm as $2b$.
         const valid = await bcrypt.compare(password, encoded.replace(/^\$2y\$/, '$2b$'));
+        return { valid, needsRehash: valid };
+      }
+      if (encoded.startsWith(FBSCRYPT_PREFIX)) {
+        const valid = await verifyFirebaseScrypt(encoded, password);
         return { valid, needsRehash: valid };
       }
     } catch {

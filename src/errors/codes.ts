@@ -55,6 +55,10 @@ export const ErrorCodes = {
   userBanned: 'user_banned',
   /** The JWT's sub names no user. */
   userNotFound: 'user_not_found',
+  /** No MFA factor with that id belongs to the user. */
+  mfaFactorNotFound: 'mfa_factor_not_found',
+  /** Another factor of the user has that friendly name. */
+  mfaFactorNameConflict: 'mfa_factor_name_conflict',
   /** No Bearer token was sent where one is required. */
   noAuthorization: 'no_authorization',
   /** The JWT is malformed, forged, of a wrong algorithm or expired. */

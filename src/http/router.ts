@@ -14,6 +14,9 @@ import { signup } from '../api/signup';
 import { token } from '../api/token';
 import { getUser, reauthenticate, updateUser } from '../api/user';
 import { verifyGet, verifyPost } from '../api/verify';
+import { listAudit } from '../api/admin/audit';
+import { deleteFactor, listFactors, updateFactor } from '../api/admin/factors';
+import { createUser, deleteUser, getUser as adminGetUser, listUsers, updateUser as adminUpdateUser } from '../api/admin/users';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
 import { requireAdmin } from './middleware/require-admin';
@@ -48,15 +51,25 @@ export function buildRouter(deps: Deps): Router {
   r.get('/user/identities/authorize', requireManualLinking(deps), limit.external, user, linkIdentity(deps));
   r.delete('/user/identities/:identity_id', requireManualLinking(deps), user, unlinkIdentity(deps));
 
-  const admin: RequestHandler = requireAdmin(deps);
-  r.get('/admin/users/:id/provider-tokens/:provider', admin, getProviderToken(deps));
-  r.get('/admin/custom-providers', admin, listCustomProviders(deps));
-  r.post('/admin/custom-providers', admin, createCustomProvider(deps));
-  r.get('/admin/custom-providers/:id', admin, getCustomProvider(deps));
-  r.put('/admin/custom-providers/:id', admin, updateCustomProvider(deps));
-  r.delete('/admin/custom-providers/:id', admin, deleteCustomProvider(deps));
-
   r.post('/invite', requireAdmin(deps), invite(deps));
+
+  // Admin API (contract §1.9): every /admin path requires an admin-role JWT, unknown ones included.
+  r.use('/admin', requireAdmin(deps));
+  r.get('/admin/users', listUsers(deps));
+  r.post('/admin/users', createUser(deps));
+  r.get('/admin/users/:user_id', adminGetUser(deps));
+  r.put('/admin/users/:user_id', adminUpdateUser(deps));
+  r.delete('/admin/users/:user_id', deleteUser(deps));
+  r.get('/admin/users/:user_id/factors', listFactors(deps));
+  r.put('/admin/users/:user_id/factors/:factor_id', updateFactor(deps));
+  r.delete('/admin/users/:user_id/factors/:factor_id', deleteFactor(deps));
+  r.get('/admin/users/:id/provider-tokens/:provider', getProviderToken(deps));
+  r.get('/admin/audit', listAudit(deps));
+  r.get('/admin/custom-providers', listCustomProviders(deps));
+  r.post('/admin/custom-providers', createCustomProvider(deps));
+  r.get('/admin/custom-providers/:id', getCustomProvider(deps));
+  r.put('/admin/custom-providers/:id', updateCustomProvider(deps));
+  r.delete('/admin/custom-providers/:id', deleteCustomProvider(deps));
 
   return r;
 }

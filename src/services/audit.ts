@@ -8,6 +8,7 @@ export const AuditActions = {
   login: 'account',
   logout: 'account',
   user_signedup: 'team',
+  user_deleted: 'team',
   user_repeated_signup: 'user',
   user_confirmation_requested: 'user',
   user_recovery_requested: 'user',
@@ -21,6 +22,8 @@ export const AuditActions = {
   identity_unlinked: 'user',
   provider_token_refreshed: 'token',
   provider_token_revoked: 'token',
+  factor_updated: 'factor',
+  factor_deleted: 'factor',
 } as const;
 export type AuditAction = keyof typeof AuditActions;
 

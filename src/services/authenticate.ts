@@ -28,6 +28,23 @@ export function verifyAccessToken(deps: Pick<Deps, 'jwt'>, token: string): JwtCl
   }
 }
 
+/** A caller at the "admin" level: a valid JWT whose `role` is one of GOTRUE_JWT_ADMIN_ROLES; no `sub` needed. */
+export interface AdminCaller {
+  role: string;
+  claims: JwtClaims;
+}
+
+/**
+ * The admin-level check of contract §0: no header → 401 no_authorization; a bad, forged or expired token → 403
+ * bad_jwt; a valid token of another role (a user's, the anon key) → 403 not_admin. No database round trip.
+ */
+export function authenticateAdmin(deps: Pick<Deps, 'jwt' | 'config'>, header: string | undefined): AdminCaller {
+  const claims = verifyAccessToken(deps, bearerToken(header));
+  const role = typeof claims.role === 'string' ? claims.role : '';
+  if (role === '' || !deps.config.jwt.adminRoles.includes(role)) throw forbidden(ErrorCodes.notAdmin, 'User not allowed');
+  return { role, claims };
+}
+
 /** The user-level check of contract §0, in one database round trip. */
 export async function authenticateUser(deps: Pick<Deps, 'jwt' | 'db' | 'clock'>, header: string | undefined): Promise<AuthenticatedUser> {
   const claims = verifyAccessToken(deps, bearerToken(header));

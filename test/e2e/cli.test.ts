@@ -21,8 +21,10 @@ afterAll(() => {
 const authClient = (url: string) =>
   new GoTrueClient({ url: `${url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false });
 
-// These tests spawn the real CLI (a tsx start-up each); on a loaded 2-core machine one takes well over 30 s.
-describe('./gotrue on the embedded default (no DATABASE_URL)', { timeout: 180_000 }, () => {
+// These spawn ./gotrue (and start servers): on a loaded 2-core machine a test can take several times its idle time.
+const SPAWNING = { timeout: 180_000 };
+
+describe('./gotrue on the embedded default (no DATABASE_URL)', SPAWNING, () => {
   it('first run: generates and keeps a secret, prints keys, serves auth-js, stops on SIGTERM; a restart keeps sessions valid', async () => {
     const cwd = tempDir();
     const env = cleanEnv({ GOTRUE_MAILER_AUTOCONFIRM: 'true' });
@@ -86,7 +88,7 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', { timeout: 180_00
 // These need a Postgres server: several processes migrating one database at once cannot happen on PGlite,
 // which one process owns.
 // Concurrent migrations and worker processes need a server several processes share; PGlite is one process's.
-describe.runIf(onPostgres)('./gotrue migrate on Postgres', { timeout: 180_000 }, () => {
+describe.runIf(onPostgres)('./gotrue migrate on Postgres', SPAWNING, () => {
   const namespace = `cli_${randomBytes(5).toString('hex')}`;
   const env = cleanEnv({
     DATABASE_URL: testDatabaseUrl ?? '',

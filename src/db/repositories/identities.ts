@@ -77,3 +77,35 @@ export async function deleteIdentities(ex: Executor, ids: string[]): Promise<voi
   if (ids.length === 0) return;
   await ex.deleteFrom('identities').where('id', 'in', ids).execute();
 }
+
+/** The user's identity for a provider, if any. */
+export async function findIdentityOfUser(ex: Executor, userId: string, provider: string) {
+  return ex.selectFrom('identities').selectAll().where('user_id', '=', userId).where('provider', '=', provider).executeTakeFirst();
+}
+
+export async function setIdentityData(ex: Executor, identityId: string, identityData: Record<string, unknown>, now: Date): Promise<void> {
+  await ex
+    .updateTable('identities')
+    .set({ identity_data: JSON.stringify(identityData), updated_at: now })
+    .where('id', '=', identityId)
+    .execute();
+}
+
+/** The distinct providers of the user's identities, oldest identity first (app_metadata.providers). */
+export async function providersOfUser(ex: Executor, userId: string): Promise<string[]> {
+  const rows = await ex.selectFrom('identities').select(['provider', 'created_at']).where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
+  return [...new Set(rows.map((r) => r.provider))];
+}
+
+export async function listIdentitiesOfUser(ex: Executor, userId: string) {
+  return ex.selectFrom('identities').select(['id', 'provider', 'provider_id']).where('user_id', '=', userId).execute();
+}
+
+/** Replaces an identity's data and provider subject (soft delete keeps the row, not what identifies a person). */
+export async function scrubIdentity(ex: Executor, identityId: string, providerId: string, now: Date): Promise<void> {
+  await ex
+    .updateTable('identities')
+    .set({ identity_data: JSON.stringify({}), provider_id: providerId, updated_at: now })
+    .where('id', '=', identityId)
+    .execute();
+}

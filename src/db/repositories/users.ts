@@ -1,7 +1,8 @@
+import { sql, type ExpressionBuilder } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
 import { prepared } from '../prepared';
-import type { NewUser, UserRow, UserUpdate } from '../schema';
+import type { Database, NewUser, UserRow, UserUpdate } from '../schema';
 
 /** GoTrue keeps one instance; every row carries the nil UUID. */
 export const INSTANCE_ID = '00000000-0000-0000-0000-000000000000';
@@ -35,28 +36,34 @@ export type FactorJson = {
   web_authn_aaguid: string | null;
 };
 
-/** users as `u` with the relations every response shows (identities, factors) as JSON arrays, in one SELECT. */
+/** The identities and factors of the user aliased `u`, as JSON arrays (one query, no N+1). */
+function relationsOf(eb: ExpressionBuilder<Database & { u: Database['users'] }, 'u'>) {
+  return [
+    jsonArrayFrom(
+      eb
+        .selectFrom('identities as i')
+        .select(['i.id', 'i.provider_id', 'i.user_id', 'i.identity_data', 'i.provider', 'i.email', 'i.last_sign_in_at', 'i.created_at', 'i.updated_at'])
+        .whereRef('i.user_id', '=', 'u.id')
+        .orderBy('i.created_at')
+        .orderBy('i.id'),
+    ).as('identities'),
+    jsonArrayFrom(
+      eb
+        .selectFrom('mfa_factors as f')
+        .select(['f.id', 'f.friendly_name', 'f.factor_type', 'f.status', 'f.phone', 'f.created_at', 'f.updated_at', 'f.last_challenged_at', 'f.web_authn_aaguid'])
+        .whereRef('f.user_id', '=', 'u.id')
+        .orderBy('f.created_at')
+        .orderBy('f.id'),
+    ).as('factors'),
+  ] as const;
+}
+
+/** users as `u` with the relations every response shows (identities, factors), in one SELECT. */
 export function selectUserWithRelations(ex: Executor) {
   return ex
     .selectFrom('users as u')
     .selectAll('u')
-    .select((eb) => [
-      jsonArrayFrom(
-        eb
-          .selectFrom('identities as i')
-          .select(['i.id', 'i.provider_id', 'i.user_id', 'i.identity_data', 'i.provider', 'i.email', 'i.last_sign_in_at', 'i.created_at', 'i.updated_at'])
-          .whereRef('i.user_id', '=', 'u.id')
-          .orderBy('i.created_at')
-          .orderBy('i.id'),
-      ).as('identities'),
-      jsonArrayFrom(
-        eb
-          .selectFrom('mfa_factors as f')
-          .select(['f.id', 'f.friendly_name', 'f.factor_type', 'f.status', 'f.phone', 'f.created_at', 'f.updated_at', 'f.last_challenged_at', 'f.web_authn_aaguid'])
-          .whereRef('f.user_id', '=', 'u.id')
-          .orderBy('f.created_at'),
-      ).as('factors'),
-    ]);
+    .select((eb) => relationsOf(eb));
 }
 
 const userWithSession = prepared(2, (ex, userId, sessionId) =>
@@ -85,6 +92,55 @@ export async function findUserWithRelations(
   }
   const [row] = await userWithSession(ex, userId, sessionId);
   return row as (UserWithRelations & { session_exists: boolean }) | undefined;
+}
+
+/** Which users an admin listing shows: one audience, optionally a substring of email, phone or full name. */
+export interface UserSearch {
+  aud: string;
+  /** Matched literally: LIKE wildcards in it are escaped. */
+  filter?: string;
+}
+
+/** Escapes LIKE's wildcards and its escape character, so user input matches literally. */
+export const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function searchUsers(ex: Executor, q: UserSearch) {
+  let query = ex.selectFrom('users as u').where('u.instance_id', '=', INSTANCE_ID).where('u.aud', '=', q.aud);
+  if (q.filter !== undefined && q.filter !== '') {
+    const pattern = `%${escapeLike(q.filter)}%`;
+    const phonePattern = `%${escapeLike(q.filter.replace(/^\+/, ''))}%`;
+    query = query.where((eb) =>
+      eb.or([
+        sql<boolean>`${eb.ref('u.email')} ilike ${pattern} escape '\\'`,
+        sql<boolean>`${eb.ref('u.phone')} like ${phonePattern} escape '\\'`,
+        sql<boolean>`(${eb.ref('u.raw_user_meta_data')} ->> 'full_name') ilike ${pattern} escape '\\'`,
+      ]),
+    );
+  }
+  return query;
+}
+
+export async function countUsers(ex: Executor, q: UserSearch): Promise<number> {
+  const row = await searchUsers(ex, q)
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** One page of users with their relations, by created_at (then id, so pages never overlap or skip). */
+export async function listUsersWithRelations(
+  ex: Executor,
+  q: UserSearch & { direction: 'asc' | 'desc'; limit: number; offset: number },
+): Promise<UserWithRelations[]> {
+  const rows = await searchUsers(ex, q)
+    .selectAll('u')
+    .select((eb) => relationsOf(eb))
+    .orderBy('u.created_at', q.direction)
+    .orderBy('u.id', q.direction)
+    .limit(q.limit)
+    .offset(q.offset)
+    .execute();
+  return rows as unknown as UserWithRelations[];
 }
 
 /** A non-SSO user by email (stored lower-cased) within an audience. */
@@ -135,4 +191,18 @@ export async function findUsersByEmails(ex: Executor, emails: string[], aud: str
     .where('aud', '=', aud)
     .where('is_sso_user', '=', false)
     .execute();
+}
+
+/** Deletes the user; identities, sessions (and their refresh tokens), factors and one-time tokens go by cascade. */
+export async function deleteUserRow(ex: Executor, userId: string): Promise<boolean> {
+  const r = await ex.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/**
+ * Drops the user's pending one-time tokens (confirmation, recovery, email/phone change): GoTrue clears them
+ * whenever the password changes or the account is confirmed or deleted, so an old link cannot act on it.
+ */
+export async function clearOneTimeTokens(ex: Executor, userId: string): Promise<void> {
+  await ex.deleteFrom('one_time_tokens').where('user_id', '=', userId).execute();
 }

@@ -1,0 +1,66 @@
+import type { Request, Response } from 'express';
+import { badRequest } from '../../errors/api-error';
+import { ErrorCodes } from '../../errors/codes';
+
+export interface PageParams {
+  /** 1-based. */
+  page: number;
+  perPage: number;
+}
+
+const DEFAULT_PER_PAGE = 50;
+/** Keeps OFFSET (page − 1) × per_page inside Postgres' bigint. */
+const MAX_PARAM = 2_147_483_647;
+
+/** The first value of a query parameter ('' when absent), as Go's url.Values.Get reads it. */
+export function queryParam(req: Request, name: string): string {
+  const v: unknown = req.query[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : '';
+}
+
+function positive(name: string, text: string, dflt: number): number {
+  if (text === '') return dflt;
+  const n = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= MAX_PARAM)) {
+    throw badRequest(ErrorCodes.validationFailed, `Bad Pagination Parameters: ${name} must be a whole number from 1 to ${MAX_PARAM}`);
+  }
+  return n;
+}
+
+/** `?page=&per_page=`: empty or absent = page 1 of 50 (auth-js sends both, empty when unset). */
+export function parsePagination(req: Request): PageParams {
+  return { page: positive('page', queryParam(req, 'page'), 1), perPage: positive('per_page', queryParam(req, 'per_page'), DEFAULT_PER_PAGE) };
+}
+
+/** Go's url.QueryEscape: only A–Z a–z 0–9 - _ . ~ stay; a space becomes '+'. */
+const goQueryEscape = (s: string) =>
+  encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+
+/** Go's url.Values.Encode: keys sorted, each value escaped. */
+function encodeSorted(params: URLSearchParams): string {
+  const keys = [...new Set(params.keys())].sort();
+  return keys.flatMap((k) => params.getAll(k).map((v) => `${goQueryEscape(k)}=${goQueryEscape(v)}`)).join('&');
+}
+
+/**
+ * GoTrue's pagination headers: `X-Total-Count`, and `Link: <url?…page=N…>; rel="next", <url?…page=L…>; rel="last"`
+ * (`next` only when more rows follow). The URL is the request's own path and query with `page` replaced, keys
+ * sorted as Go encodes them, so with auth-js' usual page/per_page query `page` comes first — auth-js reads the
+ * character after the first '='. Page numbers are written in full; clients that parse the URL follow any page.
+ */
+export function setPaginationHeaders(req: Request, res: Response, p: PageParams, total: number): void {
+  const [path = '', rawQuery = ''] = req.originalUrl.split(/\?(.*)/s);
+  const params = new URLSearchParams(rawQuery);
+  const link = (page: number, rel: string) => {
+    params.set('page', String(page));
+    return `<${path}?${encodeSorted(params)}>; rel="${rel}"`;
+  };
+  const links: string[] = [];
+  if (total > p.page * p.perPage) links.push(link(p.page + 1, 'next'));
+  links.push(link(Math.ceil(total / p.perPage), 'last'));
+  res.setHeader('Link', links.join(', '));
+  res.setHeader('X-Total-Count', String(total));
+}

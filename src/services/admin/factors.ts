@@ -1,0 +1,77 @@
+import { insertAuditEntries } from '../../db/repositories/audit-log';
+import { deleteFactorOfUser, findFactorOfUser, listFactorsOfUser, updateFactor, type FactorSummary } from '../../db/repositories/factors';
+import { findUserWithRelations } from '../../db/repositories/users';
+import type { Deps } from '../../deps';
+import { notFound, unprocessable } from '../../errors/api-error';
+import { ErrorCodes } from '../../errors/codes';
+import { auditEntry } from '../audit';
+import { normalizePhone } from '../identifiers';
+import type { RequestMeta } from '../request-meta';
+import { auditActorOf, type AdminActor } from './actor';
+import { userNotFound } from './update-user';
+
+const factorNotFound = () => notFound(ErrorCodes.mfaFactorNotFound, 'Factor not found');
+
+async function requireUser(deps: Pick<Deps, 'db'>, userId: string) {
+  const user = await findUserWithRelations(deps.db, userId);
+  if (!user) throw userNotFound();
+  return user;
+}
+
+/** GET /admin/users/{id}/factors */
+export async function adminListFactors(deps: Pick<Deps, 'db'>, userId: string): Promise<FactorSummary[]> {
+  await requireUser(deps, userId);
+  return listFactorsOfUser(deps.db, userId);
+}
+
+/**
+ * PUT /admin/users/{id}/factors/{factor_id}: a new friendly_name (unique per user), and a new phone for phone
+ * factors (ignored for others, as GoTrue does). Audited as factor_updated.
+ */
+export async function adminUpdateFactor(
+  deps: Deps,
+  meta: RequestMeta,
+  actor: AdminActor,
+  userId: string,
+  factorId: string,
+  input: { friendlyName?: string; phone?: string },
+): Promise<FactorSummary> {
+  await requireUser(deps, userId);
+  const factor = await findFactorOfUser(deps.db, userId, factorId);
+  if (!factor) throw factorNotFound();
+  const phone = input.phone && factor.factor_type === 'phone' ? normalizePhone(input.phone) : undefined;
+  const now = deps.clock.now();
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const updated = await updateFactor(trx, factorId, {
+        updated_at: now,
+        ...(input.friendlyName ? { friendly_name: input.friendlyName } : {}),
+        ...(phone ? { phone } : {}),
+      });
+      if (!updated) throw factorNotFound();
+      const traits = { user_id: userId, factor_id: factorId, factor_type: factor.factor_type };
+      await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'factor_updated', traits)]);
+      return updated;
+    });
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string };
+    if (e?.code === '23505' && e.constraint === 'mfa_factors_user_friendly_name_unique') {
+      throw unprocessable(ErrorCodes.mfaFactorNameConflict, 'A factor with the friendly name already exists for this user');
+    }
+    if (e?.code === '23505' && e.constraint === 'unique_phone_factor_per_user') {
+      throw unprocessable(ErrorCodes.phoneExists, 'A phone factor with this number already exists for this user');
+    }
+    throw err;
+  }
+}
+
+/** DELETE /admin/users/{id}/factors/{factor_id}: returns the deleted factor. Audited as factor_deleted. */
+export async function adminDeleteFactor(deps: Deps, meta: RequestMeta, actor: AdminActor, userId: string, factorId: string): Promise<FactorSummary> {
+  await requireUser(deps, userId);
+  return deps.db.transaction().execute(async (trx) => {
+    const deleted = await deleteFactorOfUser(trx, userId, factorId);
+    if (!deleted) throw factorNotFound();
+    await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'factor_deleted', { user_id: userId, factor_id: factorId })]);
+    return deleted;
+  });
+}

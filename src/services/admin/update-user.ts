@@ -1,0 +1,149 @@
+import { insertAuditEntries } from '../../db/repositories/audit-log';
+import { findIdentityOfUser, insertIdentity, providersOfUser, setIdentityData } from '../../db/repositories/identities';
+import { deleteSessions } from '../../db/repositories/sessions';
+import { clearOneTimeTokens, findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../db/repositories/users';
+import type { Executor } from '../../db/database';
+import type { UserRow, UserUpdate } from '../../db/schema';
+import type { Deps } from '../../deps';
+import { notFound, unprocessable } from '../../errors/api-error';
+import { ErrorCodes } from '../../errors/codes';
+import { auditEntry } from '../audit';
+import { normalizeEmail, normalizePhone } from '../identifiers';
+import type { RequestMeta } from '../request-meta';
+import { mergeMetadata } from '../user-update';
+import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
+import { bannedUntil, parseBanDuration } from './ban';
+import { assertColumnText } from './create-user';
+import { encryptedPasswordFrom } from './password-input';
+
+/** PUT /admin/users/{id}: the create fields minus id and aud. Absent (or empty, for strings) = unchanged. */
+export interface AdminUpdateUserInput {
+  role?: string;
+  email?: string;
+  phone?: string;
+  /** A new password (checked against the policy; "" is a weak password, as in GoTrue). */
+  password?: string;
+  /** An imported hash instead of a password (see encryptedPasswordFrom). */
+  passwordHash?: string;
+  emailConfirm?: boolean;
+  phoneConfirm?: boolean;
+  userMetadata?: Record<string, unknown>;
+  appMetadata?: Record<string, unknown>;
+  /** A Go duration from now, or "none" to lift a ban. */
+  banDuration?: string;
+}
+
+export const userNotFound = () => notFound(ErrorCodes.userNotFound, 'User not found');
+
+/**
+ * Updates a user as an admin, GoTrue's way: role; confirmations (email_confirmed_at / phone_confirmed_at set now);
+ * a new email or phone (taken by another user → 422; the matching identity is updated or created, its *_verified
+ * set to the confirm flag); metadata merged (a null value deletes its key); a new password signs the user out
+ * everywhere (so does an imported password_hash); ban_duration bans from now (sign-in, refresh and every user-JWT route answer user_banned until
+ * then; sessions are kept, so lifting the ban with "none" lets them refresh again). One transaction under the user's row lock, with a user_modified audit row naming the admin.
+ */
+export async function adminUpdateUser(
+  deps: Deps,
+  meta: RequestMeta,
+  actor: AdminActor,
+  userId: string,
+  input: AdminUpdateUserInput,
+): Promise<UserWithRelations> {
+  const current = await findUserWithRelations(deps.db, userId);
+  if (!current) throw userNotFound();
+  const aud = current.aud ?? deps.config.jwt.aud;
+  const email = input.email ? normalizeEmail(input.email) : undefined;
+  const phone = input.phone ? normalizePhone(input.phone) : undefined;
+  const role = input.role ? assertColumnText('role', input.role) : undefined;
+  const ban = input.banDuration ? parseBanDuration(input.banDuration) : undefined;
+  if (email) {
+    const other = await findUserByEmail(deps.db, email, aud);
+    if (other && other.id !== userId) throw unprocessable(ErrorCodes.emailExists, 'A user with this email address has already been registered');
+  }
+  if (phone) {
+    const other = await findUserByPhone(deps.db, phone, aud);
+    if (other && other.id !== userId) throw unprocessable(ErrorCodes.phoneExists, 'Phone number already registered by another user');
+  }
+  const encrypted = await encryptedPasswordFrom(deps, { password: input.password, passwordHash: input.passwordHash || undefined });
+
+  const now = deps.clock.now();
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      const locked = await lockUser(trx, userId);
+      if (!locked) throw userNotFound();
+      const patch: UserUpdate = { updated_at: now };
+      let userMetadata = locked.raw_user_meta_data ?? {};
+      let appMetadata = locked.raw_app_meta_data ?? {};
+      let metadataChanged = false;
+      if (role !== undefined) patch.role = role;
+      if (ban !== undefined) patch.banned_until = bannedUntil(now, ban);
+      if (input.emailConfirm) {
+        patch.email_confirmed_at = now;
+        userMetadata = mergeMetadata(userMetadata, { email_verified: true });
+        metadataChanged = true;
+      }
+      if (input.phoneConfirm) {
+        patch.phone_confirmed_at = now;
+        userMetadata = mergeMetadata(userMetadata, { phone_verified: true });
+        metadataChanged = true;
+      }
+      if (encrypted !== undefined) {
+        patch.encrypted_password = encrypted;
+        await deleteSessions(trx, userId);
+        await clearOneTimeTokens(trx, userId);
+      }
+      let identityAdded = false;
+      if (email !== undefined) {
+        identityAdded = (await upsertIdentity(trx, locked, 'email', { email, email_verified: input.emailConfirm === true }, now)) || identityAdded;
+        patch.email = email;
+        if (locked.is_anonymous && input.emailConfirm) patch.is_anonymous = false;
+      }
+      if (phone !== undefined) {
+        identityAdded = (await upsertIdentity(trx, locked, 'phone', { phone, phone_verified: input.phoneConfirm === true }, now)) || identityAdded;
+        patch.phone = phone;
+        if (locked.is_anonymous && input.phoneConfirm) patch.is_anonymous = false;
+      }
+      if (identityAdded) {
+        const providers = await providersOfUser(trx, userId);
+        appMetadata = mergeMetadata(appMetadata, { provider: appMetadata['provider'] ?? providers[0], providers });
+        metadataChanged = true;
+      }
+      if (input.appMetadata !== undefined) {
+        appMetadata = mergeMetadata(appMetadata, input.appMetadata);
+        metadataChanged = true;
+      }
+      if (input.userMetadata !== undefined) {
+        userMetadata = mergeMetadata(userMetadata, input.userMetadata);
+        metadataChanged = true;
+      }
+      if (metadataChanged) {
+        patch.raw_user_meta_data = JSON.stringify(userMetadata);
+        patch.raw_app_meta_data = JSON.stringify(appMetadata);
+      }
+      await updateUser(trx, userId, patch);
+      const after = { id: userId, email: patch.email ?? locked.email, phone: patch.phone ?? locked.phone };
+      await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'user_modified', userTraits(after))]);
+    });
+  } catch (err) {
+    rethrowUserConflict(err);
+  }
+  return (await findUserWithRelations(deps.db, userId))!;
+}
+
+/** Updates the user's identity for an email/phone provider, or creates it; true when one was created. */
+async function upsertIdentity(
+  trx: Executor,
+  user: UserRow,
+  provider: 'email' | 'phone',
+  data: Record<string, unknown>,
+  now: Date,
+): Promise<boolean> {
+  const identity = await findIdentityOfUser(trx, user.id, provider);
+  if (identity) {
+    await setIdentityData(trx, identity.id, { ...identity.identity_data, ...data }, now);
+    return false;
+  }
+  const identityData = { sub: user.id, email_verified: false, phone_verified: false, ...data };
+  await insertIdentity(trx, { providerId: user.id, userId: user.id, provider, identityData, now });
+  return true;
+}

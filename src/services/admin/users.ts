@@ -1,0 +1,30 @@
+import { countUsers, findUserWithRelations, listUsersWithRelations, type UserWithRelations } from '../../db/repositories/users';
+import type { Deps } from '../../deps';
+import { userNotFound } from './update-user';
+
+export interface ListUsersInput {
+  aud: string;
+  /** 1-based. */
+  page: number;
+  perPage: number;
+  /** Substring of email, phone or user_metadata.full_name, matched literally and case-insensitively. */
+  filter?: string;
+  direction: 'asc' | 'desc';
+}
+
+/** GET /admin/users: one page of an audience's users, by created_at, and how many there are in all. */
+export async function adminListUsers(deps: Pick<Deps, 'db'>, input: ListUsersInput): Promise<{ users: UserWithRelations[]; total: number }> {
+  const search = { aud: input.aud, filter: input.filter };
+  const [total, users] = await Promise.all([
+    countUsers(deps.db, search),
+    listUsersWithRelations(deps.db, { ...search, direction: input.direction, limit: input.perPage, offset: (input.page - 1) * input.perPage }),
+  ]);
+  return { users, total };
+}
+
+/** GET /admin/users/{id}: any user of any audience, soft-deleted ones included (they show deleted_at). */
+export async function adminGetUser(deps: Pick<Deps, 'db'>, userId: string): Promise<UserWithRelations> {
+  const user = await findUserWithRelations(deps.db, userId);
+  if (!user) throw userNotFound();
+  return user;
+}

@@ -1,0 +1,22 @@
+import { createHmac } from 'node:crypto';
+import type { Deps } from '../../src/deps';
+import { TEST_JWT_SECRET } from './test-server';
+
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+/** An HS256 JWT signed with any secret and header alg, for refusal tests. */
+export function forgeJwt(claims: Record<string, unknown>, secret = TEST_JWT_SECRET, alg = 'HS256'): string {
+  const head = `${b64({ alg, typ: 'JWT' })}.${b64(claims)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+/** A token with `alg: none` and no signature. */
+export const unsignedJwt = (claims: Record<string, unknown>) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+
+/** An API key as Supabase issues them (role claim, ten-year expiry), signed by the server's own JWT service. */
+export function apiKeyJwt(deps: Pick<Deps, 'jwt'>, role: string): string {
+  const iat = Math.floor(Date.now() / 1000);
+  return deps.jwt.sign({ iss: 'supabase', role, iat, exp: iat + 3600 * 24 * 365 * 10 });
+}
+
+export const serviceRoleJwt = (deps: Pick<Deps, 'jwt'>) => apiKeyJwt(deps, 'service_role');
