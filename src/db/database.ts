@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect';
+import { statementName } from './statement-names';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
@@ -39,6 +40,7 @@ export interface DatabaseOptions {
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.maxPoolSize });
+    pool.on('connect', useNamedStatements);
     const root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return handle(root, 'postgres', opts.namespace, undefined);
   }
@@ -51,6 +53,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   await lite.waitReady;
   const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
   return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir);
+}
+
+/**
+ * Runs registered SQL texts (statement-names.ts) as named statements on this connection. Kysely's driver calls
+ * `query(text, values)`; only that form is rewritten, everything else passes through untouched.
+ */
+function useNamedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    const name = args.length === 2 && typeof text === 'string' ? statementName(text) : undefined;
+    return name ? query({ name, text, values }) : query(...args);
+  };
 }
 
 function handle(

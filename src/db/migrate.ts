@@ -3,7 +3,7 @@ import { migrations } from '../../db/migrations/index';
 import type { DatabaseHandle } from './database';
 
 /** Arbitrary constant: the session advisory lock every migrating process takes first. */
-const MIGRATE_LOCK = 7_311_904_552;
+export const MIGRATE_LOCK = 7_311_904_552;
 
 async function withMigrator<T>(h: DatabaseHandle, fn: (m: Migrator) => Promise<T>): Promise<T> {
   // One connection for the whole run: the advisory lock, search_path and the migrator's transaction share it,
@@ -55,4 +55,20 @@ export async function migrateDown(h: DatabaseHandle): Promise<string[]> {
 export async function migrationStatus(h: DatabaseHandle): Promise<{ name: string; executedAt: Date | undefined }[]> {
   const list = await withMigrator(h, (m) => m.getMigrations());
   return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
+}
+
+/**
+ * Drops the namespace and everything in it, under the migration lock. The lock matters: the migrator reads the
+ * catalog of every schema (Kysely's introspection), and a schema dropped in the middle of that read fails it with
+ * "schema … does not exist". Tests drop their throw-away schemas this way.
+ */
+export async function dropNamespace(h: DatabaseHandle): Promise<void> {
+  await (h.root as unknown as Kysely<unknown>).connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${sql.lit(MIGRATE_LOCK)})`.execute(conn);
+    try {
+      await sql`drop schema if exists ${sql.id(h.namespace)} cascade`.execute(conn);
+    } finally {
+      await sql`select pg_advisory_unlock(${sql.lit(MIGRATE_LOCK)})`.execute(conn);
+    }
+  });
 }

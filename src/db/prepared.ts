@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable } from 'kysely';
 import type { Executor } from './database';
+import { nameStatement } from './statement-names';
 
 /**
  * A query compiled once per database handle and re-run with fresh parameters. Kysely builds and compiles a query
@@ -10,6 +11,7 @@ import type { Executor } from './database';
  * bound parameter, unchanged (no arithmetic, no JSON.stringify), so its slot can be found in the compiled
  * parameters. Parameters that are not placeholders (constants in the query) are kept as compiled.
  * Transactions are fresh objects, so inside one the query is compiled per call: correct, just not cached.
+ * On Postgres the SQL also runs as a named statement, planned once per connection (statement-names.ts).
  */
 export function prepared<Row, N extends number>(arity: N, build: (ex: Executor, ...args: string[]) => Compilable<Row>) {
   const placeholders = Array.from({ length: arity }, (_, i) => `\u0000prepared-placeholder-${i}\u0000`);
@@ -24,6 +26,7 @@ export function prepared<Row, N extends number>(arity: N, build: (ex: Executor, 
     for (let i = 0; i < arity; i++) {
       if (!slots.includes(i)) throw new Error(`prepared: argument ${i} does not reach the SQL as a parameter`);
     }
+    nameStatement(compiled.sql);
     return { sql: compiled.sql, slots };
   };
 

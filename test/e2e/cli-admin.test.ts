@@ -6,6 +6,8 @@ import { GoTrueAdminApi, GoTrueClient } from '@supabase/auth-js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, freePort, runCli, startCliServer } from '../helpers/cli';
+import { openDatabase } from '../../src/db/database';
+import { dropNamespace } from '../../src/db/migrate';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
 
 const dirs: string[] = [];
@@ -82,6 +84,7 @@ describe('./gotrue admin and ./gotrue keys on the embedded default', SPAWNING, (
   });
 });
 
+// The CLI and this test open the database at the same time; the embedded database admits one process at a time.
 describe.runIf(onPostgres)('./gotrue admin on Postgres', SPAWNING, () => {
   const namespace = `cli_admin_${randomBytes(5).toString('hex')}`;
   const env = cleanEnv({
@@ -100,7 +103,11 @@ describe.runIf(onPostgres)('./gotrue admin on Postgres', SPAWNING, () => {
       await client.end();
     }
   };
-  afterAll(() => query(`drop schema if exists "${namespace}" cascade`));
+  afterAll(async () => {
+    const handle = await openDatabase({ url: testDatabaseUrl, namespace, maxPoolSize: 1, dataDir: '' });
+    await dropNamespace(handle);
+    await handle.destroy();
+  });
 
   it('refuses an unmigrated schema, then creates, edits and deletes users in the configured audience', async () => {
     const cwd = tempDir();

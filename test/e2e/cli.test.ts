@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GoTrueClient } from '@supabase/auth-js';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, freePort, runCli, startCliServer } from '../helpers/cli';
+import { openDatabase } from '../../src/db/database';
+import { dropNamespace } from '../../src/db/migrate';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
 
 const dirs: string[] = [];
@@ -98,10 +99,9 @@ describe.runIf(onPostgres)('./gotrue migrate on Postgres', SPAWNING, () => {
     API_EXTERNAL_URL: 'http://localhost:9999',
   });
   afterAll(async () => {
-    const client = new pg.Client({ connectionString: testDatabaseUrl });
-    await client.connect();
-    await client.query(`drop schema if exists "${namespace}" cascade`);
-    await client.end();
+    const handle = await openDatabase({ url: testDatabaseUrl, namespace, maxPoolSize: 1, dataDir: '' });
+    await dropNamespace(handle);
+    await handle.destroy();
   });
 
   it('serve refuses a schema with pending migrations; three concurrent migrates all succeed; migrate is idempotent; down and up work', async () => {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database';
-import { migrateToLatest } from '../../src/db/migrate';
+import { dropNamespace, migrateToLatest } from '../../src/db/migrate';
 
 /** Postgres when TEST_DATABASE_URL (or DATABASE_URL) is set, else PGlite in memory. */
 export const testDatabaseUrl: string | undefined = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
@@ -19,7 +18,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { close(): Pr
   return {
     ...handle,
     async close() {
-      if (handle.kind === 'postgres') await sql`drop schema ${sql.id(namespace)} cascade`.execute(handle.root);
+      if (handle.kind === 'postgres') await dropNamespace(handle);
       await handle.destroy();
     },
   };
