@@ -16,6 +16,7 @@ import { getUser, reauthenticate, updateUser } from '../api/user';
 import { verifyGet, verifyPost } from '../api/verify';
 import { listAudit } from '../api/admin/audit';
 import { deleteFactor, listFactors, updateFactor } from '../api/admin/factors';
+import { generateLink } from '../api/admin/generate-link';
 import { createUser, deleteUser, getUser as adminGetUser, listUsers, updateUser as adminUpdateUser } from '../api/admin/users';
 import type { Deps } from '../deps';
 import { requireUser } from './middleware/authenticate';
@@ -64,6 +65,7 @@ export function buildRouter(deps: Deps): Router {
   r.put('/admin/users/:user_id/factors/:factor_id', updateFactor(deps));
   r.delete('/admin/users/:user_id/factors/:factor_id', deleteFactor(deps));
   r.get('/admin/users/:id/provider-tokens/:provider', getProviderToken(deps));
+  r.post('/admin/generate_link', generateLink(deps));
   r.get('/admin/audit', listAudit(deps));
   r.get('/admin/custom-providers', listCustomProviders(deps));
   r.post('/admin/custom-providers', createCustomProvider(deps));

@@ -28,8 +28,7 @@ export async function prepareEmailChange(
   newEmail: string,
   opts: { pkce: PkceParams | undefined; redirectTo: string },
 ): Promise<PreparedChange> {
-  const previous = { email_change: user.email_change, email_change_confirm_status: user.email_change_confirm_status };
-  await trx.updateTable('users').set({ email_change: newEmail, email_change_confirm_status: 0, updated_at: deps.clock.now() }).where('id', '=', user.id).execute();
+  const previous = await recordPendingEmailChange(trx, deps, user, newEmail);
   const pkce = opts.pkce ? { params: opts.pkce, authenticationMethod: 'email_change' } : undefined;
   const common = { user, kind: 'email_change' as const, newEmail, pkce, redirectTo: opts.redirectTo };
   const messages = [await prepareMail(trx, deps, { ...common, tokenType: 'email_change_token_new', to: newEmail, throttle: true })];
@@ -44,6 +43,21 @@ export async function prepareEmailChange(
       await ex.updateTable('users').set(previous).where('id', '=', user.id).where('email_change', '=', newEmail).execute();
     },
   };
+}
+
+/**
+ * Records `newEmail` as the user's pending address, with no confirmation counted yet; returns what it replaced, for
+ * an undo. Issuing the tokens is the caller's part (prepareEmailChange mails them, generate_link hands one back).
+ */
+export async function recordPendingEmailChange(
+  trx: Executor,
+  deps: Pick<Deps, 'clock'>,
+  user: UserRow,
+  newEmail: string,
+): Promise<Pick<UserRow, 'email_change' | 'email_change_confirm_status'>> {
+  const previous = { email_change: user.email_change, email_change_confirm_status: user.email_change_confirm_status };
+  await trx.updateTable('users').set({ email_change: newEmail, email_change_confirm_status: 0, updated_at: deps.clock.now() }).where('id', '=', user.id).execute();
+  return previous;
 }
 
 /** Records `newPhone` as the pending phone and issues its phone_change_token by SMS. `user` must be locked. */

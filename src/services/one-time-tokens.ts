@@ -4,6 +4,7 @@ import type { Executor } from '../db/database';
 import {
   consumeOneTimeToken,
   deleteOneTimeTokenIfUnchanged,
+  deleteOneTimeTokens,
   findOneTimeToken,
   findTokensByHash,
   findTokensForIdentifier,
@@ -124,6 +125,12 @@ export async function revertIssuedToken(ex: Executor, issued: IssuedToken): Prom
     .execute();
   await deleteOneTimeTokenIfUnchanged(ex, issued.userId, issued.type, issued.tokenHash);
   if (issued.previous.row) await restoreOneTimeToken(ex, issued.previous.row);
+}
+
+/** Drops the user's token of this type, from both places it lives (a pending change it belonged to was replaced). */
+export async function revokeToken(ex: Executor, userId: string, type: OneTimeTokenType): Promise<void> {
+  await deleteOneTimeTokens(ex, userId, [type]);
+  await ex.updateTable('users').set({ [TOKEN_COLUMNS[type].token]: '' } as UserUpdate).where('id', '=', userId).execute();
 }
 
 /** A token that answered a verification, with its user. */

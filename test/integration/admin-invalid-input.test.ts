@@ -38,6 +38,7 @@ const routes = (): [Method, string, object | undefined][] => [
   ['put', `/admin/users/${userId}/factors/${factorId}`, { friendly_name: 'g' }],
   ['delete', `/admin/users/${userId}/factors/${factorId}`, undefined],
   ['get', '/admin/audit', undefined],
+  ['post', '/admin/generate_link', { type: 'signup', email: uniqueEmail(), password: 'pass-word-1' }],
   ['get', '/admin/nowhere', undefined],
 ];
 
