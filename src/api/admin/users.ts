@@ -8,7 +8,7 @@ import { adminOf } from '../../http/middleware/require-admin';
 import { requestMeta } from '../../http/request-meta';
 import { adminCreateUser } from '../../services/admin/create-user';
 import { adminDeleteUser } from '../../services/admin/delete-user';
-import { adminUpdateUser } from '../../services/admin/update-user';
+import { adminUpdateUser, type AdminUpdateUserInput } from '../../services/admin/update-user';
 import { adminGetUser, adminListUsers } from '../../services/admin/users';
 import { userJson } from '../shapes';
 import { parsePagination, queryParam, setPaginationHeaders } from './pagination';
@@ -51,12 +51,9 @@ const UserFields = {
 const CreateBody = z.object({ ...UserFields, id: optString(), aud: optString() });
 const UpdateBody = z.object(UserFields);
 
-/** POST /admin/users → User */
-export const createUser = (deps: Deps): RequestHandler => async (req, res) => {
-  const b = parseBody(req, CreateBody);
-  const user = await adminCreateUser(deps, requestMeta(req, deps.config), adminOf(res), {
-    id: b.id,
-    aud: b.aud,
+/** The fields create and update share, from their JSON names to the services'. */
+function userFieldsOf(b: z.output<typeof UpdateBody>): AdminUpdateUserInput {
+  return {
     role: b.role,
     email: b.email,
     phone: b.phone,
@@ -67,7 +64,13 @@ export const createUser = (deps: Deps): RequestHandler => async (req, res) => {
     userMetadata: b.user_metadata,
     appMetadata: b.app_metadata,
     banDuration: b.ban_duration,
-  });
+  };
+}
+
+/** POST /admin/users → User */
+export const createUser = (deps: Deps): RequestHandler => async (req, res) => {
+  const b = parseBody(req, CreateBody);
+  const user = await adminCreateUser(deps, requestMeta(req, deps.config), adminOf(res), { id: b.id, aud: b.aud, ...userFieldsOf(b) });
   res.json(userJson(user));
 };
 
@@ -81,18 +84,7 @@ export const updateUser = (deps: Deps): RequestHandler => async (req, res) => {
   const userId = uuidParam(req, 'user_id');
   await adminGetUser(deps, userId);
   const b = parseBody(req, UpdateBody);
-  const user = await adminUpdateUser(deps, requestMeta(req, deps.config), adminOf(res), userId, {
-    role: b.role,
-    email: b.email,
-    phone: b.phone,
-    password: b.password,
-    passwordHash: b.password_hash,
-    emailConfirm: b.email_confirm,
-    phoneConfirm: b.phone_confirm,
-    userMetadata: b.user_metadata,
-    appMetadata: b.app_metadata,
-    banDuration: b.ban_duration,
-  });
+  const user = await adminUpdateUser(deps, requestMeta(req, deps.config), adminOf(res), userId, userFieldsOf(b));
   res.json(userJson(user));
 };
 

@@ -10,18 +10,7 @@ export interface NewIdentity {
 }
 
 export async function insertIdentity(ex: Executor, i: NewIdentity): Promise<void> {
-  await ex
-    .insertInto('identities')
-    .values({
-      provider_id: i.providerId,
-      user_id: i.userId,
-      provider: i.provider,
-      identity_data: JSON.stringify(i.identityData),
-      last_sign_in_at: i.lastSignInAt ?? null,
-      created_at: i.now,
-      updated_at: i.now,
-    })
-    .execute();
+  await insertIdentityReturningId(ex, i);
 }
 
 /** Marks the user's identity for a provider as used for sign-in now. */

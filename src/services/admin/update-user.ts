@@ -13,25 +13,14 @@ import type { RequestMeta } from '../request-meta';
 import { mergeMetadata } from '../user-update';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
 import { bannedUntil, parseBanDuration } from './ban';
-import { assertColumnText } from './create-user';
+import { assertColumnText, type AdminCreateUserInput } from './create-user';
 import { encryptedPasswordFrom } from './password-input';
 
-/** PUT /admin/users/{id}: the create fields minus id and aud. Absent (or empty, for strings) = unchanged. */
-export interface AdminUpdateUserInput {
-  role?: string;
-  email?: string;
-  phone?: string;
-  /** A new password (checked against the policy; "" is a weak password, as in GoTrue). */
-  password?: string;
-  /** An imported hash instead of a password (see encryptedPasswordFrom). */
-  passwordHash?: string;
-  emailConfirm?: boolean;
-  phoneConfirm?: boolean;
-  userMetadata?: Record<string, unknown>;
-  appMetadata?: Record<string, unknown>;
-  /** A Go duration from now, or "none" to lift a ban. */
-  banDuration?: string;
-}
+/**
+ * PUT /admin/users/{id}: the create fields minus id and aud. Absent (or empty, for strings) = unchanged; a password
+ * is checked against the policy ("" is a weak password, as in GoTrue); banDuration "none" lifts a ban.
+ */
+export type AdminUpdateUserInput = Omit<AdminCreateUserInput, 'id' | 'aud'>;
 
 export const userNotFound = () => notFound(ErrorCodes.userNotFound, 'User not found');
 
