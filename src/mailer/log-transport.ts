@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { MailTransport } from './transport';
 
 /**
- * The development default when GOTRUE_SMTP_HOST is unset: no mail leaves the machine; each mail's recipient,
- * subject, link and code are written to the log at info, so a developer can click through every flow. This is
- * the only place a link or code is ever logged, and it is never used when SMTP is configured.
+ * The development default on the embedded database when GOTRUE_SMTP_HOST is unset: no mail leaves the machine;
+ * each mail's recipient, subject, link and code are written to the log at info, so a developer can click through
+ * every flow. This is the only place a link or code is ever logged. It is never used when SMTP is configured, nor
+ * on Postgres (a deployment), where a forgotten SMTP host must not put working links into the logs.
  */
 export function createLogTransport(logger: Logger): MailTransport {
   return {
@@ -14,6 +15,19 @@ export function createLogTransport(logger: Logger): MailTransport {
         { mail: { kind: mail.kind, to: mail.to, subject: mail.subject, link: mail.link, code: mail.otp } },
         `mail not sent (no GOTRUE_SMTP_HOST): ${mail.subject} for ${mail.to}${mail.link ? ` ${mail.link}` : ''} code ${mail.otp}`,
       );
+    },
+  };
+}
+
+/**
+ * Postgres without GOTRUE_SMTP_HOST: mail is dropped, as GoTrue does without an SMTP host, with a warning that
+ * names the kind and recipient but never the link or code.
+ */
+export function createDropTransport(logger: Logger): MailTransport {
+  return {
+    name: 'none',
+    async send(mail) {
+      logger.warn({ mail: { kind: mail.kind, to: mail.to } }, 'mail not sent: GOTRUE_SMTP_HOST is not set');
     },
   };
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../crypto/clock';
 import type { JsonObject } from '../db/schema';
 import { escapeHtml, noEscape } from './go-template';
 import { htmlToText } from './html-to-text';
-import { createLogTransport } from './log-transport';
+import { createDropTransport, createLogTransport } from './log-transport';
 import { createSmtpTransport } from './smtp-transport';
 import { createTemplateStore, type TemplateStore } from './templates';
 import type { MailTransport } from './transport';
@@ -112,10 +112,13 @@ export function createMailer({ config, transport, templates }: MailerOptions): M
   };
 }
 
-/** The mail transport the configuration asks for: SMTP when GOTRUE_SMTP_HOST is set, else the log. */
-export function transportFromConfig(config: Pick<Config, 'smtp' | 'siteUrl'>, logger: Logger): MailTransport {
+/**
+ * The mail transport the configuration asks for: SMTP when GOTRUE_SMTP_HOST is set; else, on the embedded
+ * database, the log (links and codes for local development); else none (mail dropped with a warning).
+ */
+export function transportFromConfig(config: Pick<Config, 'smtp' | 'siteUrl' | 'db'>, logger: Logger): MailTransport {
   const { smtp } = config;
-  if (!smtp.host) return createLogTransport(logger);
+  if (!smtp.host) return config.db.url ? createDropTransport(logger) : createLogTransport(logger);
   const address = smtp.adminEmail ?? `no-reply@${new URL(config.siteUrl).hostname}`;
   return createSmtpTransport({
     host: smtp.host,

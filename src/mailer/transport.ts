@@ -13,7 +13,7 @@ export interface OutgoingMail {
 
 /** Hands rendered mail to the outside world. Failures throw MailSendError, never a raw vendor error. */
 export interface MailTransport {
-  readonly name: 'smtp' | 'log' | 'memory';
+  readonly name: 'smtp' | 'log' | 'none' | 'memory';
   send(mail: OutgoingMail): Promise<void>;
   close?(): void;
 }

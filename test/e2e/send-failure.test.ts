@@ -56,7 +56,9 @@ describe(`a mail server that refuses leaves nothing half-written (${dbKind})`, (
     );
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ code: 'unexpected_failure', message: 'Error sending confirmation email' });
-    expect(JSON.stringify(res.body) + JSON.stringify(res.headers)).not.toMatch(/relay denied|quota|Invalid username|mailer-secret-pass|mailer-user|535|550|552/);
+    // Random request ids, etags and dates can contain "550" by chance: look only where a leaked reply would be.
+    const { 'x-request-id': _id, etag: _etag, date: _date, ...headers } = res.headers;
+    expect(JSON.stringify(res.body) + JSON.stringify(headers)).not.toMatch(/relay denied|quota|Invalid username|mailer-secret-pass|mailer-user|\b(535|550|552)\b/);
     expect(await traces(email)).toEqual({ users: [], identities: [], tokens: [], flows: [], audits: [] });
 
     const auth = authClient(server);

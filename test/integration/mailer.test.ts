@@ -227,4 +227,16 @@ describe('the log transport (no SMTP host)', () => {
   it('is never chosen when an SMTP host is configured', () => {
     expect(transportFromConfig(config({ GOTRUE_SMTP_HOST: 'mail' }), pino({ level: 'silent' })).name).toBe('smtp');
   });
+
+  it('is never chosen on Postgres: mail is dropped with a warning that holds no link or code', async () => {
+    const pgConfig = config({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres', GOTRUE_JWT_SECRET: 'x'.repeat(32) });
+    const { logger, lines } = capturingLogger();
+    const transport = transportFromConfig(pgConfig, logger);
+    expect(transport.name).toBe('none');
+    const mailer = createMailer({ config: pgConfig, transport, templates: createTemplateStore({ custom: pgConfig.mailer.templates, logger, clock }) });
+    await mailer.sendMagicLink(input());
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.level).toBe(40);
+    expect(JSON.stringify(lines[0])).not.toMatch(/123456|pkce_0f0e|verify\?token/);
+  });
 });
