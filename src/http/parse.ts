@@ -24,8 +24,3 @@ export function parseBody<T>(req: Request, schema: ZodType<T>): T {
   }
   return schema.parse(body);
 }
-
-/** Parses the query string with a zod schema. */
-export function parseQuery<T>(req: Request, schema: ZodType<T>): T {
-  return schema.parse(req.query);
-}

@@ -107,9 +107,3 @@ export async function deleteUnissuedFlowStates(ex: Executor, ids: string[]): Pro
 export async function takeFlowStateByAuthCode(ex: Executor, authCodeHash: string): Promise<FlowStateRow | undefined> {
   return ex.deleteFrom('flow_state').where('auth_code', '=', authCodeHash).returningAll().executeTakeFirst();
 }
-
-/** Housekeeping: drops flows created before the cut-off. Returns how many went. */
-export async function deleteFlowStatesCreatedBefore(ex: Executor, cutoff: Date): Promise<number> {
-  const r = await ex.deleteFrom('flow_state').where('created_at', '<', cutoff).executeTakeFirst();
-  return Number(r.numDeletedRows);
-}

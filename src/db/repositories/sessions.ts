@@ -25,11 +25,6 @@ export async function insertSession(ex: Executor, s: NewSession): Promise<void> 
     .execute();
 }
 
-/** Locks the session row until the transaction ends: all refreshes of one session run one at a time. */
-export async function lockSession(ex: Executor, sessionId: string): Promise<SessionRow | undefined> {
-  return ex.selectFrom('sessions').selectAll().where('id', '=', sessionId).forUpdate().executeTakeFirst();
-}
-
 /**
  * Deletes sessions of a user (their refresh tokens and AMR claims go by cascade).
  * `only`: just that session; `except`: all but that one; neither: all.
