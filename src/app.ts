@@ -5,7 +5,7 @@ import { ErrorCodes } from './errors/codes';
 import { errorHandler } from './http/error-handler';
 import { corsPolicy } from './http/middleware/cors';
 import { noStore, requestLogging, requestTimeout } from './http/middleware/request-context';
-import { buildRouter } from './http/router';
+import { buildRouter } from './routes';
 
 /** body-parser turns an empty body into {}; GoTrue answers it as unreadable JSON, so keep it absent. */
 const emptyBodyIsNoBody: RequestHandler = (req, _res, next) => {

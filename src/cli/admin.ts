@@ -9,7 +9,7 @@ import { adminCreateUser } from '../services/admin/create-user';
 import { adminDeleteUser } from '../services/admin/delete-user';
 import { adminUpdateUser } from '../services/admin/update-user';
 import { isUuid } from '../services/identifiers';
-import type { RequestMeta } from '../services/request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { resolveSecret } from './embedded';
 import { createLogger } from './logger';
 import { openConfiguredDatabase, prepareSchema } from './serve';

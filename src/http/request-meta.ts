@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Request } from 'express';
 import type { Config } from '../config';
-import type { RequestMeta } from '../services/request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 /** The socket's address, without the IPv4-mapped prefix. */
 export function remoteAddress(req: Request): string {

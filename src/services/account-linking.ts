@@ -9,7 +9,7 @@ import type { ApiError} from '../errors/api-error';
 import { badRequest, forbidden, internalError, notFound, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { resendConfirmation } from './signup';
 
 export interface ExternalIdentityInput {

@@ -14,7 +14,7 @@ import { issueFlowCode, isFlowExpired, startFlow, type PkceParams } from './flow
 import { isUuid } from './identifiers';
 import { providerApiError } from './provider-errors';
 import { sealFlowToken, storeProviderTokens } from './provider-tokens';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
 export interface StartAuthorizationInput {

@@ -7,7 +7,7 @@ import { ErrorCodes } from '../errors/codes';
 import { sendProviderEmailConfirmation, signInExternalIdentity } from './account-linking';
 import { resolveProvider } from './external-providers';
 import { providerApiError } from './provider-errors';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
 export interface IdTokenGrantInput {

@@ -6,7 +6,7 @@ import { forbidden, notFound, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import type { AuthenticatedUser } from './authenticate';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 

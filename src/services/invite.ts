@@ -8,7 +8,7 @@ import { auditEntry } from './audit';
 import { isUuid, normalizeEmail } from './identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
 import { deliver, prepareMail } from './outbox';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 export interface InviteInput {
   email: string;

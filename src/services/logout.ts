@@ -3,7 +3,7 @@ import { deleteSessions } from '../db/repositories/sessions';
 import type { Deps } from '../deps';
 import { auditEntry } from './audit';
 import type { AuthenticatedUser } from './authenticate';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 export type LogoutScope = 'global' | 'local' | 'others';
 

@@ -3,7 +3,7 @@ import { insertIdentity } from '../db/repositories/identities';
 import { INSTANCE_ID, insertUser } from '../db/repositories/users';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 export interface NewUserInput {
   email?: string | undefined;

@@ -9,7 +9,7 @@ import type { PkceParams } from './flow-state';
 import { normalizeEmail, normalizePhone } from './identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
 import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { prepareConfirmation, resendConfirmation } from './signup';
 
 /**

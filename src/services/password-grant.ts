@@ -7,7 +7,7 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import { normalizeEmail, normalizePhone } from './identifiers';
 import { findWeakness, type Weakness } from './password-policy';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
 export interface PasswordGrantInput {

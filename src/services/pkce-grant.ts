@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import { redeemAuthCode } from './flow-state';
 import { openFlowToken } from './provider-tokens';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
 export interface PkceGrantInput {

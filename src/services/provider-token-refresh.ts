@@ -9,7 +9,7 @@ import { auditEntry } from './audit';
 import { resolveProvider } from './external-providers';
 import { providerApiError } from './provider-errors';
 import { vaultContext } from './provider-tokens';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 /** A token this close to expiry is refreshed rather than handed out. */
 const EXPIRY_MARGIN_MS = 60_000;

@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
 import type { AuthenticatedUser } from './authenticate';
 import { assertSmsSendable, deliver, prepareMail, prepareSms } from './outbox';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 /**
  * GET /reauthenticate: sends a nonce (a one-time code, reauthentication_token) to the user's confirmed email, or

@@ -7,7 +7,7 @@ import { auditEntry } from './audit';
 import type { PkceParams } from './flow-state';
 import { normalizeEmail } from './identifiers';
 import { deliver, prepareMail, type PreparedMessage } from './outbox';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 export interface RecoverInput {
   email: string;

@@ -9,7 +9,7 @@ import { prepareEmailChange, preparePhoneChange } from './contact-change';
 import type { PkceParams } from './flow-state';
 import { normalizeEmail, normalizePhone } from './identifiers';
 import { deliver, parseChannel } from './outbox';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { resendConfirmation } from './signup';
 
 export const RESEND_TYPES = ['signup', 'email_change', 'sms', 'phone_change'] as const;

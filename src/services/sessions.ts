@@ -4,7 +4,7 @@ import { insertRefreshToken } from '../db/repositories/refresh-tokens';
 import { insertSession } from '../db/repositories/sessions';
 import type { AalLevel, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 
 /** One authentication method used in a session, as the `amr` claim lists it. */
 export interface AmrEntry {

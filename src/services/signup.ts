@@ -11,7 +11,7 @@ import { normalizeEmail, normalizePhone } from './identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
 import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
 import { assertAcceptablePassword } from './password-policy';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
 export interface SignupInput {

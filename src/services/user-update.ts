@@ -13,7 +13,7 @@ import { normalizeEmail, normalizePhone } from './identifiers';
 import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
 import { assertSmsSendable, deliver, parseChannel } from './outbox';
 import { assertAcceptablePassword } from './password-policy';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { applyEmailChange, applyPhoneChange } from './verify-actions';
 
 export interface UserUpdateInput {

@@ -9,7 +9,7 @@ import { auditEntry } from './audit';
 import { issueEmailFlowCode } from './flow-state';
 import { normalizeEmail, normalizePhone } from './identifiers';
 import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
-import type { RequestMeta } from './request-meta';
+import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 import { applyEmailChange, applyPhoneChange, clearAllTokens, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from './verify-actions';
 

@@ -7,7 +7,7 @@ import { badRequest, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry } from '../audit';
 import { isUuid, normalizeEmail, normalizePhone } from '../identifiers';
-import type { RequestMeta } from '../request-meta';
+import type { RequestMeta } from '../../domain/request-meta';
 import { mergeMetadata } from '../user-update';
 import { bannedUntil, parseBanDuration } from './ban';
 import { encryptedPasswordFrom } from './password-input';

@@ -6,7 +6,7 @@ import { deleteSessions } from '../../db/repositories/sessions';
 import { clearOneTimeTokens, deleteUserRow, lockUser, updateUser } from '../../db/repositories/users';
 import type { Deps } from '../../deps';
 import { auditEntry } from '../audit';
-import type { RequestMeta } from '../request-meta';
+import type { RequestMeta } from '../../domain/request-meta';
 import { auditActorOf, userTraits, type AdminActor } from './actor';
 import { userNotFound } from './update-user';
 

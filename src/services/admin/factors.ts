@@ -6,7 +6,7 @@ import { notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry } from '../audit';
 import { normalizePhone } from '../identifiers';
-import type { RequestMeta } from '../request-meta';
+import type { RequestMeta } from '../../domain/request-meta';
 import { auditActorOf, type AdminActor } from './actor';
 import { userNotFound } from './update-user';
 

@@ -13,7 +13,7 @@ import { normalizeEmail } from '../identifiers';
 import { insertNewUser } from '../new-user';
 import { issueToken, newOtp, revokeToken } from '../one-time-tokens';
 import { assertAcceptablePassword } from '../password-policy';
-import type { RequestMeta } from '../request-meta';
+import type { RequestMeta } from '../../domain/request-meta';
 import { mergeMetadata } from '../user-update';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
 

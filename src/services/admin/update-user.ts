@@ -9,7 +9,7 @@ import { notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry } from '../audit';
 import { normalizeEmail, normalizePhone } from '../identifiers';
-import type { RequestMeta } from '../request-meta';
+import type { RequestMeta } from '../../domain/request-meta';
 import { mergeMetadata } from '../user-update';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
 import { bannedUntil, parseBanDuration } from './ban';
