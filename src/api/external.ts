@@ -1,13 +1,12 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { authenticateCallback } from '../external/strategy';
 import { toApiError } from '../http/error-handler';
 import { optString } from '../http/parse';
 import { requestMeta } from '../http/request-meta';
-import { callbackTarget, completeCallback, loadCallbackFlow, providerCallbackError, startAuthorization, type CallbackFlow } from '../services/external-auth';
+import { startAuthorization } from '../services/external-auth';
+import { handleCallback, type CallbackInput } from '../services/external-callback';
 import { parsePkceParams } from '../services/flow-state';
-import { providerApiError } from '../services/provider-errors';
 import { resolveRedirectTo } from '../services/redirect-url';
 import { redirectWithCode, redirectWithError, redirectWithFragment } from './external-redirect';
 
@@ -62,11 +61,12 @@ export const authorize = (deps: Deps): RequestHandler => async (req, res) => {
 };
 
 /** Callback parameters: the query (GET) or the form body (POST, Apple's form_post). */
-function callbackParams(req: Request): URLSearchParams {
+function callbackInput(req: Request): CallbackInput {
   const source = req.method === 'POST' && req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : (req.query as Record<string, unknown>);
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(source)) if (typeof v === 'string' && v.length <= 8192) params.set(k, v);
-  return params;
+  const get = (key: string) => params.get(key) ?? undefined;
+  return { state: get('state'), error: get('error'), errorDescription: get('error_description'), params };
 }
 
 /**
@@ -74,38 +74,11 @@ function callbackParams(req: Request): URLSearchParams {
  * flow is known → 302 to its target with error, error_code, error_description (never an error page).
  */
 export const callback = (deps: Deps): RequestHandler => async (req: Request, res: Response) => {
-  const params = callbackParams(req);
-  let cf: CallbackFlow;
-  try {
-    cf = await loadCallbackFlow(deps, params.get('state') ?? undefined);
-  } catch (err) {
-    // Without a known flow there is no trusted target: SITE_URL, with a 303 as GoTrue answers bad states.
-    const e = toApiError(err);
-    if (e.status >= 500) deps.logger.error({ err: e.cause ?? e, request_id: req.id }, 'oauth callback failed');
-    return redirectWithError(res, deps.config.siteUrl, e, 303);
-  }
-  const target = callbackTarget(deps, cf.flow);
-  try {
-    const error = params.get('error');
-    if (error) throw providerCallbackError(error, params.get('error_description') ?? undefined);
-    const learned = await authenticateCallback(deps.external, cf.provider, req, res, cf.checks, params).catch((err: unknown) => {
-      throw providerApiError(err, cf.provider.name);
-    });
-    const outcome = await completeCallback(deps, requestMeta(req, deps.config), cf, learned);
-    if (outcome.kind === 'code') return redirectWithCode(res, target, outcome.authCode);
-    redirectWithFragment(res, target, {
-      access_token: outcome.tokens.accessToken,
-      expires_at: String(outcome.tokens.expiresAt),
-      expires_in: String(outcome.tokens.expiresIn),
-      refresh_token: outcome.tokens.refreshToken,
-      token_type: 'bearer',
-      provider_token: outcome.providerToken,
-      ...(outcome.providerRefreshToken ? { provider_refresh_token: outcome.providerRefreshToken } : {}),
-    });
-  } catch (err) {
-    const e = toApiError(err);
-    if (e.status >= 500) deps.logger.error({ err: e.cause ?? e, request_id: req.id }, 'oauth callback failed');
-    else if (e.cause) deps.logger.debug({ err: e.cause, request_id: req.id }, e.message);
-    redirectWithError(res, target, e);
-  }
+  const answer = await handleCallback(deps, requestMeta(req, deps.config), callbackInput(req));
+  if (answer.kind === 'code') return redirectWithCode(res, answer.target, answer.authCode);
+  if (answer.kind === 'fragment') return redirectWithFragment(res, answer.target, answer.params);
+  const e = toApiError(answer.error);
+  if (e.status >= 500) deps.logger.error({ err: e.cause ?? e, request_id: req.id }, 'oauth callback failed');
+  else if (e.cause) deps.logger.debug({ err: e.cause, request_id: req.id }, e.message);
+  redirectWithError(res, answer.target, e, answer.status);
 };

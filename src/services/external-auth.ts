@@ -4,7 +4,7 @@ import { findFlowStateById } from '../db/repositories/flow-state';
 import { findUserWithRelations, updateUser, type UserWithRelations } from '../db/repositories/users';
 import type { FlowStateRow } from '../db/schema';
 import type { Deps } from '../deps';
-import type { CallbackChecks } from '../external/strategy';
+import type { CallbackChecks } from '../external/callback';
 import type { ExternalProvider, ProviderTokenSet, ProviderUserData } from '../external/types';
 import { ApiError, badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';

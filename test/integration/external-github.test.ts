@@ -176,6 +176,18 @@ describe(`OAuth failures end in a redirect (${dbKind})`, () => {
     expect(res.status).toBe(303);
     expect(queryOf(res.headers.get('location')!).error_code).toBe('bad_oauth_state');
   });
+
+  it('POST /callback (form_post) with a real state and code completes the sign-in', async () => {
+    const b = browserFor(server);
+    const toGithub = await b.request(`${server.url}/authorize?provider=github&redirect_to=${encodeURIComponent(`${SITE}/posted`)}`);
+    const back = new URL((await b.request(toGithub.headers.get('location')!)).headers.get('location')!);
+    const form = Object.fromEntries(back.searchParams);
+    const res = await b.request(`${server.url}/callback`, { method: 'POST', form });
+    expect(res.status).toBe(302);
+    const landed = res.headers.get('location')!;
+    expect(landed.startsWith(`${SITE}/posted#`)).toBe(true);
+    expect(claimsOf(fragmentOf(landed).access_token!).email).toBe(gh.account.emails[0]!.email);
+  });
 });
 
 describe(`GET /authorize input (${dbKind})`, () => {
