@@ -20,4 +20,11 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.' }],
     },
   },
+  {
+    // Express stops at the handlers: flows and adapters take typed input, never req/res (house rule 2).
+    files: ['src/services/**/*.ts', 'src/domain/**/*.ts', 'src/external/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'express', message: 'Parse the request in the handler and pass typed input.' }] }],
+    },
+  },
 );
