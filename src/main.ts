@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, readEnvironment, type Config } from './config';
 import { admin, ADMIN_HELP } from './cli/admin';
-import { apiKeys, resolveSecret } from './cli/embedded';
+import { apiKeys, resolveSecret, signerFor } from './cli/embedded';
 import { migrate } from './cli/migrate';
 import { serve } from './cli/serve';
 import { VERSION } from './version';
@@ -11,7 +11,7 @@ const HELP: Record<string, string> = {
 Commands:
   serve                   start the API (the default command)
   migrate [up|down|status] apply pending migrations (up, the default), revert the last one, or list them
-  keys                    print anon and service_role API keys for the configured JWT secret
+  keys                    print anon and service_role API keys signed by the configured signing key
   admin <command>         createuser (adduser), deleteuser, editrole: manage users without the API
   version                 print the version
 
@@ -29,8 +29,8 @@ Stops gracefully on SIGTERM or SIGINT.`,
   status  list migrations and when each was applied`,
   keys: `Usage: gotrue keys
 
-Prints the anon and service_role API keys (HS256 JWTs) signed with GOTRUE_JWT_SECRET, or with the embedded
-default's generated secret.`,
+Prints the anon and service_role API keys (JWTs) signed by the signing key: the GOTRUE_JWT_KEYS key with "sign"
+in its key_ops when one is configured, else GOTRUE_JWT_SECRET (HS256) or the embedded default's generated secret.`,
   admin: ADMIN_HELP,
   version: `Usage: gotrue version`,
 };
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'keys': {
       const { config } = resolveSecret(configOrExit());
-      const { anon, serviceRole } = apiKeys(config.jwt.secret!);
+      const { anon, serviceRole } = await apiKeys(signerFor(config));
       console.log(`anon: ${anon}\nservice_role: ${serviceRole}`);
       return;
     }
