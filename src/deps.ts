@@ -64,7 +64,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     random,
     hasher: o.hasher ?? createPasswordHasher(),
     signer: createSigner({ ...config.jwt, secret }, clock),
-    refreshTokens: createRefreshTokenCodec(secret, random),
+    refreshTokens: createRefreshTokenCodec(config.jwt.refreshTokenSecret ?? secret, random),
     sms: 'sms' in o ? o.sms : createSmsProvider(config),
     logger,
     external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),

@@ -53,6 +53,11 @@ export interface Config {
     keys: JwtKeyConfig[];
     /** `alg` values accepted (GOTRUE_JWT_VALID_METHODS), the signing key's first. */
     validMethods: JwtAlgorithm[];
+    /**
+     * GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: what the refresh-token MAC key is derived from. Unset = the JWT secret
+     * (as before it existed), so rotating the JWT secret then also ends refresh tokens.
+     */
+    refreshTokenSecret: string | undefined;
   };
   external: {
     email: { enabled: boolean; magicLinkEnabled: boolean };

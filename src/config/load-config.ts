@@ -66,6 +66,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (jwtKeys.problem) problems.push(`GOTRUE_JWT_KEYS: ${jwtKeys.problem}`);
   const validMethods = parseValidMethods(resolved.GOTRUE_JWT_VALID_METHODS, jwtKeys.keys);
   if (validMethods.problem && !jwtKeys.problem) problems.push(`GOTRUE_JWT_VALID_METHODS: ${validMethods.problem}`);
+  if (set('GOTRUE_SECURITY_REFRESH_TOKEN_SECRET') && Buffer.byteLength(resolved.GOTRUE_SECURITY_REFRESH_TOKEN_SECRET!.trim()) < 32) {
+    problems.push('GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: must be at least 32 bytes');
+  }
   if (embedded && parsed.success && parsed.data.GOTRUE_WORKERS > 1) {
     problems.push('GOTRUE_WORKERS: the embedded database serves one process; set DATABASE_URL to run workers');
   }
@@ -107,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keyId: e.GOTRUE_JWT_KEY_ID,
       keys: jwtKeys.keys,
       validMethods: validMethods.methods,
+      refreshTokenSecret: e.GOTRUE_SECURITY_REFRESH_TOKEN_SECRET,
     },
     external: {
       email: { enabled: e.GOTRUE_EXTERNAL_EMAIL_ENABLED, magicLinkEnabled: e.GOTRUE_EXTERNAL_EMAIL_MAGIC_LINK_ENABLED },

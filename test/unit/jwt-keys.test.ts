@@ -90,3 +90,14 @@ describe('GOTRUE_JWT_VALID_METHODS', () => {
     expect(problems[0]).toMatch(message);
   });
 });
+
+describe('GOTRUE_SECURITY_REFRESH_TOKEN_SECRET', () => {
+  it('is unset by default (the refresh-token key then derives from the JWT secret) and read when set', () => {
+    expect(loadConfig(base).jwt.refreshTokenSecret).toBeUndefined();
+    expect(loadConfig({ ...base, GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: 'r'.repeat(32) }).jwt.refreshTokenSecret).toBe('r'.repeat(32));
+  });
+
+  it('must be at least 32 bytes', () => {
+    expect(problemsOf({ GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: 'short' })).toEqual(['GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: must be at least 32 bytes']);
+  });
+});
