@@ -50,7 +50,7 @@ export function parseJwtKeys(text: string | undefined): { keys: JwtKeyConfig[]; 
   }
   const signing = keys.filter((k) => k.sign);
   if (keys.length > 0 && signing.length === 0) {
-    return { keys: [], problem: 'no key has "sign" in its key_ops: exactly one key must sign' };
+    return { keys: [], problem: 'no key has "sign" in its key_ops: exactly one key must sign (generate one with ./gotrue keys generate)' };
   }
   if (signing.length > 1) {
     return {
