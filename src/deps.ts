@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { systemClock, systemRandom, type Clock, type Random } from './crypto/clock';
-import { createHs256Jwt, type JwtService } from './crypto/jwt';
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher';
 import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refresh-token';
+import { createSigner, type Signer } from './crypto/signer';
 import { createTokenVault, type TokenVault } from './crypto/token-vault';
 import type { DatabaseHandle, Db } from './db/database';
 import { createSmsProvider } from './sms';
@@ -23,7 +23,8 @@ export interface Deps {
   clock: Clock;
   random: Random;
   hasher: PasswordHasher;
-  jwt: JwtService;
+  /** Signs access tokens and verifies presented ones (GOTRUE_JWT_SECRET, GOTRUE_JWT_KEYS). */
+  signer: Signer;
   refreshTokens: RefreshTokenCodec;
   /** The configured SMS vendor (GOTRUE_SMS_PROVIDER); undefined when none is set. */
   sms?: SmsProvider;
@@ -62,8 +63,8 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     clock,
     random,
     hasher: o.hasher ?? createPasswordHasher(),
-    jwt: createHs256Jwt(secret, clock, config.jwt.keyId),
-    refreshTokens: createRefreshTokenCodec(secret, random),
+    signer: createSigner({ ...config.jwt, secret }, clock),
+    refreshTokens: createRefreshTokenCodec(config.jwt.refreshTokenSecret ?? secret, random),
     sms: 'sms' in o ? o.sms : createSmsProvider(config),
     logger,
     external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),

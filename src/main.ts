@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, readEnvironment, type Config } from './config';
 import { admin, ADMIN_HELP } from './cli/admin';
-import { apiKeys, resolveSecret } from './cli/embedded';
+import { apiKeys, resolveSecret, signerFor } from './cli/embedded';
+import { keysGenerate, KEYS_GENERATE_HELP } from './cli/keys';
 import { migrate } from './cli/migrate';
 import { serve } from './cli/serve';
 import { VERSION } from './version';
@@ -11,7 +12,8 @@ const HELP: Record<string, string> = {
 Commands:
   serve                   start the API (the default command)
   migrate [up|down|status] apply pending migrations (up, the default), revert the last one, or list them
-  keys                    print anon and service_role API keys for the configured JWT secret
+  keys                    print anon and service_role API keys signed by the configured signing key
+  keys generate --alg A   print a new signing key (ES256, RS256 or EdDSA) for GOTRUE_JWT_KEYS
   admin <command>         createuser (adduser), deleteuser, editrole: manage users without the API
   version                 print the version
 
@@ -28,9 +30,12 @@ Stops gracefully on SIGTERM or SIGINT.`,
   down    revert the most recent migration
   status  list migrations and when each was applied`,
   keys: `Usage: gotrue keys
+       gotrue keys generate --alg ES256|RS256|EdDSA
 
-Prints the anon and service_role API keys (HS256 JWTs) signed with GOTRUE_JWT_SECRET, or with the embedded
-default's generated secret.`,
+Prints the anon and service_role API keys (JWTs) signed by the signing key: the GOTRUE_JWT_KEYS key with "sign"
+in its key_ops when one is configured, else GOTRUE_JWT_SECRET (HS256) or the embedded default's generated secret.
+
+${KEYS_GENERATE_HELP}`,
   admin: ADMIN_HELP,
   version: `Usage: gotrue version`,
 };
@@ -72,8 +77,16 @@ async function main(argv: string[]): Promise<void> {
       return migrate(configOrExit(), action);
     }
     case 'keys': {
+      if (rest[0] === 'generate') {
+        process.exitCode = keysGenerate(rest.slice(1));
+        return;
+      }
+      if (rest.length > 0) {
+        process.stderr.write(`gotrue keys: unknown argument "${rest[0]}"\n\n${HELP.keys}\n`);
+        process.exit(2);
+      }
       const { config } = resolveSecret(configOrExit());
-      const { anon, serviceRole } = apiKeys(config.jwt.secret!);
+      const { anon, serviceRole } = await apiKeys(signerFor(config));
       console.log(`anon: ${anon}\nservice_role: ${serviceRole}`);
       return;
     }

@@ -14,6 +14,7 @@ import { signup } from './api/signup';
 import { token } from './api/token';
 import { getUser, reauthenticate, updateUser } from './api/user';
 import { verifyGet, verifyPost } from './api/verify';
+import { wellKnownJwks, wellKnownOpenId } from './api/well-known';
 import { listAudit } from './api/admin/audit';
 import { deleteFactor, listFactors, updateFactor } from './api/admin/factors';
 import { generateLink } from './api/admin/generate-link';
@@ -30,6 +31,8 @@ export function buildRouter(deps: Deps): Router {
   const user: RequestHandler = requireUser(deps);
 
   r.get('/health', health(deps));
+  r.get('/.well-known/jwks.json', wellKnownJwks(deps));
+  r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));
   r.get('/settings', settings(deps));
 
   r.post('/signup', limit.otp, signup(deps));

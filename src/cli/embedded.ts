@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config';
-import { createHs256Jwt } from '../crypto/jwt';
 import { systemClock } from '../crypto/clock';
+import { createSigner, type Signer } from '../crypto/signer';
 
 /** Where the embedded default keeps its generated JWT secret. */
 export const secretFile = (config: Config) => join(resolve(config.db.dataDir), 'jwt-secret');
@@ -26,20 +26,28 @@ export function resolveSecret(config: Config): { config: Config; generated: bool
   return { config: { ...config, jwt: { ...config.jwt, secret } }, generated, fromFile: true };
 }
 
-/** The anon and service_role API keys (HS256 JWTs, ten years) for a secret, as Supabase issues them. */
-export function apiKeys(secret: string): { anon: string; serviceRole: string } {
-  const jwt = createHs256Jwt(secret, systemClock);
+/** The server's signer for a config whose secret is resolved (resolveSecret). */
+export function signerFor(config: Config): Signer {
+  if (!config.jwt.secret) throw new Error('signerFor: the JWT secret must be resolved first');
+  return createSigner({ ...config.jwt, secret: config.jwt.secret }, systemClock);
+}
+
+/**
+ * The anon and service_role API keys (ten years), as Supabase issues them, signed by the signing key: the HS256
+ * secret by default, the GOTRUE_JWT_KEYS key with "sign" in its key_ops when one is configured.
+ */
+export async function apiKeys(signer: Pick<Signer, 'sign'>): Promise<{ anon: string; serviceRole: string }> {
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + 10 * 365 * 24 * 3600;
   return {
-    anon: jwt.sign({ iss: 'gotrue', role: 'anon', iat, exp }),
-    serviceRole: jwt.sign({ iss: 'gotrue', role: 'service_role', iat, exp }),
+    anon: await signer.sign({ iss: 'gotrue', role: 'anon', iat, exp }),
+    serviceRole: await signer.sign({ iss: 'gotrue', role: 'service_role', iat, exp }),
   };
 }
 
 /** The first-run banner: keys and a supabase-js line. Printed to stderr for a person, not to the JSON log. */
-export function keysBanner(config: Config, secret: string): string {
-  const { anon, serviceRole } = apiKeys(secret);
+export async function keysBanner(config: Config): Promise<string> {
+  const { anon, serviceRole } = await apiKeys(signerFor(config));
   const url = config.api.externalUrl.replace(/\/$/, '');
   return [
     '',

@@ -44,7 +44,7 @@ export async function serve(baseConfig: Config): Promise<void> {
       await database.destroy();
       throw err;
     }
-    if (generated) process.stderr.write(keysBanner(config, config.jwt.secret!) + '\n');
+    if (generated) process.stderr.write((await keysBanner(config)) + '\n');
     if (config.api.workers > 1) {
       await database.destroy();
       return runPrimary(config, logger);

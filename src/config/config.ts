@@ -1,5 +1,6 @@
 import type { BuiltinProviderConfig, BuiltinProviderName, CustomProviderConfig } from './providers';
 import type { VaultKey } from './vault-keys';
+import type { JwtAlgorithm, JwtKeyConfig } from './jwt-keys';
 
 /** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
 export type SmsProviderName = 'twilio' | 'twilio_verify' | 'messagebird' | 'textlocal' | 'vonage';
@@ -46,7 +47,17 @@ export interface Config {
     adminGroupName: string;
     /** `iss` claim; omitted when empty. */
     issuer: string;
+    /** kid of the HS256 secret's tokens (GOTRUE_JWT_KEY_ID); none = they carry no kid. */
     keyId: string | undefined;
+    /** GOTRUE_JWT_KEYS: one key signs, all verify; empty = the HS256 secret signs. */
+    keys: JwtKeyConfig[];
+    /** `alg` values accepted (GOTRUE_JWT_VALID_METHODS), the signing key's first. */
+    validMethods: JwtAlgorithm[];
+    /**
+     * GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: what the refresh-token MAC key is derived from. Unset = the JWT secret
+     * (as before it existed), so rotating the JWT secret then also ends refresh tokens.
+     */
+    refreshTokenSecret: string | undefined;
   };
   external: {
     email: { enabled: boolean; magicLinkEnabled: boolean };

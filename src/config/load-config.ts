@@ -4,6 +4,7 @@ import { buildSmsConfig, smsCredentialProblems } from './sms-config';
 import { parseCustomProviders } from './custom-providers';
 import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderConfig, type BuiltinProviderName } from './providers';
 import { parseVaultKeys } from './vault-keys';
+import { parseJwtKeys, parseValidMethods } from './jwt-keys';
 
 /** Names GoTrue also accepts for a setting; the first one set wins. */
 const ALIASES: Record<string, string[]> = {
@@ -61,6 +62,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (set('GOTRUE_JWT_SECRET') && Buffer.byteLength(resolved.GOTRUE_JWT_SECRET!.trim()) < 32) {
     problems.push('GOTRUE_JWT_SECRET: must be at least 32 bytes for HS256');
   }
+  const jwtKeys = parseJwtKeys(resolved.GOTRUE_JWT_KEYS);
+  if (jwtKeys.problem) problems.push(`GOTRUE_JWT_KEYS: ${jwtKeys.problem}`);
+  const validMethods = parseValidMethods(resolved.GOTRUE_JWT_VALID_METHODS, jwtKeys.keys);
+  if (validMethods.problem && !jwtKeys.problem) problems.push(`GOTRUE_JWT_VALID_METHODS: ${validMethods.problem}`);
+  if (set('GOTRUE_SECURITY_REFRESH_TOKEN_SECRET') && Buffer.byteLength(resolved.GOTRUE_SECURITY_REFRESH_TOKEN_SECRET!.trim()) < 32) {
+    problems.push('GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: must be at least 32 bytes');
+  }
   if (embedded && parsed.success && parsed.data.GOTRUE_WORKERS > 1) {
     problems.push('GOTRUE_WORKERS: the embedded database serves one process; set DATABASE_URL to run workers');
   }
@@ -100,6 +108,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       adminGroupName: e.GOTRUE_JWT_ADMIN_GROUP_NAME ?? 'admin',
       issuer: e.GOTRUE_JWT_ISSUER ?? '',
       keyId: e.GOTRUE_JWT_KEY_ID,
+      keys: jwtKeys.keys,
+      validMethods: validMethods.methods,
+      refreshTokenSecret: e.GOTRUE_SECURITY_REFRESH_TOKEN_SECRET,
     },
     external: {
       email: { enabled: e.GOTRUE_EXTERNAL_EMAIL_ENABLED, magicLinkEnabled: e.GOTRUE_EXTERNAL_EMAIL_MAGIC_LINK_ENABLED },

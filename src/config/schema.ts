@@ -154,6 +154,9 @@ export const envSchema = z.object({
   GOTRUE_JWT_ADMIN_GROUP_NAME: str(),
   GOTRUE_JWT_ISSUER: str(),
   GOTRUE_JWT_KEY_ID: str(),
+  GOTRUE_JWT_KEYS: str(),
+  GOTRUE_JWT_VALID_METHODS: str(),
+  GOTRUE_SECURITY_REFRESH_TOKEN_SECRET: str(),
 
   GOTRUE_EXTERNAL_EMAIL_ENABLED: bool(true),
   GOTRUE_EXTERNAL_PHONE_ENABLED: bool(false),

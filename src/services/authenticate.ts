@@ -20,9 +20,9 @@ export function bearerToken(header: string | undefined): string {
 }
 
 /** Verifies the JWT (403 bad_jwt on any failure: forged, `alg: none`, wrong key, expired). */
-export function verifyAccessToken(deps: Pick<Deps, 'jwt'>, token: string): JwtClaims {
+export async function verifyAccessToken(deps: Pick<Deps, 'signer'>, token: string): Promise<JwtClaims> {
   try {
-    return deps.jwt.verify(token);
+    return await deps.signer.verify(token);
   } catch (err) {
     throw forbidden(ErrorCodes.badJwt, err instanceof JwtError ? err.message : 'invalid JWT', { cause: err });
   }
@@ -38,16 +38,16 @@ export interface AdminCaller {
  * The admin-level check of contract §0: no header → 401 no_authorization; a bad, forged or expired token → 403
  * bad_jwt; a valid token of another role (a user's, the anon key) → 403 not_admin. No database round trip.
  */
-export function authenticateAdmin(deps: Pick<Deps, 'jwt' | 'config'>, header: string | undefined): AdminCaller {
-  const claims = verifyAccessToken(deps, bearerToken(header));
+export async function authenticateAdmin(deps: Pick<Deps, 'signer' | 'config'>, header: string | undefined): Promise<AdminCaller> {
+  const claims = await verifyAccessToken(deps, bearerToken(header));
   const role = typeof claims.role === 'string' ? claims.role : '';
   if (role === '' || !deps.config.jwt.adminRoles.includes(role)) throw forbidden(ErrorCodes.notAdmin, 'User not allowed');
   return { role, claims };
 }
 
 /** The user-level check of contract §0, in one database round trip. */
-export async function authenticateUser(deps: Pick<Deps, 'jwt' | 'db' | 'clock'>, header: string | undefined): Promise<AuthenticatedUser> {
-  const claims = verifyAccessToken(deps, bearerToken(header));
+export async function authenticateUser(deps: Pick<Deps, 'signer' | 'db' | 'clock'>, header: string | undefined): Promise<AuthenticatedUser> {
+  const claims = await verifyAccessToken(deps, bearerToken(header));
   if (!isUuid(claims.sub)) throw forbidden(ErrorCodes.badJwt, 'invalid claim: missing sub claim');
   const sid = claims['session_id'];
   const sessionId = sid === undefined || sid === null || sid === '' ? undefined : sid;

@@ -160,7 +160,7 @@ export async function completeCallback(
   return {
     kind: 'session',
     user,
-    tokens: accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken),
+    tokens: await accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken),
     providerToken: learned.tokens.accessToken,
     providerRefreshToken: learned.tokens.refreshToken,
   };

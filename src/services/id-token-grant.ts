@@ -75,5 +75,5 @@ export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdToken
   if (result.signed.refusal || !result.started) throw result.signed.refusal!;
   const user = (await findUserWithRelations(deps.db, result.signed.user.id))!;
   const s = result.started;
-  return { user, tokens: accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken) };
+  return { user, tokens: await accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken) };
 }

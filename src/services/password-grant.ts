@@ -69,6 +69,6 @@ export async function passwordGrant(
   });
 
   const fresh = (await findUserWithRelations(deps.db, user.id))!;
-  const tokens = accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken);
+  const tokens = await accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken);
   return { tokens, user: fresh, weakPassword: findWeakness(config.password, input.password) };
 }

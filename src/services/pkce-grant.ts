@@ -41,7 +41,7 @@ export async function pkceGrant(deps: Deps, meta: RequestMeta, input: PkceGrantI
   });
   const fresh = (await findUserWithRelations(deps.db, user.id))!;
   return {
-    tokens: accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken),
+    tokens: await accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken),
     user: fresh,
     providerToken: openFlowToken(deps, flow.id, 'access', flow.provider_access_token),
     providerRefreshToken: openFlowToken(deps, flow.id, 'refresh', flow.provider_refresh_token),

@@ -69,6 +69,6 @@ export async function refreshGrant(
     deps.logger.warn({ session_id: sessionId, user_id: user.id }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }
-  const tokens = accessTokenFor(deps, user, { id: sessionId, aal: outcome.aal }, amrFromRows(ctx.amr), deps.refreshTokens.tokenFor(outcome.selector));
+  const tokens = await accessTokenFor(deps, user, { id: sessionId, aal: outcome.aal }, amrFromRows(ctx.amr), deps.refreshTokens.tokenFor(outcome.selector));
   return { tokens, user };
 }

@@ -41,13 +41,13 @@ export async function startSession(
 }
 
 /** Signs the access token with GoTrue's claims, in GoTrue's order (contract §2). */
-export function accessTokenFor(
-  deps: Pick<Deps, 'clock' | 'jwt' | 'config'>,
+export async function accessTokenFor(
+  deps: Pick<Deps, 'clock' | 'signer' | 'config'>,
   user: Pick<UserRow, 'id' | 'aud' | 'email' | 'phone' | 'raw_app_meta_data' | 'raw_user_meta_data' | 'role' | 'is_anonymous'>,
   session: { id: string; aal: AalLevel | null },
   amr: AmrEntry[],
   refreshToken: string,
-): IssuedTokens {
+): Promise<IssuedTokens> {
   const iat = Math.floor(deps.clock.now().getTime() / 1000);
   const exp = iat + deps.config.jwt.exp;
   const claims = {
@@ -66,7 +66,7 @@ export function accessTokenFor(
     session_id: session.id,
     is_anonymous: user.is_anonymous,
   };
-  return { accessToken: deps.jwt.sign(claims), refreshToken, expiresIn: deps.config.jwt.exp, expiresAt: exp };
+  return { accessToken: await deps.signer.sign(claims), refreshToken, expiresIn: deps.config.jwt.exp, expiresAt: exp };
 }
 
 /** AMR rows (newest first) as claim entries. */

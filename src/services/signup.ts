@@ -98,7 +98,7 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   const user = (await findUserWithRelations(deps.db, created.user.id))!;
   const started = created.started;
   if (!started) return { kind: 'user', user };
-  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+  return { kind: 'session', user, tokens: await accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
 }
 
 export interface SendContext {
@@ -235,6 +235,6 @@ async function signupAnonymously(deps: Deps, meta: RequestMeta, data: Record<str
     ]);
   });
   const user = (await findUserWithRelations(deps.db, id))!;
-  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+  return { kind: 'session', user, tokens: await accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
 }
 

@@ -128,5 +128,5 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
   if (result.kind === 'code') return result;
   const user = (await findUserWithRelations(deps.db, match.user.id))!;
   const s = result.started;
-  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken) };
+  return { kind: 'session', user, tokens: await accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken) };
 }

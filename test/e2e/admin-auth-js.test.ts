@@ -7,10 +7,12 @@ import { apiKeyJwt, serviceRoleJwt } from '../helpers/tokens';
 
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let server: TestServer;
+let serviceKey: string;
 
 beforeAll(async () => {
   db = await openTestDatabase();
   server = await startTestServer(db, { GOTRUE_MAILER_AUTOCONFIRM: 'false' });
+  serviceKey = await serviceRoleJwt(server.deps);
 });
 afterAll(async () => {
   await server.close();
@@ -18,7 +20,7 @@ afterAll(async () => {
 });
 
 /** supabase-js' `auth.admin` as a backend builds it: the service_role key as apikey and bearer. */
-function adminApi(headers: Record<string, string> = {}, key = serviceRoleJwt(server.deps)): GoTrueAdminApi {
+function adminApi(headers: Record<string, string> = {}, key = serviceKey): GoTrueAdminApi {
   return new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { apikey: key, Authorization: `Bearer ${key}`, ...headers } });
 }
 
@@ -126,7 +128,7 @@ describe(`auth-js admin API against the server (${dbKind})`, () => {
   });
 
   it('refuses the anon key and a user’s token with not_admin', async () => {
-    const anon = adminApi({}, apiKeyJwt(server.deps, 'anon'));
+    const anon = adminApi({}, await apiKeyJwt(server.deps, 'anon'));
     const r = await anon.listUsers();
     expect([r.error?.status, r.error?.code]).toEqual([403, 'not_admin']);
     const admin = adminApi();
@@ -189,7 +191,7 @@ describe(`auth-js listUsers over a few hundred users (${dbKind})`, () => {
     const last = await admin.listUsers({ page: 13, perPage: 20 });
     expect(last.data.users).toHaveLength(10);
     const raw = await fetch(`${server.url}/auth/v1/admin/users?page=12&per_page=20`, {
-      headers: { Authorization: `Bearer ${serviceRoleJwt(server.deps)}`, 'X-JWT-AUD': aud },
+      headers: { Authorization: `Bearer ${serviceKey}`, 'X-JWT-AUD': aud },
     });
     expect(raw.headers.get('link')).toBe('</auth/v1/admin/users?page=13&per_page=20>; rel="next", </auth/v1/admin/users?page=13&per_page=20>; rel="last"');
   });

@@ -9,11 +9,13 @@ import { serviceRoleJwt } from '../helpers/tokens';
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let server: MailTestServer;
 let single: MailTestServer;
+const serviceKeys = new Map<MailTestServer, string>();
 
 beforeAll(async () => {
   db = await openTestDatabase();
   server = await startMailTestServer(db, { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' });
   single = await startMailTestServer(db, { GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED: 'false' });
+  for (const s of [server, single]) serviceKeys.set(s, await serviceRoleJwt(s.deps));
 });
 afterAll(async () => {
   await server.close();
@@ -23,7 +25,7 @@ afterAll(async () => {
 
 /** supabase-js' `auth.admin`, built with the service_role key. */
 function adminApi(s: MailTestServer = server): GoTrueAdminApi {
-  const key = serviceRoleJwt(s.deps);
+  const key = serviceKeys.get(s)!;
   return new GoTrueAdminApi({ url: `${s.url}/auth/v1`, headers: { apikey: key, Authorization: `Bearer ${key}` } });
 }
 

@@ -14,7 +14,7 @@ let admin: GoTrueAdminApi;
 beforeAll(async () => {
   db = await openTestDatabase();
   server = await startTestServer(db);
-  const key = serviceRoleJwt(server.deps);
+  const key = await serviceRoleJwt(server.deps);
   admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { apikey: key, Authorization: `Bearer ${key}` } });
 });
 afterAll(async () => {

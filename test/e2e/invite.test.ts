@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../src/cli/embedded';
 import { authClient, createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, TEST_JWT_SECRET, uniqueEmail } from '../helpers/test-server';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
+import { hs256Signer } from '../helpers/tokens';
 
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let server: MailTestServer;
-const keys = apiKeys(TEST_JWT_SECRET);
+const keys = await apiKeys(hs256Signer());
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -70,10 +71,10 @@ describe(`invite through auth-js (${dbKind})`, () => {
   it.each([
     ['no token', undefined, 401, 'no_authorization'],
     ['the anon key', () => keys.anon, 403, 'not_admin'],
-    ['a forged token', () => apiKeys('another-secret-that-is-32-bytes-long!!').serviceRole, 403, 'bad_jwt'],
+    ['a forged token', async () => (await apiKeys(hs256Signer('another-secret-that-is-32-bytes-long!!'))).serviceRole, 403, 'bad_jwt'],
   ])('refuses %s', async (_name, token, status, code) => {
     const req = request(server.app).post('/invite').set(API_VERSION);
-    if (token) req.set('Authorization', `Bearer ${token()}`);
+    if (token) req.set('Authorization', `Bearer ${await token()}`);
     const res = await req.send({ email: uniqueEmail('invite-denied') });
     expect([res.status, res.body.code]).toEqual([status, code]);
   });

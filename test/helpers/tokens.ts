@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { systemClock } from '../../src/crypto/clock';
+import { createSigner, type Signer } from '../../src/crypto/signer';
 import type { Deps } from '../../src/deps';
 import { TEST_JWT_SECRET } from './test-server';
 
@@ -10,13 +12,16 @@ export function forgeJwt(claims: Record<string, unknown>, secret = TEST_JWT_SECR
   return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
 }
 
+/** A signer over an HS256 secret alone, as the server builds one without GOTRUE_JWT_KEYS. */
+export const hs256Signer = (secret = TEST_JWT_SECRET): Signer => createSigner({ secret, keys: [], validMethods: ['HS256'] }, systemClock);
+
 /** A token with `alg: none` and no signature. */
 export const unsignedJwt = (claims: Record<string, unknown>) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
 
-/** An API key as Supabase issues them (role claim, ten-year expiry), signed by the server's own JWT service. */
-export function apiKeyJwt(deps: Pick<Deps, 'jwt'>, role: string): string {
+/** An API key as Supabase issues them (role claim, ten-year expiry), signed by the server's own signer. */
+export function apiKeyJwt(deps: Pick<Deps, 'signer'>, role: string): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
-  return deps.jwt.sign({ iss: 'supabase', role, iat, exp: iat + 3600 * 24 * 365 * 10 });
+  return deps.signer.sign({ iss: 'supabase', role, iat, exp: iat + 3600 * 24 * 365 * 10 });
 }
 
-export const serviceRoleJwt = (deps: Pick<Deps, 'jwt'>) => apiKeyJwt(deps, 'service_role');
+export const serviceRoleJwt = (deps: Pick<Deps, 'signer'>) => apiKeyJwt(deps, 'service_role');

@@ -15,7 +15,7 @@ beforeAll(async () => {
   db = await openTestDatabase();
   deps = testDeps(db);
   app = createApp(deps);
-  admin = adminHeaders(deps);
+  admin = await adminHeaders(deps);
 });
 afterAll(() => db.close());
 

@@ -9,6 +9,7 @@ import { testDeps, uniqueEmail } from '../helpers/test-server';
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let deps: Deps;
 let app: ReturnType<typeof createApp>;
+let admin: Record<string, string>;
 const confirmed = uniqueEmail('gl-confirmed');
 const other = uniqueEmail('gl-other');
 const unknown = uniqueEmail('gl-unknown');
@@ -16,6 +17,7 @@ const unknown = uniqueEmail('gl-unknown');
 beforeAll(async () => {
   db = await openTestDatabase();
   deps = testDeps(db);
+  admin = await adminHeaders(deps);
   app = createApp(deps);
   await adminCreate(app, deps, { email: confirmed, password: 'pass-word-1', email_confirm: true });
   await adminCreate(app, deps, { email: other, email_confirm: true });
@@ -55,7 +57,7 @@ describe('invalid input to POST /admin/generate_link is a 4xx with an error_code
   ];
 
   it.each(cases)('%s → %i %s', async (_name, body, status, code) => {
-    let r = request(app).post('/admin/generate_link').set(adminHeaders(deps));
+    let r = request(app).post('/admin/generate_link').set(admin);
     if (typeof body === 'string') r = r.set('Content-Type', 'application/json').send(body);
     else if (body !== undefined) r = r.send(body as object);
     const res = await r;

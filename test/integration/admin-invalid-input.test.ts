@@ -11,6 +11,7 @@ import { apiKeyJwt, forgeJwt, unsignedJwt } from '../helpers/tokens';
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let deps: Deps;
 let app: ReturnType<typeof createApp>;
+let admin: Record<string, string>;
 let userId = '';
 let factorId = '';
 let userToken = '';
@@ -18,6 +19,7 @@ let userToken = '';
 beforeAll(async () => {
   db = await openTestDatabase();
   deps = testDeps(db);
+  admin = await adminHeaders(deps);
   app = createApp(deps);
   const s = await signUp(app);
   userId = s.body.user.id;
@@ -43,7 +45,7 @@ const routes = (): [Method, string, object | undefined][] => [
 ];
 
 describe('every admin route refuses non-admin callers', () => {
-  const callers: [string, () => string | undefined, number, string][] = [
+  const callers: [string, () => string | undefined | Promise<string>, number, string][] = [
     ['no Authorization header', () => undefined, 401, 'no_authorization'],
     ['a signed-in user’s JWT', () => userToken, 403, 'not_admin'],
     ['the anon key', () => apiKeyJwt(deps, 'anon'), 403, 'not_admin'],
@@ -55,14 +57,14 @@ describe('every admin route refuses non-admin callers', () => {
     for (const [method, path, body] of routes()) {
       for (const prefix of ['', '/auth/v1']) {
         let r = request(app)[method](prefix + path).set(API_VERSION);
-        const t = token();
+        const t = await token();
         if (t !== undefined) r = r.set('Authorization', `Bearer ${t}`);
         const res = body === undefined ? await r : await r.send(body);
         expect([res.status, res.body.code], `${method} ${prefix}${path}`).toEqual([status, code]);
       }
     }
     // Nothing changed.
-    const still = await request(app).get(`/admin/users/${userId}`).set(adminHeaders(deps));
+    const still = await request(app).get(`/admin/users/${userId}`).set(admin);
     expect([still.status, still.body.user_metadata.x, still.body.factors?.[0]?.friendly_name]).toEqual([200, undefined, 'f']);
   });
 });
@@ -149,7 +151,7 @@ describe('invalid input to the admin API is a 4xx with an error_code, never a 5x
 
   it.each(cases)('%s %s body %j → %i %s', async (method, rawPath, body, status, code) => {
     const path = rawPath.replace(U, userId).replace(F, factorId);
-    let r = request(app)[method](path).set(adminHeaders(deps));
+    let r = request(app)[method](path).set(admin);
     if (typeof body === 'string') r = r.set('Content-Type', 'application/json').send(body);
     else if (body !== undefined) r = r.send(body as object);
     const res = await r;
@@ -159,7 +161,7 @@ describe('invalid input to the admin API is a 4xx with an error_code, never a 5x
   });
 
   it('left the user and factor of the table untouched', async () => {
-    const r = await request(app).get(`/admin/users/${userId}`).set(adminHeaders(deps));
+    const r = await request(app).get(`/admin/users/${userId}`).set(admin);
     expect(r.status).toBe(200);
     expect(r.body.factors).toHaveLength(1);
     expect(await adminCreate(app, deps, { email: uniqueEmail() })).toHaveProperty('id');

@@ -16,7 +16,7 @@ beforeAll(async () => {
   db = await openTestDatabase();
   deps = testDeps(db, { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED: 'true' });
   app = createApp(deps);
-  admin = adminHeaders(deps);
+  admin = await adminHeaders(deps);
 });
 afterAll(() => db.close());
 

@@ -28,7 +28,7 @@ beforeAll(async () => {
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_ISSUER: op.issuer,
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_CLIENT_ID: 'corp',
   });
-  admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { Authorization: `Bearer ${server.deps.jwt.sign({ role: 'service_role' })}` } });
+  admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { Authorization: `Bearer ${await server.deps.signer.sign({ role: 'service_role' })}` } });
 });
 afterAll(async () => {
   await server.close();
@@ -109,7 +109,7 @@ describe(`/admin/custom-providers (${dbKind})`, () => {
   ])('POST answers %s', async (_n, body, status, code) => {
     const res = await fetch(`${server.url}/admin/custom-providers`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${server.deps.jwt.sign({ role: 'service_role' })}`, 'content-type': 'application/json', ...API_VERSION },
+      headers: { Authorization: `Bearer ${await server.deps.signer.sign({ role: 'service_role' })}`, 'content-type': 'application/json', ...API_VERSION },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     expect([res.status, (await jsonOf(res)).code]).toEqual([status, code]);
@@ -124,7 +124,7 @@ describe(`/admin/custom-providers (${dbKind})`, () => {
     ['DELETE', '/admin/custom-providers/8f0c6a43-1d8e-4f4e-9b7c-0a5f2f1d3e21', 'service_role', 404, 'custom_provider_not_found'],
   ])('%s %s as %s answers %i %s', async (method, path, role, status, code) => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...API_VERSION };
-    if (role) headers.Authorization = `Bearer ${server.deps.jwt.sign({ role })}`;
+    if (role) headers.Authorization = `Bearer ${await server.deps.signer.sign({ role })}`;
     const res = await fetch(`${server.url}${path}`, { method, headers, body: method === 'PUT' ? '{}' : undefined });
     expect([res.status, (await jsonOf(res)).code]).toEqual([status, code]);
   });

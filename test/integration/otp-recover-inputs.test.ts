@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../src/cli/embedded';
 import { startMailTestServer, type MailTestServer } from '../helpers/email-flows';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, TEST_JWT_SECRET } from '../helpers/test-server';
+import { API_VERSION } from '../helpers/test-server';
+import { hs256Signer } from '../helpers/tokens';
 
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let server: MailTestServer;
@@ -21,7 +22,7 @@ const post = (path: string, body?: object, headers: Record<string, string> = {})
   const r = request(server.app).post(path).set(API_VERSION).set(headers);
   return body === undefined ? r : r.send(body);
 };
-const service = { Authorization: `Bearer ${apiKeys(TEST_JWT_SECRET).serviceRole}` };
+const service = { Authorization: `Bearer ${(await apiKeys(hs256Signer())).serviceRole}` };
 const challenge = { code_challenge: 'c'.repeat(43) };
 
 describe(`invalid input to the email and phone endpoints (${dbKind})`, () => {

@@ -36,8 +36,8 @@ afterAll(async () => {
   await db.close();
 });
 
-const admin = (s: TestServer) => ({ Authorization: `Bearer ${s.deps.jwt.sign({ role: 'service_role' })}`, ...API_VERSION });
-const tokenOf = (s: TestServer, userId: string, provider = 'github') => fetch(`${s.url}/admin/users/${userId}/provider-tokens/${provider}`, { headers: admin(s) });
+const admin = async (s: TestServer) => ({ Authorization: `Bearer ${await s.deps.signer.sign({ role: 'service_role' })}`, ...API_VERSION });
+const tokenOf = async (s: TestServer, userId: string, provider = 'github') => fetch(`${s.url}/admin/users/${userId}/provider-tokens/${provider}`, { headers: await admin(s) });
 
 let n = 5000;
 async function signInWithGithub(s: TestServer) {
@@ -140,13 +140,13 @@ describe(`provider token vault (${dbKind})`, () => {
     ['a provider the user never used', 'admin', 'gitlab', 404, 'provider_token_not_found'],
   ])('GET /admin/users/{id}/provider-tokens/{provider} answers %s with %i %s', async (_n, who, provider, status, code) => {
     const { userId } = await signInWithGithub(a);
-    const headers = who === 'admin' ? admin(a) : who === 'user' ? { Authorization: `Bearer ${a.deps.jwt.sign({ role: 'authenticated', sub: userId })}`, ...API_VERSION } : { ...(who as Record<string, string>), ...API_VERSION };
+    const headers = who === 'admin' ? await admin(a) : who === 'user' ? { Authorization: `Bearer ${await a.deps.signer.sign({ role: 'authenticated', sub: userId })}`, ...API_VERSION } : { ...(who as Record<string, string>), ...API_VERSION };
     const res = await fetch(`${a.url}/admin/users/${userId}/provider-tokens/${provider}`, { headers });
     expect([res.status, (await jsonOf(res)).code]).toEqual([status, code]);
   });
 
   it('answers a non-UUID user id with 404 user_not_found', async () => {
-    const res = await fetch(`${a.url}/admin/users/nope/provider-tokens/github`, { headers: admin(a) });
+    const res = await fetch(`${a.url}/admin/users/nope/provider-tokens/github`, { headers: await admin(a) });
     expect([res.status, (await jsonOf(res)).code]).toEqual([404, 'user_not_found']);
   });
 });

@@ -33,14 +33,14 @@ const call = (deps: Deps, token?: string) => {
 describe('requireAdmin', () => {
   it('admits the service_role and supabase_admin keys, with no sub', async () => {
     const deps = testDeps(db);
-    expect((await call(deps, serviceRoleJwt(deps))).body).toEqual({ role: 'service_role' });
-    expect((await call(deps, apiKeyJwt(deps, 'supabase_admin'))).body).toEqual({ role: 'supabase_admin' });
+    expect((await call(deps, await serviceRoleJwt(deps))).body).toEqual({ role: 'service_role' });
+    expect((await call(deps, await apiKeyJwt(deps, 'supabase_admin'))).body).toEqual({ role: 'supabase_admin' });
   });
 
   it('follows GOTRUE_JWT_ADMIN_ROLES', async () => {
     const deps = testDeps(db, { GOTRUE_JWT_ADMIN_ROLES: 'ops' });
-    expect((await call(deps, apiKeyJwt(deps, 'ops'))).status).toBe(200);
-    const r = await call(deps, serviceRoleJwt(deps));
+    expect((await call(deps, await apiKeyJwt(deps, 'ops'))).status).toBe(200);
+    const r = await call(deps, await serviceRoleJwt(deps));
     expect([r.status, r.body.code]).toEqual([403, 'not_admin']);
   });
 
@@ -48,8 +48,8 @@ describe('requireAdmin', () => {
     ['no Authorization header', () => undefined, 401, 'no_authorization'],
     ['an anon key', (d: Deps) => apiKeyJwt(d, 'anon'), 403, 'not_admin'],
     ['a user token', (d: Deps) => apiKeyJwt(d, 'authenticated'), 403, 'not_admin'],
-    ['a token with no role', (d: Deps) => d.jwt.sign({ exp: 9_999_999_999 }), 403, 'not_admin'],
-    ['a token with a non-string role', (d: Deps) => d.jwt.sign({ role: ['service_role'] as unknown as string, exp: 9_999_999_999 }), 403, 'not_admin'],
+    ['a token with no role', (d: Deps) => d.signer.sign({ exp: 9_999_999_999 }), 403, 'not_admin'],
+    ['a token with a non-string role', (d: Deps) => d.signer.sign({ role: ['service_role'] as unknown as string, exp: 9_999_999_999 }), 403, 'not_admin'],
     ['a service_role token signed with another secret', () => forgeJwt({ role: 'service_role', exp: 9_999_999_999 }, 'another-secret-that-is-long-enough-!!'), 403, 'bad_jwt'],
     ['an unsigned (alg none) service_role token', () => unsignedJwt({ role: 'service_role', exp: 9_999_999_999 }), 403, 'bad_jwt'],
     ['an expired service_role token', () => forgeJwt({ role: 'service_role', exp: 1_000_000 }), 403, 'bad_jwt'],
@@ -57,13 +57,13 @@ describe('requireAdmin', () => {
     ['garbage', () => 'not-a-jwt', 403, 'bad_jwt'],
   ] as const)('refuses %s', async (_name, make, status, code) => {
     const deps = testDeps(db);
-    const r = await call(deps, make(deps));
+    const r = await call(deps, await make(deps));
     expect([r.status, r.body.code, r.headers['x-sb-error-code']]).toEqual([status, code, code]);
   });
 
   it('refuses an Authorization header that is not a Bearer token', async () => {
     const deps = testDeps(db);
-    const r = await request(guarded(deps)).get('/admin/ping').set(API_VERSION).set('Authorization', `Basic ${serviceRoleJwt(deps)}`);
+    const r = await request(guarded(deps)).get('/admin/ping').set(API_VERSION).set('Authorization', `Basic ${await serviceRoleJwt(deps)}`);
     expect([r.status, r.body.code]).toEqual([401, 'no_authorization']);
   });
 });

@@ -3,11 +3,11 @@ import type { Deps } from '../../deps';
 import { authenticateAdmin, type AdminCaller } from '../../services/authenticate';
 
 /**
- * Admits callers at the "admin" level (contract §0): a JWT verified by the HS256-pinned JWT service whose `role` is
- * in GOTRUE_JWT_ADMIN_ROLES. Answers 401 no_authorization, 403 bad_jwt or 403 not_admin otherwise.
+ * Admits callers at the "admin" level (contract §0): a JWT verified by the signer whose `role` is in
+ * GOTRUE_JWT_ADMIN_ROLES. Answers 401 no_authorization, 403 bad_jwt or 403 not_admin otherwise.
  */
-export const requireAdmin = (deps: Deps): RequestHandler => (req, res, next) => {
-  res.locals.admin = authenticateAdmin(deps, req.header('authorization'));
+export const requireAdmin = (deps: Deps): RequestHandler => async (req, res, next) => {
+  res.locals.admin = await authenticateAdmin(deps, req.header('authorization'));
   next();
 };
 
