@@ -6,7 +6,7 @@ import { toApiError } from '../http/error-handler';
 import { optString } from '../http/parse';
 import { requestMeta } from '../http/request-meta';
 import { callbackTarget, completeCallback, loadCallbackFlow, providerCallbackError, startAuthorization, type CallbackFlow } from '../services/external-auth';
-import { parsePkceParams } from '../services/flow-state';
+import { parsePkceParams } from '../domain/flow-state';
 import { providerApiError } from '../services/provider-errors';
 import { resolveRedirectTo } from '../services/redirect-url';
 import { redirectWithCode, redirectWithError, redirectWithFragment } from './external-redirect';

@@ -8,7 +8,7 @@ import type { AdminActor } from '../services/admin/actor';
 import { adminCreateUser } from '../services/admin/create-user';
 import { adminDeleteUser } from '../services/admin/delete-user';
 import { adminUpdateUser } from '../services/admin/update-user';
-import { isUuid } from '../services/identifiers';
+import { isUuid } from '../domain/identifiers';
 import type { RequestMeta } from '../domain/request-meta';
 import { resolveSecret } from './embedded';
 import { createLogger } from './logger';

@@ -6,7 +6,7 @@ import type { Deps } from '../deps';
 import { ApiError, badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { callbackUrl, customConfigFromRow, secretContext } from './external-providers';
-import { isUuid } from './identifiers';
+import { isUuid } from '../domain/identifiers';
 
 /** Generic providers the admin API may hold. */
 export const CUSTOM_PROVIDER_QUOTA = 100;

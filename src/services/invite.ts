@@ -4,10 +4,10 @@ import type { JwtClaims } from '../crypto/jwt';
 import type { Deps } from '../deps';
 import { unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { isUuid, normalizeEmail } from './identifiers';
+import { auditEntry } from '../domain/audit';
+import { isUuid, normalizeEmail } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
-import { deliver, prepareMail } from './outbox';
+import { deliver, prepareMail } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
 export interface InviteInput {

@@ -1,7 +1,7 @@
 import { insertAuditEntries } from '../db/repositories/audit-log';
 import { deleteSessions } from '../db/repositories/sessions';
 import type { Deps } from '../deps';
-import { auditEntry } from './audit';
+import { auditEntry } from '../domain/audit';
 import type { AuthenticatedUser } from './authenticate';
 import type { RequestMeta } from '../domain/request-meta';
 

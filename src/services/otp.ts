@@ -4,11 +4,11 @@ import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
+import { auditEntry } from '../domain/audit';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
-import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
+import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 import { prepareConfirmation, resendConfirmation } from './signup';
 

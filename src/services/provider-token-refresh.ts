@@ -5,10 +5,10 @@ import type { Deps } from '../deps';
 import { ProviderError } from '../external/types';
 import { ApiError, notFound, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry } from '../domain/audit';
 import { resolveProvider } from './external-providers';
 import { providerApiError } from './provider-errors';
-import { vaultContext } from './provider-tokens';
+import { vaultContext } from '../domain/provider-tokens';
 import type { RequestMeta } from '../domain/request-meta';
 
 /** A token this close to expiry is refreshed rather than handed out. */

@@ -3,9 +3,9 @@ import { lockUser } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry } from '../domain/audit';
 import type { AuthenticatedUser } from './authenticate';
-import { assertSmsSendable, deliver, prepareMail, prepareSms } from './outbox';
+import { assertSmsSendable, deliver, prepareMail, prepareSms } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
 /**

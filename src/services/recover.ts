@@ -3,10 +3,10 @@ import { findUserByEmail, lockUser } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { ApiError } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail } from './identifiers';
-import { deliver, prepareMail, type PreparedMessage } from './outbox';
+import { auditEntry } from '../domain/audit';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail } from '../domain/identifiers';
+import { deliver, prepareMail, type PreparedMessage } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
 export interface RecoverInput {

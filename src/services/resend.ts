@@ -4,11 +4,11 @@ import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { prepareEmailChange, preparePhoneChange } from './contact-change';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
-import { deliver, parseChannel } from './outbox';
+import { auditEntry } from '../domain/audit';
+import { prepareEmailChange, preparePhoneChange } from '../domain/contact-change';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { deliver, parseChannel } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 import { resendConfirmation } from './signup';
 

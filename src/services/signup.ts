@@ -5,12 +5,12 @@ import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import type { SmsChannel } from '../sms/sms-provider';
-import { auditEntry } from './audit';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
+import { auditEntry } from '../domain/audit';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
-import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
-import { assertAcceptablePassword } from './password-policy';
+import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from '../domain/outbox';
+import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 

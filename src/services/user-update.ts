@@ -5,16 +5,16 @@ import type { JsonObject, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry } from '../domain/audit';
 import type { AuthenticatedUser } from './authenticate';
-import { prepareEmailChange, preparePhoneChange, type PreparedChange } from './contact-change';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
-import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
-import { assertSmsSendable, deliver, parseChannel } from './outbox';
-import { assertAcceptablePassword } from './password-policy';
+import { prepareEmailChange, preparePhoneChange, type PreparedChange } from '../domain/contact-change';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from '../domain/one-time-tokens';
+import { assertSmsSendable, deliver, parseChannel } from '../domain/outbox';
+import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
-import { applyEmailChange, applyPhoneChange } from './verify-actions';
+import { applyEmailChange, applyPhoneChange } from '../domain/verify-actions';
 
 export interface UserUpdateInput {
   email?: string;

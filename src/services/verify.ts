@@ -5,13 +5,13 @@ import type { OneTimeTokenType } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { issueEmailFlowCode } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
-import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
+import { auditEntry } from '../domain/audit';
+import { issueEmailFlowCode } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, type MatchedToken } from '../domain/one-time-tokens';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
-import { applyEmailChange, applyPhoneChange, clearAllTokens, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from './verify-actions';
+import { applyEmailChange, applyPhoneChange, clearAllTokens, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from '../domain/verify-actions';
 
 /** POST /verify and GET /verify (contract §1.3, §6.1–§6.5). */
 

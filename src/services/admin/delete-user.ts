@@ -5,7 +5,7 @@ import { listIdentitiesOfUser, scrubIdentity } from '../../db/repositories/ident
 import { deleteSessions } from '../../db/repositories/sessions';
 import { clearOneTimeTokens, deleteUserRow, lockUser, updateUser } from '../../db/repositories/users';
 import type { Deps } from '../../deps';
-import { auditEntry } from '../audit';
+import { auditEntry } from '../../domain/audit';
 import type { RequestMeta } from '../../domain/request-meta';
 import { auditActorOf, userTraits, type AdminActor } from './actor';
 import { userNotFound } from './update-user';

@@ -6,7 +6,7 @@ import type { Deps } from '../deps';
 import { unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
-import type { RequestMeta } from '../domain/request-meta';
+import type { RequestMeta } from './request-meta';
 
 /**
  * What a verified token does to its user (GoTrue's signupVerify, recoverVerify, emailChangeVerify, smsVerify),

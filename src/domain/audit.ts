@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../db/repositories/audit-log';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
-import type { RequestMeta } from '../domain/request-meta';
+import type { RequestMeta } from './request-meta';
 
 /** GoTrue's audit actions and the log type each one is filed under. */
 export const AuditActions = {
