@@ -8,10 +8,10 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import { issueEmailFlowCode } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
-import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, type MatchedToken } from '../domain/one-time-tokens';
+import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, revokeAllTokens, type MatchedToken } from '../domain/one-time-tokens';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
-import { applyEmailChange, applyPhoneChange, clearAllTokens, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from '../domain/verify-actions';
+import { applyEmailChange, applyPhoneChange, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from '../domain/verify-actions';
 
 /** POST /verify and GET /verify (contract §1.3, §6.1–§6.5). */
 
@@ -109,7 +109,7 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
       audits.push(...changed);
     } else throw invalidToken();
 
-    await clearAllTokens(trx, user.id);
+    await revokeAllTokens(trx, user.id);
     const provider = match.token.relates_to.includes('@') ? 'email' : 'phone';
     if (pkce) {
       const { authCode } = await issueEmailFlowCode(trx, deps, user.id, flowMethod(type, tokenType));

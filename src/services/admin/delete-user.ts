@@ -3,9 +3,10 @@ import { insertAuditEntries } from '../../db/repositories/audit-log';
 import { deleteFactorsOfUser } from '../../db/repositories/factors';
 import { listIdentitiesOfUser, scrubIdentity } from '../../db/repositories/identities';
 import { deleteSessions } from '../../db/repositories/sessions';
-import { clearOneTimeTokens, deleteUserRow, lockUser, updateUser } from '../../db/repositories/users';
+import { deleteUserRow, lockUser, updateUser } from '../../db/repositories/users';
 import type { Deps } from '../../deps';
 import { auditEntry } from '../../domain/audit';
+import { revokeAllTokens } from '../../domain/one-time-tokens';
 import type { RequestMeta } from '../../domain/request-meta';
 import { auditActorOf, userTraits, type AdminActor } from './actor';
 import { userNotFound } from './update-user';
@@ -44,18 +45,12 @@ export async function adminDeleteUser(
       email_change: hide(user.email_change),
       phone_change: hide(user.phone_change, 15),
       encrypted_password: null,
-      confirmation_token: '',
-      recovery_token: '',
-      email_change_token_current: '',
-      email_change_token_new: '',
-      phone_change_token: '',
-      reauthentication_token: '',
       raw_user_meta_data: JSON.stringify({}),
       raw_app_meta_data: JSON.stringify({}),
       deleted_at: now,
       updated_at: now,
     });
-    await clearOneTimeTokens(trx, userId);
+    await revokeAllTokens(trx, userId);
     for (const identity of await listIdentitiesOfUser(trx, userId)) {
       await scrubIdentity(trx, identity.id, obfuscate(userId, `${identity.provider}:${identity.provider_id}`), now);
     }

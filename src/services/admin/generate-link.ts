@@ -11,7 +11,7 @@ import { auditEntry } from '../../domain/audit';
 import { recordPendingEmailChange } from '../../domain/contact-change';
 import { normalizeEmail } from '../../domain/identifiers';
 import { insertNewUser } from '../new-user';
-import { issueToken, newOtp, revokeToken } from '../../domain/one-time-tokens';
+import { issueToken, newOtp, revokeTokens } from '../../domain/one-time-tokens';
 import { assertAcceptablePassword } from '../../domain/password-policy';
 import type { RequestMeta } from '../../domain/request-meta';
 import { mergeMetadata } from '../user-update';
@@ -155,7 +155,7 @@ async function setUpEmailChange(
 ): Promise<AuditEntry> {
   if (user.email_change !== newEmail) {
     await recordPendingEmailChange(trx, deps, user, newEmail);
-    await revokeToken(trx, user.id, side === 'email_change_token_new' ? 'email_change_token_current' : 'email_change_token_new');
+    await revokeTokens(trx, user.id, [side === 'email_change_token_new' ? 'email_change_token_current' : 'email_change_token_new']);
   }
   return auditEntry(deps, meta, auditActorOf(actor), 'user_modified', { ...userTraits(user), requested: 'email_change' });
 }

@@ -1,13 +1,14 @@
 import { insertAuditEntries } from '../../db/repositories/audit-log';
 import { findIdentityOfUser, insertIdentity, providersOfUser, setIdentityData } from '../../db/repositories/identities';
 import { deleteSessions } from '../../db/repositories/sessions';
-import { clearOneTimeTokens, findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../db/repositories/users';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../db/repositories/users';
 import type { Executor } from '../../db/database';
 import type { UserRow, UserUpdate } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry } from '../../domain/audit';
+import { revokeAllTokens } from '../../domain/one-time-tokens';
 import { normalizeEmail, normalizePhone } from '../../domain/identifiers';
 import type { RequestMeta } from '../../domain/request-meta';
 import { mergeMetadata } from '../user-update';
@@ -79,7 +80,7 @@ export async function adminUpdateUser(
       if (encrypted !== undefined) {
         patch.encrypted_password = encrypted;
         await deleteSessions(trx, userId);
-        await clearOneTimeTokens(trx, userId);
+        await revokeAllTokens(trx, userId);
       }
       let identityAdded = false;
       if (email !== undefined) {
