@@ -10,7 +10,7 @@ import { badRequest, forbidden, internalError, notFound, unprocessable } from '.
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
-import { resendConfirmation } from './signup';
+import { resendConfirmation } from '../domain/confirmations';
 
 export interface ExternalIdentityInput {
   /** identities.provider: `github`, `custom:acme` … */

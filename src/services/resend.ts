@@ -8,9 +8,9 @@ import { auditEntry } from '../domain/audit';
 import { prepareEmailChange, preparePhoneChange } from '../domain/contact-change';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { resendConfirmation } from '../domain/confirmations';
 import { deliver, parseChannel } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
-import { resendConfirmation } from './signup';
 
 export const RESEND_TYPES = ['signup', 'email_change', 'sms', 'phone_change'] as const;
 export type ResendType = (typeof RESEND_TYPES)[number];
