@@ -1,4 +1,4 @@
-import type { FactorJson, IdentityJson, UserWithRelations } from '../db/repositories/users';
+import type { FactorJson, IdentityJson, UserWithRelations } from '../domain/user-records';
 import type { Weakness } from '../domain/password-policy';
 import type { IssuedTokens } from '../services/sessions';
 

@@ -1,6 +1,5 @@
 import type { Config } from '../config';
 import type { UserRow } from '../db/schema';
-import { findUserByEmail, findUserWithRelations } from '../db/repositories/users';
 import { buildDeps, type Deps } from '../deps';
 import { ApiError, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
@@ -10,6 +9,7 @@ import { adminDeleteUser } from '../services/admin/delete-user';
 import { adminUpdateUser } from '../services/admin/update-user';
 import { isUuid } from '../domain/identifiers';
 import type { RequestMeta } from '../domain/request-meta';
+import { findUserByEmail, findUserWithRelations } from '../domain/user-records';
 import { resolveSecret } from './embedded';
 import { createLogger } from './logger';
 import { openConfiguredDatabase, prepareSchema } from './serve';

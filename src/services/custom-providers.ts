@@ -1,6 +1,6 @@
 import { checkCustomProvider } from '../config/custom-providers';
 import type { ClientAuthMethod, CustomProviderConfig } from '../config/providers';
-import { countCustomProviders, deleteCustomProvider, findCustomProvider, insertCustomProvider, listCustomProviders, updateCustomProvider } from '../db/repositories/custom-providers';
+import { countCustomProviders, deleteCustomProvider, findCustomProvider, insertCustomProvider, listCustomProviders, updateCustomProvider } from '../domain/custom-providers';
 import type { CustomOauthProviderRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { ApiError, badRequest, notFound } from '../errors/api-error';

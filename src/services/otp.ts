@@ -1,10 +1,9 @@
-import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
-import { findUserByEmail, findUserByPhone, lockUser } from '../db/repositories/users';
+import { findUserByEmail, findUserByPhone, lockUser } from '../domain/user-records';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from '../domain/audit';
+import { auditEntry, insertAuditEntries, type AuditEntry } from '../domain/audit';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';

@@ -1,9 +1,8 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserByEmail, lockUser } from '../db/repositories/users';
+import { findUserByEmail, lockUser } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { ApiError } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from '../domain/audit';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail } from '../domain/identifiers';
 import { deliver, prepareMail, type PreparedMessage } from '../domain/outbox';

@@ -1,10 +1,9 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, insertUser, type UserWithRelations } from '../db/repositories/users';
+import { INSTANCE_ID, insertUser } from '../db/repositories/users';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from '../domain/audit';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
@@ -12,6 +11,7 @@ import { prepareConfirmation, resendConfirmation, type SendContext } from '../do
 import { assertSmsSendable, deliver, parseChannel, type PreparedMessage } from '../domain/outbox';
 import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, recordSignIn, type UserWithRelations } from '../domain/user-records';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
 export interface SignupInput {
@@ -72,8 +72,7 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
       let started: Awaited<ReturnType<typeof startSession>> | undefined;
       let message: PreparedMessage | undefined;
       if (autoconfirm) {
-        await trx.updateTable('users').set({ last_sign_in_at: deps.clock.now() }).where('id', '=', user.id).execute();
-        await trx.updateTable('identities').set({ last_sign_in_at: deps.clock.now() }).where('user_id', '=', user.id).execute();
+        await recordSignIn(trx, user.id, deps.clock.now());
         started = await startSession(trx, deps, meta, user, 'password');
         audits.push(auditEntry(deps, meta, user, 'login', { provider: channel }));
       } else {

@@ -1,11 +1,10 @@
 import { PKCE_PREFIX } from '../crypto/otp';
-import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
-import { findUserWithRelations, lockUser, type UserWithRelations } from '../db/repositories/users';
+import { findUserWithRelations, lockUser, recordSignIn, type UserWithRelations } from '../domain/user-records';
 import type { OneTimeTokenType } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from '../domain/audit';
+import { auditEntry, insertAuditEntries, type AuditEntry } from '../domain/audit';
 import { issueEmailFlowCode } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, revokeAllTokens, type MatchedToken } from '../domain/one-time-tokens';
@@ -116,8 +115,7 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
       await insertAuditEntries(trx, audits);
       return { kind: 'code' as const, authCode };
     }
-    await trx.updateTable('users').set({ last_sign_in_at: now, updated_at: now }).where('id', '=', user.id).execute();
-    await trx.updateTable('identities').set({ last_sign_in_at: now }).where('user_id', '=', user.id).where('provider', '=', provider).execute();
+    await recordSignIn(trx, user.id, now, provider);
     const started = await startSession(trx, deps, meta, user, 'otp');
     audits.push(auditEntry(deps, meta, user, 'login', { provider, type }));
     await insertAuditEntries(trx, audits);

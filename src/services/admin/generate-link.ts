@@ -1,13 +1,12 @@
 import type { LinkMailKind } from '../../config/config';
 import type { Executor } from '../../db/database';
-import { insertAuditEntries, type AuditEntry } from '../../db/repositories/audit-log';
-import { findUserByEmail, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../db/repositories/users';
+import { findUserByEmail, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../domain/user-records';
 import type { OneTimeTokenType, UserRow } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { badRequest, notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { confirmationUrl } from '../../mailer/mailer';
-import { auditEntry } from '../../domain/audit';
+import { auditEntry, insertAuditEntries, type AuditEntry } from '../../domain/audit';
 import { recordPendingEmailChange } from '../../domain/contact-change';
 import { normalizeEmail } from '../../domain/identifiers';
 import { insertNewUser } from '../new-user';
