@@ -6,7 +6,7 @@ import { optString } from '../http/parse';
 import { requestMeta } from '../http/request-meta';
 import { startAuthorization } from '../services/external-auth';
 import { handleCallback, type CallbackInput } from '../services/external-callback';
-import { parsePkceParams } from '../services/flow-state';
+import { parsePkceParams } from '../domain/flow-state';
 import { resolveRedirectTo } from '../services/redirect-url';
 import { redirectWithCode, redirectWithError, redirectWithFragment } from './external-redirect';
 

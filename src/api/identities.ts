@@ -5,7 +5,7 @@ import { ErrorCodes } from '../errors/codes';
 import { authOf } from '../http/middleware/authenticate';
 import { requestMeta } from '../http/request-meta';
 import { startAuthorization } from '../services/external-auth';
-import { isUuid } from '../services/identifiers';
+import { isUuid } from '../domain/identifiers';
 import { unlinkIdentity as unlinkService } from '../services/identities';
 import { parseAuthorizeQuery } from './external';
 

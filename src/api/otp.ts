@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/codes';
 import { optObject, optString, parseBody } from '../http/parse';
 import { requestRedirectTo } from '../http/redirect-to';
 import { requestMeta } from '../http/request-meta';
-import { parsePkceParams } from '../services/flow-state';
+import { parsePkceParams } from '../domain/flow-state';
 import { emailOtp, phoneOtp } from '../services/otp';
 
 const OtpBody = z.object({

@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/codes';
 import { optString, parseBody } from '../http/parse';
 import { requestRedirectTo } from '../http/redirect-to';
 import { requestMeta } from '../http/request-meta';
-import { parsePkceParams } from '../services/flow-state';
+import { parsePkceParams } from '../domain/flow-state';
 import { recover as recoverService } from '../services/recover';
 
 const RecoverBody = z.object({

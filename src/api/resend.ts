@@ -4,7 +4,7 @@ import type { Deps } from '../deps';
 import { optString, parseBody } from '../http/parse';
 import { requestRedirectTo } from '../http/redirect-to';
 import { requestMeta } from '../http/request-meta';
-import { parsePkceParams } from '../services/flow-state';
+import { parsePkceParams } from '../domain/flow-state';
 import { resend as resendService } from '../services/resend';
 
 const ResendBody = z.object({

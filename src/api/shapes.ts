@@ -1,5 +1,5 @@
-import type { FactorJson, IdentityJson, UserWithRelations } from '../db/repositories/users';
-import type { Weakness } from '../services/password-policy';
+import type { FactorJson, IdentityJson, UserWithRelations } from '../domain/user-records';
+import type { Weakness } from '../domain/password-policy';
 import type { IssuedTokens } from '../services/sessions';
 
 const iso = (d: Date | string | null | undefined): string | undefined =>

@@ -4,7 +4,7 @@ import type { Deps } from '../deps';
 import { optObject, optString, parseBody } from '../http/parse';
 import { requestRedirectTo } from '../http/redirect-to';
 import { requestMeta } from '../http/request-meta';
-import { parsePkceParams } from '../services/flow-state';
+import { parsePkceParams } from '../domain/flow-state';
 import { signup as signupService } from '../services/signup';
 import { tokenResponseJson, userJson } from './shapes';
 

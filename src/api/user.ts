@@ -5,7 +5,7 @@ import { optObject, optString, parseBody } from '../http/parse';
 import { authOf } from '../http/middleware/authenticate';
 import { requestRedirectTo } from '../http/redirect-to';
 import { requestMeta } from '../http/request-meta';
-import { parsePkceParams } from '../services/flow-state';
+import { parsePkceParams } from '../domain/flow-state';
 import { reauthenticate as reauthenticateService } from '../services/reauthenticate';
 import { updateCurrentUser } from '../services/user-update';
 import { userJson } from './shapes';

@@ -1,6 +1,5 @@
 import type { Config } from '../config';
 import type { UserRow } from '../db/schema';
-import { findUserByEmail, findUserWithRelations } from '../db/repositories/users';
 import { buildDeps, type Deps } from '../deps';
 import { ApiError, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
@@ -8,8 +7,9 @@ import type { AdminActor } from '../services/admin/actor';
 import { adminCreateUser } from '../services/admin/create-user';
 import { adminDeleteUser } from '../services/admin/delete-user';
 import { adminUpdateUser } from '../services/admin/update-user';
-import { isUuid } from '../services/identifiers';
+import { isUuid } from '../domain/identifiers';
 import type { RequestMeta } from '../domain/request-meta';
+import { findUserByEmail, findUserWithRelations } from '../domain/user-records';
 import { resolveSecret } from './embedded';
 import { createLogger } from './logger';
 import { openConfiguredDatabase, prepareSchema } from './serve';

@@ -8,9 +8,9 @@ import type { ProviderUserData } from '../external/types';
 import type { ApiError} from '../errors/api-error';
 import { badRequest, forbidden, internalError, notFound, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
-import { resendConfirmation } from './signup';
+import { resendConfirmation } from '../domain/confirmations';
 
 export interface ExternalIdentityInput {
   /** identities.provider: `github`, `custom:acme` … */

@@ -3,7 +3,7 @@ import { findUserWithRelations, type UserWithRelations } from '../db/repositorie
 import type { Deps } from '../deps';
 import { forbidden, unauthorized } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { isUuid } from './identifiers';
+import { isUuid } from '../domain/identifiers';
 
 /** A caller at the "user" level: a valid JWT whose user exists and whose session (if named) still exists. */
 export interface AuthenticatedUser {

@@ -1,12 +1,12 @@
 import { checkCustomProvider } from '../config/custom-providers';
 import type { ClientAuthMethod, CustomProviderConfig } from '../config/providers';
-import { countCustomProviders, deleteCustomProvider, findCustomProvider, insertCustomProvider, listCustomProviders, updateCustomProvider } from '../db/repositories/custom-providers';
+import { countCustomProviders, deleteCustomProvider, findCustomProvider, insertCustomProvider, listCustomProviders, updateCustomProvider } from '../domain/custom-providers';
 import type { CustomOauthProviderRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { ApiError, badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { callbackUrl, customConfigFromRow, secretContext } from './external-providers';
-import { isUuid } from './identifiers';
+import { isUuid } from '../domain/identifiers';
 
 /** Generic providers the admin API may hold. */
 export const CUSTOM_PROVIDER_QUOTA = 100;

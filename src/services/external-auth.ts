@@ -10,10 +10,10 @@ import { ApiError, badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { sendProviderEmailConfirmation, signInExternalIdentity } from './account-linking';
 import { resolveProvider } from './external-providers';
-import { issueFlowCode, isFlowExpired, startFlow, type PkceParams } from './flow-state';
-import { isUuid } from './identifiers';
+import { issueFlowCode, isFlowExpired, startFlow, type PkceParams } from '../domain/flow-state';
+import { isUuid } from '../domain/identifiers';
 import { providerApiError } from './provider-errors';
-import { sealFlowToken, storeProviderTokens } from './provider-tokens';
+import { sealFlowToken, storeProviderTokens } from '../domain/provider-tokens';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 

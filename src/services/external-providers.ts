@@ -1,5 +1,5 @@
 import { BUILTIN_PROVIDERS, type BuiltinProviderName, type CustomProviderConfig } from '../config/providers';
-import { findCustomProvider } from '../db/repositories/custom-providers';
+import { findCustomProvider } from '../domain/custom-providers';
 import type { CustomOauthProviderRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { ExternalProvider } from '../external/types';

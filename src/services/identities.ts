@@ -4,7 +4,7 @@ import { lockUser, updateUser } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { forbidden, notFound, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry } from '../domain/audit';
 import type { AuthenticatedUser } from './authenticate';
 import type { RequestMeta } from '../domain/request-meta';
 

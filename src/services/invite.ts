@@ -1,13 +1,12 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserByEmail, findUserWithRelations, lockUser, type UserWithRelations } from '../db/repositories/users';
+import { findUserByEmail, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../domain/user-records';
 import type { JwtClaims } from '../crypto/jwt';
 import type { Deps } from '../deps';
 import { unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { isUuid, normalizeEmail } from './identifiers';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
+import { isUuid, normalizeEmail } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
-import { deliver, prepareMail } from './outbox';
+import { deliver, prepareMail } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
 export interface InviteInput {
@@ -35,7 +34,7 @@ export async function invite(deps: Deps, meta: RequestMeta, admin: JwtClaims, in
     const user = existing
       ? (await lockUser(trx, existing.id))!
       : await insertNewUser(trx, deps, meta, { email, encryptedPassword: null, data: input.data ?? {}, confirmed: false, invited: true });
-    if (existing) await trx.updateTable('users').set({ invited_at: deps.clock.now() }).where('id', '=', user.id).execute();
+    if (existing) await updateUser(trx, user.id, { invited_at: deps.clock.now() });
     const audit = auditEntry(deps, meta, actor, 'user_invited', { user_id: user.id, user_email: email });
     await insertAuditEntries(trx, [audit]);
     const message = await prepareMail(trx, deps, { user, kind: 'invite', tokenType: 'confirmation_token', to: email, redirectTo: input.redirectTo, throttle: false });

@@ -1,9 +1,8 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { deleteSessions } from '../db/repositories/sessions';
 import type { Deps } from '../deps';
-import { auditEntry } from './audit';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { AuthenticatedUser } from './authenticate';
 import type { RequestMeta } from '../domain/request-meta';
+import { endSessions } from '../domain/user-sessions';
 
 export type LogoutScope = 'global' | 'local' | 'others';
 
@@ -11,10 +10,10 @@ export type LogoutScope = 'global' | 'local' | 'others';
 export async function logout(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, scope: LogoutScope): Promise<void> {
   const { user, sessionId } = auth;
   await deps.db.transaction().execute(async (trx) => {
-    if (scope === 'global') await deleteSessions(trx, user.id);
+    if (scope === 'global') await endSessions(trx, user.id);
     else if (scope === 'local') {
-      if (sessionId !== undefined) await deleteSessions(trx, user.id, { only: sessionId });
-    } else await deleteSessions(trx, user.id, sessionId !== undefined ? { except: sessionId } : {});
+      if (sessionId !== undefined) await endSessions(trx, user.id, { only: sessionId });
+    } else await endSessions(trx, user.id, sessionId !== undefined ? { except: sessionId } : {});
     await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'logout', { scope })]);
   });
 }

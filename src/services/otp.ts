@@ -1,16 +1,15 @@
-import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
-import { findUserByEmail, findUserByPhone, lockUser } from '../db/repositories/users';
+import { findUserByEmail, findUserByPhone, lockUser } from '../domain/user-records';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
+import { auditEntry, insertAuditEntries, type AuditEntry } from '../domain/audit';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
-import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
+import { prepareConfirmation, resendConfirmation } from '../domain/confirmations';
+import { assertSmsSendable, deliver, parseChannel, prepareMail, type PreparedMessage } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
-import { prepareConfirmation, resendConfirmation } from './signup';
 
 /**
  * POST /otp and POST /magiclink (contract §1.3). A confirmed user gets a magic link (email) or a code (SMS); an
@@ -101,6 +100,7 @@ export async function phoneOtp(deps: Deps, meta: RequestMeta, input: PhoneOtpInp
   const channel = parseChannel(deps, input.channel);
   assertSmsSendable(deps, phone);
   const user = await findUserByPhone(deps.db, phone, meta.aud);
+  const ctx = { via: 'phone' as const, pkce: undefined, redirectTo: config.siteUrl, smsChannel: channel };
 
   if (!user) {
     if (!input.createUser) throw otpSignupsRefused();
@@ -109,19 +109,12 @@ export async function phoneOtp(deps: Deps, meta: RequestMeta, input: PhoneOtpInp
     const made = await deps.db.transaction().execute(async (trx) => {
       const created = await insertNewUser(trx, deps, meta, { phone, encryptedPassword: null, data: input.data ?? {}, confirmed: autoconfirm });
       const audits = [auditEntry(deps, meta, created, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: 'phone' })];
-      const message = await prepareSms(trx, deps, { user: created, tokenType: 'confirmation_token', phone, channel, throttle: false });
+      const message = await prepareConfirmation(trx, deps, created, ctx, false);
       await insertAuditEntries(trx, audits);
       return { created, message, auditIds: audits.map((a) => a.id) };
     });
     return deliver(deps, [made.message], (trx) => deleteUnsentNewUser(trx, made.created.id, { column: 'confirmation_token', token: made.message.tokenHash }, made.auditIds));
   }
 
-  const message = await deps.db.transaction().execute(async (trx) => {
-    const locked = (await lockUser(trx, user.id))!;
-    const m = await prepareSms(trx, deps, { user: locked, tokenType: 'confirmation_token', phone, channel, throttle: true });
-    const action = locked.phone_confirmed_at ? 'user_recovery_requested' : 'user_confirmation_requested';
-    await insertAuditEntries(trx, [auditEntry(deps, meta, locked, action, { provider: 'phone' })]);
-    return m;
-  });
-  return deliver(deps, [message]);
+  return resendConfirmation(deps, meta, user.id, ctx);
 }

@@ -4,9 +4,9 @@ import { findUserByEmail, findUserByPhone, findUserWithRelations, updateUser, ty
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { normalizeEmail, normalizePhone } from './identifiers';
-import { findWeakness, type Weakness } from './password-policy';
+import { auditEntry } from '../domain/audit';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { findWeakness, type Weakness } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 

@@ -3,9 +3,9 @@ import { findUserWithRelations, updateUser, type UserWithRelations } from '../db
 import type { Deps } from '../deps';
 import { badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { redeemAuthCode } from './flow-state';
-import { openFlowToken } from './provider-tokens';
+import { auditEntry } from '../domain/audit';
+import { redeemAuthCode } from '../domain/flow-state';
+import { openFlowToken } from '../domain/provider-tokens';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 

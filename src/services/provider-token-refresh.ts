@@ -1,14 +1,19 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findProviderTokens, lockProviderTokens, markProviderTokensRevoked, updateRefreshedTokens } from '../db/repositories/provider-tokens';
 import type { ProviderTokenRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { ProviderError } from '../external/types';
 import { ApiError, notFound, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
 import { resolveProvider } from './external-providers';
 import { providerApiError } from './provider-errors';
-import { vaultContext } from './provider-tokens';
+import {
+  findProviderTokens,
+  lockProviderTokens,
+  markProviderTokensRevoked,
+  openStoredAccessToken,
+  openStoredRefreshToken,
+  storeRefreshedTokens,
+} from '../domain/provider-tokens';
 import type { RequestMeta } from '../domain/request-meta';
 
 /** A token this close to expiry is refreshed rather than handed out. */
@@ -32,7 +37,7 @@ const isFresh = (row: ProviderTokenRow, now: Date) => !row.expires_at || row.exp
 function answer(deps: Deps, row: ProviderTokenRow, refreshed: boolean): FreshProviderToken {
   return {
     provider: row.provider,
-    accessToken: deps.vault.open(row.access_token!, vaultContext(row.identity_id, 'access')),
+    accessToken: openStoredAccessToken(deps, row),
     tokenType: row.token_type ?? 'bearer',
     expiresAt: row.expires_at,
     scope: row.scope,
@@ -73,19 +78,12 @@ async function refreshRow(deps: Deps, meta: RequestMeta, row: ProviderTokenRow):
     if (locked.revoked_at || !locked.access_token) return { revoked: true as const };
     // Another process refreshed it while this one waited for the lock.
     if (isFresh(locked, deps.clock.now())) return { row: locked, refreshed: true };
-    if (!locked.refresh_token) throw unprocessable(ErrorCodes.providerTokenExpired, 'The provider token expired and there is no refresh token to renew it');
-    const refreshToken = deps.vault.open(locked.refresh_token, vaultContext(locked.identity_id, 'refresh'));
+    const refreshToken = openStoredRefreshToken(deps, locked);
+    if (!refreshToken) throw unprocessable(ErrorCodes.providerTokenExpired, 'The provider token expired and there is no refresh token to renew it');
     const user = { id: locked.user_id, email: null, phone: null, raw_user_meta_data: null };
     try {
       const tokens = await client.refresh(refreshToken);
-      const now = deps.clock.now();
-      await updateRefreshedTokens(trx, locked.id, {
-        accessToken: deps.vault.seal(tokens.accessToken, vaultContext(locked.identity_id, 'access')),
-        refreshToken: tokens.refreshToken && provider.keepsRefreshTokens ? deps.vault.seal(tokens.refreshToken, vaultContext(locked.identity_id, 'refresh')) : null,
-        expiresAt: tokens.expiresAt ?? null,
-        scope: tokens.scope ?? null,
-        now,
-      });
+      await storeRefreshedTokens(trx, deps, locked, { tokens, keepRefreshToken: provider.keepsRefreshTokens });
       await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'provider_token_refreshed', { provider: locked.provider })]);
       return { row: (await lockProviderTokens(trx, locked.id))!, refreshed: true };
     } catch (err) {

@@ -1,11 +1,10 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { lockUser } from '../db/repositories/users';
+import { lockUser } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { AuthenticatedUser } from './authenticate';
-import { assertSmsSendable, deliver, prepareMail, prepareSms } from './outbox';
+import { assertSmsSendable, deliver, prepareMail, prepareSms } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
 /**

@@ -1,12 +1,11 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserByEmail, lockUser } from '../db/repositories/users';
+import { findUserByEmail, lockUser } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { ApiError } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail } from './identifiers';
-import { deliver, prepareMail, type PreparedMessage } from './outbox';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail } from '../domain/identifiers';
+import { deliver, prepareMail, type PreparedMessage } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
 export interface RecoverInput {

@@ -9,7 +9,7 @@ import type { UserWithRelations } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, amrFromRows, type IssuedTokens } from './sessions';
 

@@ -1,16 +1,15 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserByEmail, findUserByPhone, lockUser } from '../db/repositories/users';
+import { findUserByEmail, findUserByPhone, lockUser } from '../domain/user-records';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { prepareEmailChange, preparePhoneChange } from './contact-change';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
-import { deliver, parseChannel } from './outbox';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
+import { prepareEmailChange, preparePhoneChange } from '../domain/contact-change';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { resendConfirmation } from '../domain/confirmations';
+import { deliver, parseChannel } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
-import { resendConfirmation } from './signup';
 
 export const RESEND_TYPES = ['signup', 'email_change', 'sms', 'phone_change'] as const;
 export type ResendType = (typeof RESEND_TYPES)[number];

@@ -1,17 +1,17 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, insertUser, lockUser, type UserWithRelations } from '../db/repositories/users';
+import { INSTANCE_ID, insertUser } from '../db/repositories/users';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import type { SmsChannel } from '../sms/sms-provider';
-import { auditEntry } from './audit';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { deleteUnsentNewUser, insertNewUser } from './new-user';
-import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
-import { assertAcceptablePassword } from './password-policy';
+import { prepareConfirmation, resendConfirmation, type SendContext } from '../domain/confirmations';
+import { assertSmsSendable, deliver, parseChannel, type PreparedMessage } from '../domain/outbox';
+import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, recordSignIn, type UserWithRelations } from '../domain/user-records';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
 
 export interface SignupInput {
@@ -72,8 +72,7 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
       let started: Awaited<ReturnType<typeof startSession>> | undefined;
       let message: PreparedMessage | undefined;
       if (autoconfirm) {
-        await trx.updateTable('users').set({ last_sign_in_at: deps.clock.now() }).where('id', '=', user.id).execute();
-        await trx.updateTable('identities').set({ last_sign_in_at: deps.clock.now() }).where('user_id', '=', user.id).execute();
+        await recordSignIn(trx, user.id, deps.clock.now());
         started = await startSession(trx, deps, meta, user, 'password');
         audits.push(auditEntry(deps, meta, user, 'login', { provider: channel }));
       } else {
@@ -99,44 +98,6 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   const started = created.started;
   if (!started) return { kind: 'user', user };
   return { kind: 'session', user, tokens: await accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
-}
-
-export interface SendContext {
-  /** Which address the confirmation goes to. */
-  via: 'email' | 'phone';
-  pkce: PkceParams | undefined;
-  redirectTo: string;
-  smsChannel: SmsChannel;
-}
-
-/** The confirmation mail or SMS, issued in `trx`; throttled unless it is the first. */
-export async function prepareConfirmation(trx: Parameters<typeof prepareMail>[0], deps: Deps, user: UserRow, ctx: SendContext, throttle: boolean): Promise<PreparedMessage> {
-  if (ctx.via === 'email') {
-    return prepareMail(trx, deps, {
-      user,
-      kind: 'confirmation',
-      tokenType: 'confirmation_token',
-      to: user.email!,
-      pkce: ctx.pkce ? { params: ctx.pkce, authenticationMethod: 'email/signup' } : undefined,
-      redirectTo: ctx.redirectTo,
-      throttle,
-    });
-  }
-  return prepareSms(trx, deps, { user, tokenType: 'confirmation_token', phone: user.phone!, channel: ctx.smsChannel, throttle });
-}
-
-/**
- * Sends the confirmation again to an unconfirmed user (a repeated signup, /otp, /resend): its own transaction
- * under the user's row lock (the throttle), then the send; a failed send puts the previous token back.
- */
-export async function resendConfirmation(deps: Deps, meta: RequestMeta, userId: string, ctx: SendContext): Promise<string | undefined> {
-  const message = await deps.db.transaction().execute(async (trx) => {
-    const user = (await lockUser(trx, userId))!;
-    const m = await prepareConfirmation(trx, deps, user, ctx, true);
-    await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'user_confirmation_requested', { provider: ctx.via })]);
-    return m;
-  });
-  return deliver(deps, [message]);
 }
 
 async function repeatedSignup(

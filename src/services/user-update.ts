@@ -1,20 +1,19 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findSession, deleteSessions } from '../db/repositories/sessions';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../db/repositories/users';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../domain/user-records';
 import type { JsonObject, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
+import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { AuthenticatedUser } from './authenticate';
-import { prepareEmailChange, preparePhoneChange, type PreparedChange } from './contact-change';
-import type { PkceParams } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
-import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
-import { assertSmsSendable, deliver, parseChannel } from './outbox';
-import { assertAcceptablePassword } from './password-policy';
+import { prepareEmailChange, preparePhoneChange, type PreparedChange } from '../domain/contact-change';
+import type { PkceParams } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from '../domain/one-time-tokens';
+import { assertSmsSendable, deliver, parseChannel } from '../domain/outbox';
+import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
-import { applyEmailChange, applyPhoneChange } from './verify-actions';
+import { endSessions, sessionCreatedAt } from '../domain/user-sessions';
+import { applyEmailChange, applyPhoneChange } from '../domain/verify-actions';
 
 export interface UserUpdateInput {
   email?: string;
@@ -107,7 +106,7 @@ export async function updateCurrentUser(
       await updateUser(trx, user.id, patch);
       const audits = [];
       if (encrypted !== undefined) {
-        await deleteSessions(trx, user.id, auth.sessionId ? { except: auth.sessionId } : {});
+        await endSessions(trx, user.id, auth.sessionId ? { except: auth.sessionId } : {});
         audits.push(auditEntry(deps, meta, locked, 'user_updated_password'));
       }
       if (input.data !== undefined || input.app_metadata !== undefined) audits.push(auditEntry(deps, meta, locked, 'user_modified'));
@@ -126,8 +125,7 @@ const reauthenticationNotValid = () => unprocessable(ErrorCodes.reauthentication
  */
 async function reauthenticationNonce(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, given: string | undefined): Promise<MatchedToken | undefined> {
   if (!deps.config.security.updatePasswordRequireReauthentication) return undefined;
-  const session = auth.sessionId ? await findSession(deps.db, auth.sessionId) : undefined;
-  const created = session?.created_at?.getTime();
+  const created = auth.sessionId ? (await sessionCreatedAt(deps.db, auth.sessionId))?.getTime() : undefined;
   if (created !== undefined && deps.clock.now().getTime() - created <= REAUTHENTICATION_WINDOW_MS) return undefined;
   if (!given) throw badRequest(ErrorCodes.reauthenticationNeeded, 'Password update requires reauthentication');
   const { user } = auth;

@@ -1,17 +1,16 @@
 import { PKCE_PREFIX } from '../crypto/otp';
-import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
-import { findUserWithRelations, lockUser, type UserWithRelations } from '../db/repositories/users';
+import { findUserWithRelations, lockUser, recordSignIn, type UserWithRelations } from '../domain/user-records';
 import type { OneTimeTokenType } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { auditEntry } from './audit';
-import { issueEmailFlowCode } from './flow-state';
-import { normalizeEmail, normalizePhone } from './identifiers';
-import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
+import { auditEntry, insertAuditEntries, type AuditEntry } from '../domain/audit';
+import { issueEmailFlowCode } from '../domain/flow-state';
+import { normalizeEmail, normalizePhone } from '../domain/identifiers';
+import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, revokeAllTokens, type MatchedToken } from '../domain/one-time-tokens';
 import type { RequestMeta } from '../domain/request-meta';
 import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
-import { applyEmailChange, applyPhoneChange, clearAllTokens, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from './verify-actions';
+import { applyEmailChange, applyPhoneChange, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from '../domain/verify-actions';
 
 /** POST /verify and GET /verify (contract §1.3, §6.1–§6.5). */
 
@@ -109,15 +108,14 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
       audits.push(...changed);
     } else throw invalidToken();
 
-    await clearAllTokens(trx, user.id);
+    await revokeAllTokens(trx, user.id);
     const provider = match.token.relates_to.includes('@') ? 'email' : 'phone';
     if (pkce) {
       const { authCode } = await issueEmailFlowCode(trx, deps, user.id, flowMethod(type, tokenType));
       await insertAuditEntries(trx, audits);
       return { kind: 'code' as const, authCode };
     }
-    await trx.updateTable('users').set({ last_sign_in_at: now, updated_at: now }).where('id', '=', user.id).execute();
-    await trx.updateTable('identities').set({ last_sign_in_at: now }).where('user_id', '=', user.id).where('provider', '=', provider).execute();
+    await recordSignIn(trx, user.id, now, provider);
     const started = await startSession(trx, deps, meta, user, 'otp');
     audits.push(auditEntry(deps, meta, user, 'login', { provider, type }));
     await insertAuditEntries(trx, audits);

@@ -1,7 +1,7 @@
 import { GoTrueClient } from '@supabase/auth-js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueFlowCode, startFlow } from '../../src/services/flow-state';
+import { issueFlowCode, startFlow } from '../../src/domain/flow-state';
 import { claimsOf, signUp } from '../helpers/flows';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
 import { API_VERSION, startTestServer, type TestServer } from '../helpers/test-server';

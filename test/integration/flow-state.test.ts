@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s256Challenge, verifyCodeChallenge } from '../../src/crypto/pkce';
 import type { Deps } from '../../src/deps';
 import type { ApiError } from '../../src/errors/api-error';
-import { issueFlowCode, parsePkceParams, redeemAuthCode, startFlow } from '../../src/services/flow-state';
+import { issueFlowCode, parsePkceParams, redeemAuthCode, startFlow } from '../../src/domain/flow-state';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
 import { testDeps } from '../helpers/test-server';
 

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { isUuid } from '../../services/identifiers';
+import { isUuid } from '../../domain/identifiers';
 
 /** A path UUID; anything else is GoTrue's 404 validation_failed ("user_id must be an UUID"). */
 export function uuidParam(req: Request, name: 'user_id' | 'factor_id'): string {

@@ -3,7 +3,7 @@ import type { Deps } from '../../deps';
 import { notFound } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { requestMeta } from '../../http/request-meta';
-import { isUuid } from '../../services/identifiers';
+import { isUuid } from '../../domain/identifiers';
 import { freshProviderToken } from '../../services/provider-token-refresh';
 
 /**

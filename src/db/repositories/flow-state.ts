@@ -42,6 +42,10 @@ export async function findFlowStateById(ex: Executor, id: string): Promise<FlowS
   return ex.selectFrom('flow_state').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function flowStateExists(ex: Executor, id: string): Promise<boolean> {
+  return (await ex.selectFrom('flow_state').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
 /** The user's newest flow for an authentication method (email links carry no flow id, only the user). */
 export async function findLatestFlowStateForUser(ex: Executor, userId: string, authenticationMethod: string): Promise<FlowStateRow | undefined> {
   return ex

@@ -23,6 +23,13 @@ export async function touchIdentity(ex: Executor, userId: string, provider: stri
     .execute();
 }
 
+/** Dates a sign-in on the user's identities: all of them, or the provider's. Only last_sign_in_at changes. */
+export async function markIdentitiesSignedIn(ex: Executor, userId: string, now: Date, provider?: string): Promise<void> {
+  let q = ex.updateTable('identities').set({ last_sign_in_at: now }).where('user_id', '=', userId);
+  if (provider !== undefined) q = q.where('provider', '=', provider);
+  await q.execute();
+}
+
 export type IdentityRow = Awaited<ReturnType<typeof findIdentity>>;
 
 /** The identity for a provider subject (unique per provider). */

@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
 import { prepared } from '../prepared';
-import type { Database, NewUser, UserRow, UserUpdate } from '../schema';
+import type { Database, NewUser, OneTimeTokenType, UserRow, UserUpdate } from '../schema';
 
 /** GoTrue keeps one instance; every row carries the nil UUID. */
 export const INSTANCE_ID = '00000000-0000-0000-0000-000000000000';
@@ -171,13 +171,86 @@ export async function insertUser(ex: Executor, user: NewUser): Promise<void> {
   await ex.insertInto('users').values(user).execute();
 }
 
-export async function updateUser(ex: Executor, userId: string, patch: UserUpdate): Promise<void> {
+/** A change to a user row that leaves the one-time token columns alone (domain/one-time-tokens writes those). */
+export type UserChange = Omit<UserUpdate, (typeof TOKEN_COLUMNS)[OneTimeTokenType]['token']>;
+
+export async function updateUser(ex: Executor, userId: string, patch: UserChange): Promise<void> {
   await ex.updateTable('users').set(patch).where('id', '=', userId).execute();
+}
+
+/** Whether another user (of any audience) holds this phone: phones are unique across the table. */
+export async function phoneTakenByAnother(ex: Executor, phone: string, userId: string): Promise<boolean> {
+  const row = await ex.selectFrom('users').select('id').where('phone', '=', phone).where('id', '!=', userId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Puts back a pending email change's columns, only while `pendingEmail` is still the pending address. */
+export async function restorePendingEmailChange(
+  ex: Executor,
+  userId: string,
+  pendingEmail: string,
+  previous: Pick<UserRow, 'email_change' | 'email_change_confirm_status'>,
+): Promise<void> {
+  await ex.updateTable('users').set(previous).where('id', '=', userId).where('email_change', '=', pendingEmail).execute();
+}
+
+/** Puts back the pending phone, only while `pendingPhone` is still the pending phone. */
+export async function restorePendingPhoneChange(ex: Executor, userId: string, pendingPhone: string, previous: Pick<UserRow, 'phone_change'>): Promise<void> {
+  await ex.updateTable('users').set(previous).where('id', '=', userId).where('phone_change', '=', pendingPhone).execute();
 }
 
 /** Locks the user row until the transaction ends, so concurrent updates of one user serialise. */
 export async function lockUser(ex: Executor, userId: string): Promise<UserRow | undefined> {
   return ex.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirst();
+}
+
+/**
+ * The users columns that mirror each one-time token type (GoTrue keeps a token there as well as in one_time_tokens)
+ * and the *_sent_at that dates it. Only domain/one-time-tokens writes them, through the functions below.
+ */
+export const TOKEN_COLUMNS = {
+  confirmation_token: { token: 'confirmation_token', sentAt: 'confirmation_sent_at' },
+  recovery_token: { token: 'recovery_token', sentAt: 'recovery_sent_at' },
+  email_change_token_new: { token: 'email_change_token_new', sentAt: 'email_change_sent_at' },
+  email_change_token_current: { token: 'email_change_token_current', sentAt: 'email_change_sent_at' },
+  phone_change_token: { token: 'phone_change_token', sentAt: 'phone_change_sent_at' },
+  reauthentication_token: { token: 'reauthentication_token', sentAt: 'reauthentication_sent_at' },
+} as const satisfies Record<OneTimeTokenType, { token: keyof UserRow; sentAt: keyof UserRow }>;
+
+const ALL_TOKEN_TYPES = Object.keys(TOKEN_COLUMNS) as OneTimeTokenType[];
+
+/** A user's column pair for a token type. */
+export function tokenColumnsOf(user: UserRow, type: OneTimeTokenType): { token: string | null; sentAt: Date | null } {
+  const c = TOKEN_COLUMNS[type];
+  return { token: user[c.token], sentAt: user[c.sentAt] };
+}
+
+/**
+ * Writes a token type's column, and its sent_at when given. With `ifToken`, only while the column still holds that
+ * value (a newer token is left alone). Returns whether the user row was written.
+ */
+export async function writeTokenColumn(
+  ex: Executor,
+  userId: string,
+  type: OneTimeTokenType,
+  value: { token: string | null; sentAt?: Date | null },
+  ifToken?: string,
+): Promise<boolean> {
+  const c = TOKEN_COLUMNS[type];
+  const patch: UserUpdate = {};
+  patch[c.token] = value.token;
+  if (value.sentAt !== undefined) patch[c.sentAt] = value.sentAt;
+  let q = ex.updateTable('users').set(patch).where('id', '=', userId);
+  if (ifToken !== undefined) q = q.where(c.token, '=', ifToken);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Empties the user's token columns of these types (default: all) in one UPDATE (their sent_at stay). */
+export async function clearTokenColumns(ex: Executor, userId: string, types: readonly OneTimeTokenType[] = ALL_TOKEN_TYPES): Promise<void> {
+  const patch: UserUpdate = {};
+  for (const type of types) patch[TOKEN_COLUMNS[type].token] = '';
+  await ex.updateTable('users').set(patch).where('id', '=', userId).execute();
 }
 
 /** Non-SSO users of an audience whose email is one of these (lower-cased). */
@@ -197,12 +270,4 @@ export async function findUsersByEmails(ex: Executor, emails: string[], aud: str
 export async function deleteUserRow(ex: Executor, userId: string): Promise<boolean> {
   const r = await ex.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
-}
-
-/**
- * Drops the user's pending one-time tokens (confirmation, recovery, email/phone change): GoTrue clears them
- * whenever the password changes or the account is confirmed or deleted, so an old link cannot act on it.
- */
-export async function clearOneTimeTokens(ex: Executor, userId: string): Promise<void> {
-  await ex.deleteFrom('one_time_tokens').where('user_id', '=', userId).execute();
 }

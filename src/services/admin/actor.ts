@@ -1,4 +1,4 @@
-import { INSTANCE_ID } from '../../db/repositories/users';
+import { INSTANCE_ID } from '../../domain/user-records';
 import type { UserRow } from '../../db/schema';
 import { unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';

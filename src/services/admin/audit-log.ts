@@ -1,4 +1,4 @@
-import { countAuditEntries, listAuditEntries } from '../../db/repositories/audit-log';
+import { auditLogPage } from '../../domain/audit';
 import type { Deps } from '../../deps';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
@@ -22,10 +22,5 @@ export function parseAuditQuery(query: string): { keys: readonly string[]; value
 
 /** GET /admin/audit: one page of the audit log, newest first, and how many rows match in all. */
 export async function adminListAudit(deps: Pick<Deps, 'db'>, input: { query: string; page: number; perPage: number }) {
-  const search = parseAuditQuery(input.query);
-  const [total, entries] = await Promise.all([
-    countAuditEntries(deps.db, search),
-    listAuditEntries(deps.db, search, { limit: input.perPage, offset: (input.page - 1) * input.perPage }),
-  ]);
-  return { total, entries };
+  return auditLogPage(deps.db, parseAuditQuery(input.query), { limit: input.perPage, offset: (input.page - 1) * input.perPage });
 }

@@ -1,13 +1,13 @@
-import { insertAuditEntries } from '../../db/repositories/audit-log';
 import { insertIdentity } from '../../db/repositories/identities';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, insertUser, type UserWithRelations } from '../../db/repositories/users';
+import { INSTANCE_ID, insertUser } from '../../db/repositories/users';
 import type { NewUser } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { badRequest, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { auditEntry } from '../audit';
-import { isUuid, normalizeEmail, normalizePhone } from '../identifiers';
+import { auditEntry, insertAuditEntries } from '../../domain/audit';
+import { isUuid, normalizeEmail, normalizePhone } from '../../domain/identifiers';
 import type { RequestMeta } from '../../domain/request-meta';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, type UserWithRelations } from '../../domain/user-records';
 import { mergeMetadata } from '../user-update';
 import { bannedUntil, parseBanDuration } from './ban';
 import { encryptedPasswordFrom } from './password-input';

@@ -1,12 +1,11 @@
-import { insertAuditEntries } from '../../db/repositories/audit-log';
-import { deleteFactorOfUser, findFactorOfUser, listFactorsOfUser, updateFactor, type FactorSummary } from '../../db/repositories/factors';
-import { findUserWithRelations } from '../../db/repositories/users';
 import type { Deps } from '../../deps';
 import { notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { auditEntry } from '../audit';
-import { normalizePhone } from '../identifiers';
+import { auditEntry, insertAuditEntries } from '../../domain/audit';
+import { deleteFactorOfUser, findFactorOfUser, listFactorsOfUser, updateFactor, type FactorSummary } from '../../domain/factors';
+import { normalizePhone } from '../../domain/identifiers';
 import type { RequestMeta } from '../../domain/request-meta';
+import { findUserWithRelations } from '../../domain/user-records';
 import { auditActorOf, type AdminActor } from './actor';
 import { userNotFound } from './update-user';
 

@@ -1,18 +1,17 @@
 import type { LinkMailKind } from '../../config/config';
 import type { Executor } from '../../db/database';
-import { insertAuditEntries, type AuditEntry } from '../../db/repositories/audit-log';
-import { findUserByEmail, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../db/repositories/users';
+import { findUserByEmail, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../domain/user-records';
 import type { OneTimeTokenType, UserRow } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { badRequest, notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { confirmationUrl } from '../../mailer/mailer';
-import { auditEntry } from '../audit';
-import { recordPendingEmailChange } from '../contact-change';
-import { normalizeEmail } from '../identifiers';
+import { auditEntry, insertAuditEntries, type AuditEntry } from '../../domain/audit';
+import { recordPendingEmailChange } from '../../domain/contact-change';
+import { normalizeEmail } from '../../domain/identifiers';
 import { insertNewUser } from '../new-user';
-import { issueToken, newOtp, revokeToken } from '../one-time-tokens';
-import { assertAcceptablePassword } from '../password-policy';
+import { issueToken, newOtp, revokeTokens } from '../../domain/one-time-tokens';
+import { assertAcceptablePassword } from '../../domain/password-policy';
 import type { RequestMeta } from '../../domain/request-meta';
 import { mergeMetadata } from '../user-update';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
@@ -155,7 +154,7 @@ async function setUpEmailChange(
 ): Promise<AuditEntry> {
   if (user.email_change !== newEmail) {
     await recordPendingEmailChange(trx, deps, user, newEmail);
-    await revokeToken(trx, user.id, side === 'email_change_token_new' ? 'email_change_token_current' : 'email_change_token_new');
+    await revokeTokens(trx, user.id, [side === 'email_change_token_new' ? 'email_change_token_current' : 'email_change_token_new']);
   }
   return auditEntry(deps, meta, auditActorOf(actor), 'user_modified', { ...userTraits(user), requested: 'email_change' });
 }

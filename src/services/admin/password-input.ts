@@ -2,7 +2,7 @@ import { importedHashProblem } from '../../crypto/imported-hash';
 import type { Deps } from '../../deps';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { assertAcceptablePassword } from '../password-policy';
+import { assertAcceptablePassword } from '../../domain/password-policy';
 
 /**
  * What to store in encrypted_password for an admin's `password` or `password_hash` (never both): a new argon2id

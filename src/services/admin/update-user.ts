@@ -1,15 +1,14 @@
-import { insertAuditEntries } from '../../db/repositories/audit-log';
-import { findIdentityOfUser, insertIdentity, providersOfUser, setIdentityData } from '../../db/repositories/identities';
-import { deleteSessions } from '../../db/repositories/sessions';
-import { clearOneTimeTokens, findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../db/repositories/users';
-import type { Executor } from '../../db/database';
-import type { UserRow, UserUpdate } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { auditEntry } from '../audit';
-import { normalizeEmail, normalizePhone } from '../identifiers';
+import { providersOfUser } from '../../domain/admin-users';
+import { auditEntry, insertAuditEntries } from '../../domain/audit';
+import { normalizeEmail, normalizePhone } from '../../domain/identifiers';
+import { revokeAllTokens } from '../../domain/one-time-tokens';
 import type { RequestMeta } from '../../domain/request-meta';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserChange, type UserWithRelations } from '../../domain/user-records';
+import { endSessions } from '../../domain/user-sessions';
+import { upsertContactIdentity } from '../../domain/verify-actions';
 import { mergeMetadata } from '../user-update';
 import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
 import { bannedUntil, parseBanDuration } from './ban';
@@ -60,7 +59,7 @@ export async function adminUpdateUser(
     await deps.db.transaction().execute(async (trx) => {
       const locked = await lockUser(trx, userId);
       if (!locked) throw userNotFound();
-      const patch: UserUpdate = { updated_at: now };
+      const patch: UserChange = { updated_at: now };
       let userMetadata = locked.raw_user_meta_data ?? {};
       let appMetadata = locked.raw_app_meta_data ?? {};
       let metadataChanged = false;
@@ -78,17 +77,17 @@ export async function adminUpdateUser(
       }
       if (encrypted !== undefined) {
         patch.encrypted_password = encrypted;
-        await deleteSessions(trx, userId);
-        await clearOneTimeTokens(trx, userId);
+        await endSessions(trx, userId);
+        await revokeAllTokens(trx, userId);
       }
       let identityAdded = false;
       if (email !== undefined) {
-        identityAdded = (await upsertIdentity(trx, locked, 'email', { email, email_verified: input.emailConfirm === true }, now)) || identityAdded;
+        identityAdded = (await upsertContactIdentity(trx, locked, 'email', { email, email_verified: input.emailConfirm === true }, { now, lastSignInAt: null })) || identityAdded;
         patch.email = email;
         if (locked.is_anonymous && input.emailConfirm) patch.is_anonymous = false;
       }
       if (phone !== undefined) {
-        identityAdded = (await upsertIdentity(trx, locked, 'phone', { phone, phone_verified: input.phoneConfirm === true }, now)) || identityAdded;
+        identityAdded = (await upsertContactIdentity(trx, locked, 'phone', { phone, phone_verified: input.phoneConfirm === true }, { now, lastSignInAt: null })) || identityAdded;
         patch.phone = phone;
         if (locked.is_anonymous && input.phoneConfirm) patch.is_anonymous = false;
       }
@@ -117,22 +116,4 @@ export async function adminUpdateUser(
     rethrowUserConflict(err);
   }
   return (await findUserWithRelations(deps.db, userId))!;
-}
-
-/** Updates the user's identity for an email/phone provider, or creates it; true when one was created. */
-async function upsertIdentity(
-  trx: Executor,
-  user: UserRow,
-  provider: 'email' | 'phone',
-  data: Record<string, unknown>,
-  now: Date,
-): Promise<boolean> {
-  const identity = await findIdentityOfUser(trx, user.id, provider);
-  if (identity) {
-    await setIdentityData(trx, identity.id, { ...identity.identity_data, ...data }, now);
-    return false;
-  }
-  const identityData = { sub: user.id, email_verified: false, phone_verified: false, ...data };
-  await insertIdentity(trx, { providerId: user.id, userId: user.id, provider, identityData, now });
-  return true;
 }

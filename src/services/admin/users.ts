@@ -1,4 +1,5 @@
-import { countUsers, findUserWithRelations, listUsersWithRelations, type UserWithRelations } from '../../db/repositories/users';
+import { usersPage } from '../../domain/admin-users';
+import { findUserWithRelations, type UserWithRelations } from '../../domain/user-records';
 import type { Deps } from '../../deps';
 import { userNotFound } from './update-user';
 
@@ -14,12 +15,7 @@ export interface ListUsersInput {
 
 /** GET /admin/users: one page of an audience's users, by created_at, and how many there are in all. */
 export async function adminListUsers(deps: Pick<Deps, 'db'>, input: ListUsersInput): Promise<{ users: UserWithRelations[]; total: number }> {
-  const search = { aud: input.aud, filter: input.filter };
-  const [total, users] = await Promise.all([
-    countUsers(deps.db, search),
-    listUsersWithRelations(deps.db, { ...search, direction: input.direction, limit: input.perPage, offset: (input.page - 1) * input.perPage }),
-  ]);
-  return { users, total };
+  return usersPage(deps.db, { aud: input.aud, filter: input.filter }, { direction: input.direction, limit: input.perPage, offset: (input.page - 1) * input.perPage });
 }
 
 /** GET /admin/users/{id}: any user of any audience, soft-deleted ones included (they show deleted_at). */

@@ -1,7 +1,11 @@
-import type { AuditEntry } from '../db/repositories/audit-log';
+import type { Db } from '../db/database';
+import { countAuditEntries, listAuditEntries, type AuditEntry, type AuditSearch } from '../db/repositories/audit-log';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
-import type { RequestMeta } from '../domain/request-meta';
+import type { RequestMeta } from './request-meta';
+
+/** insertAuditEntries writes audit rows, inside the transaction of the change they record (house rule 7). */
+export { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
 
 /** GoTrue's audit actions and the log type each one is filed under. */
 export const AuditActions = {
@@ -50,4 +54,10 @@ export function auditEntry(
       ...(traits ? { traits } : {}),
     },
   };
+}
+
+/** One page of the audit log, newest first, and how many rows match the search in all. */
+export async function auditLogPage(db: Db, search: AuditSearch | undefined, page: { limit: number; offset: number }) {
+  const [total, entries] = await Promise.all([countAuditEntries(db, search), listAuditEntries(db, search, page)]);
+  return { total, entries };
 }

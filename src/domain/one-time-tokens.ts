@@ -13,29 +13,18 @@ import {
   upsertOneTimeToken,
   type TokenWithUser,
 } from '../db/repositories/one-time-tokens';
-import { lockUser } from '../db/repositories/users';
-import type { OneTimeTokenRow, OneTimeTokenType, UserRow, UserUpdate } from '../db/schema';
+import { clearTokenColumns, lockUser, tokenColumnsOf, writeTokenColumn } from '../db/repositories/users';
+import type { OneTimeTokenRow, OneTimeTokenType } from '../db/schema';
 import type { Deps } from '../deps';
 import { tooManyRequests } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 
 /**
  * One-time tokens (contract §6.1). A token lives twice, as GoTrue keeps it: in its users column (with the *_sent_at
- * that dates it) and in one_time_tokens (where lookups go). Only the hash is stored: hex SHA-224 of the address
- * and the OTP, `pkce_`-prefixed for PKCE email flows.
+ * that dates it) and in one_time_tokens (where lookups go). This module is the only writer of either place, and
+ * every function here changes both together. Only the hash is stored: hex SHA-224 of the address and the OTP,
+ * `pkce_`-prefixed for PKCE email flows.
  */
-
-type UserColumn = keyof UserRow & keyof UserUpdate;
-
-/** The users columns that hold each token type and date it. */
-export const TOKEN_COLUMNS: Record<OneTimeTokenType, { token: UserColumn; sentAt: UserColumn }> = {
-  confirmation_token: { token: 'confirmation_token', sentAt: 'confirmation_sent_at' },
-  recovery_token: { token: 'recovery_token', sentAt: 'recovery_sent_at' },
-  email_change_token_new: { token: 'email_change_token_new', sentAt: 'email_change_sent_at' },
-  email_change_token_current: { token: 'email_change_token_current', sentAt: 'email_change_sent_at' },
-  phone_change_token: { token: 'phone_change_token', sentAt: 'phone_change_sent_at' },
-  reauthentication_token: { token: 'reauthentication_token', sentAt: 'reauthentication_sent_at' },
-};
 
 /** Wrong guesses a typed code survives: the 5th wrong guess invalidates it (README, "One-time codes"). */
 export const MAX_WRONG_GUESSES = 5;
@@ -88,49 +77,55 @@ export function throttled(channel: Channel, waitMs: number) {
  * both pass the throttle): writes the users column and its sent_at, and the one_time_tokens row.
  */
 export async function issueToken(trx: Executor, deps: Pick<Deps, 'config' | 'clock' | 'random'>, input: IssueTokenInput): Promise<IssuedToken> {
-  const cols = TOKEN_COLUMNS[input.type];
   const user = await lockUser(trx, input.userId);
   if (!user) throw new Error(`issueToken: user ${input.userId} does not exist`);
   const now = deps.clock.now();
-  const prevToken = user[cols.token] as string | null;
-  const prevSentAt = user[cols.sentAt] as Date | null;
+  const previous = tokenColumnsOf(user, input.type);
   const channel = channelOf(input.relatesTo);
-  if (input.throttle && prevSentAt) {
+  if (input.throttle && previous.sentAt) {
     const every = channel === 'email' ? deps.config.smtp.maxFrequencyMs : deps.config.sms.maxFrequencyMs;
-    const wait = prevSentAt.getTime() + every - now.getTime();
+    const wait = previous.sentAt.getTime() + every - now.getTime();
     if (wait > 0) throw throttled(channel, wait);
   }
   const tokenHash = withFlowPrefix(otpTokenHash(input.relatesTo, input.otp), input.pkce);
   const previousRow = await findOneTimeToken(trx, input.userId, input.type);
-  await trx
-    .updateTable('users')
-    .set({ [cols.token]: tokenHash, [cols.sentAt]: now } as UserUpdate)
-    .where('id', '=', input.userId)
-    .execute();
+  await writeTokenColumn(trx, input.userId, input.type, { token: tokenHash, sentAt: now });
   await upsertOneTimeToken(trx, { id: deps.random.uuid(), userId: input.userId, tokenType: input.type, tokenHash, relatesTo: input.relatesTo, now });
-  return { type: input.type, userId: input.userId, otp: input.otp, tokenHash, previous: { token: prevToken, sentAt: prevSentAt, row: previousRow } };
+  return { type: input.type, userId: input.userId, otp: input.otp, tokenHash, previous: { ...previous, row: previousRow } };
 }
 
 /**
  * Undoes issueToken after its message could not be sent: the previous token and sent_at come back, so the user can
- * simply ask again (no throttle) and nothing undelivered stays valid. A token replaced meanwhile is left alone.
+ * simply ask again (no throttle) and nothing undelivered stays valid. A token replaced or revoked meanwhile is left
+ * alone, in both places.
  */
 export async function revertIssuedToken(ex: Executor, issued: IssuedToken): Promise<void> {
-  const cols = TOKEN_COLUMNS[issued.type];
-  await ex
-    .updateTable('users')
-    .set({ [cols.token]: issued.previous.token, [cols.sentAt]: issued.previous.sentAt } as UserUpdate)
-    .where('id', '=', issued.userId)
-    .where(cols.token, '=', issued.tokenHash)
-    .execute();
+  const { token, sentAt, row } = issued.previous;
+  const stillIssued = await writeTokenColumn(ex, issued.userId, issued.type, { token, sentAt }, issued.tokenHash);
+  if (!stillIssued) return;
   await deleteOneTimeTokenIfUnchanged(ex, issued.userId, issued.type, issued.tokenHash);
-  if (issued.previous.row) await restoreOneTimeToken(ex, issued.previous.row);
+  if (row) await restoreOneTimeToken(ex, row);
 }
 
-/** Drops the user's token of this type, from both places it lives (a pending change it belonged to was replaced). */
-export async function revokeToken(ex: Executor, userId: string, type: OneTimeTokenType): Promise<void> {
-  await deleteOneTimeTokens(ex, userId, [type]);
-  await ex.updateTable('users').set({ [TOKEN_COLUMNS[type].token]: '' } as UserUpdate).where('id', '=', userId).execute();
+/** Drops the user's tokens of these types, from both places (a pending change they belonged to was replaced). */
+export async function revokeTokens(ex: Executor, userId: string, types: OneTimeTokenType[]): Promise<void> {
+  await deleteOneTimeTokens(ex, userId, types);
+  await clearTokenColumns(ex, userId, types);
+}
+
+/**
+ * Drops every token of the user, from both places: after a successful verification (contract §6.1), and when an
+ * admin changes the password or deletes the account, so an old link cannot act on it.
+ */
+export async function revokeAllTokens(ex: Executor, userId: string): Promise<void> {
+  await deleteOneTimeTokens(ex, userId);
+  await clearTokenColumns(ex, userId);
+}
+
+/** Deletes this exact token from both places (a newer token of its type is left alone). */
+async function dropToken(ex: Executor, row: Pick<OneTimeTokenRow, 'user_id' | 'token_type' | 'token_hash'>): Promise<void> {
+  await deleteOneTimeTokenIfUnchanged(ex, row.user_id, row.token_type, row.token_hash);
+  await writeTokenColumn(ex, row.user_id, row.token_type, { token: '' }, row.token_hash);
 }
 
 /** A token that answered a verification, with its user. */
@@ -165,30 +160,25 @@ export async function findTokenByOtp(
   if (match) return match;
   const counted = await recordFailedAttempts(deps.db, candidates.map((c) => c.token.id));
   for (const row of counted.filter((r) => r.verify_attempts >= MAX_WRONG_GUESSES)) {
-    const cols = TOKEN_COLUMNS[row.token_type];
-    await deps.db.transaction().execute(async (trx) => {
-      await deleteOneTimeTokenIfUnchanged(trx, row.user_id, row.token_type, row.token_hash);
-      await trx.updateTable('users').set({ [cols.token]: '' } as UserUpdate).where('id', '=', row.user_id).where(cols.token, '=', row.token_hash).execute();
-    });
+    await deps.db.transaction().execute((trx) => dropToken(trx, row));
   }
   return undefined;
 }
 
 /** Expired when older than GOTRUE_MAILER_OTP_EXP / GOTRUE_SMS_OTP_EXP, dated by the users column's sent_at. */
 export function isTokenExpired(deps: Pick<Deps, 'config' | 'clock'>, m: MatchedToken): boolean {
-  const sentAt = m.user[TOKEN_COLUMNS[m.token.token_type].sentAt] as Date | null;
+  const { sentAt } = tokenColumnsOf(m.user, m.token.token_type);
   const exp = channelOf(m.token.relates_to) === 'email' ? deps.config.mailer.otpExpSeconds : deps.config.sms.otpExp;
   return !sentAt || deps.clock.now().getTime() > sentAt.getTime() + exp * 1000;
 }
 
 /**
- * Consumes the token inside the verification's transaction: exactly one concurrent caller deletes it and gets
- * true; the users column is cleared with it.
+ * Consumes the token inside the verification's transaction with one DELETE … RETURNING: exactly one concurrent
+ * caller deletes it and gets true; the users column is cleared with it.
  */
 export async function consumeToken(trx: Executor, m: MatchedToken): Promise<boolean> {
   const row = await consumeOneTimeToken(trx, m.token.id, m.token.token_hash);
   if (!row) return false;
-  const cols = TOKEN_COLUMNS[row.token_type];
-  await trx.updateTable('users').set({ [cols.token]: '' } as UserUpdate).where('id', '=', row.user_id).where(cols.token, '=', row.token_hash).execute();
+  await writeTokenColumn(trx, row.user_id, row.token_type, { token: '' }, row.token_hash);
   return true;
 }

@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database';
+import { restorePendingEmailChange, restorePendingPhoneChange, updateUser } from '../db/repositories/users';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { SmsChannel } from '../sms/sms-provider';
@@ -40,7 +41,7 @@ export async function prepareEmailChange(
     messages,
     undo: async (ex) => {
       for (const m of [...messages].reverse()) await m.undo(ex);
-      await ex.updateTable('users').set(previous).where('id', '=', user.id).where('email_change', '=', newEmail).execute();
+      await restorePendingEmailChange(ex, user.id, newEmail, previous);
     },
   };
 }
@@ -56,20 +57,20 @@ export async function recordPendingEmailChange(
   newEmail: string,
 ): Promise<Pick<UserRow, 'email_change' | 'email_change_confirm_status'>> {
   const previous = { email_change: user.email_change, email_change_confirm_status: user.email_change_confirm_status };
-  await trx.updateTable('users').set({ email_change: newEmail, email_change_confirm_status: 0, updated_at: deps.clock.now() }).where('id', '=', user.id).execute();
+  await updateUser(trx, user.id, { email_change: newEmail, email_change_confirm_status: 0, updated_at: deps.clock.now() });
   return previous;
 }
 
 /** Records `newPhone` as the pending phone and issues its phone_change_token by SMS. `user` must be locked. */
 export async function preparePhoneChange(trx: Executor, deps: Deps, user: UserRow, newPhone: string, channel: SmsChannel): Promise<PreparedChange> {
   const previous = { phone_change: user.phone_change };
-  await trx.updateTable('users').set({ phone_change: newPhone, updated_at: deps.clock.now() }).where('id', '=', user.id).execute();
+  await updateUser(trx, user.id, { phone_change: newPhone, updated_at: deps.clock.now() });
   const message = await prepareSms(trx, deps, { user, tokenType: 'phone_change_token', phone: newPhone, channel, throttle: true });
   return {
     messages: [message],
     undo: async (ex) => {
       await message.undo(ex);
-      await ex.updateTable('users').set(previous).where('id', '=', user.id).where('phone_change', '=', newPhone).execute();
+      await restorePendingPhoneChange(ex, user.id, newPhone, previous);
     },
   };
 }

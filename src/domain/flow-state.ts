@@ -2,6 +2,7 @@ import { hashAuthCode, isValidCodeVerifier, parseCodeChallengeMethod, verifyCode
 import type { Executor } from '../db/database';
 import {
   findLatestFlowStateForUser,
+  flowStateExists,
   insertFlowState,
   issueFlowStateCode,
   reissueFlowStateCode,
@@ -95,8 +96,7 @@ export function isFlowExpired(flow: FlowStateRow, now: Date, expiryMs: number): 
 export async function issueFlowCode(ex: Executor, deps: Pick<Deps, 'clock'>, flowId: string, patch: FlowStatePatch = {}): Promise<FlowStateRow> {
   const row = await issueFlowStateCode(ex, flowId, deps.clock.now(), patch);
   if (row) return row;
-  const exists = await ex.selectFrom('flow_state').select('id').where('id', '=', flowId).executeTakeFirst();
-  if (exists) throw badRequest(ErrorCodes.flowStateAlreadyUsed, 'Flow state already used');
+  if (await flowStateExists(ex, flowId)) throw badRequest(ErrorCodes.flowStateAlreadyUsed, 'Flow state already used');
   throw notFound(ErrorCodes.flowStateNotFound, 'invalid flow state, no valid flow state found');
 }
 

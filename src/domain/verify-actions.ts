@@ -1,12 +1,15 @@
 import type { AuditEntry } from '../db/repositories/audit-log';
 import type { Executor } from '../db/database';
+import { findIdentityOfUser, insertIdentity, setIdentityData } from '../db/repositories/identities';
 import { findOneTimeToken } from '../db/repositories/one-time-tokens';
-import type { JsonObject, UserRow, UserUpdate } from '../db/schema';
+import { findUserByEmail, phoneTakenByAnother, updateUser, type UserChange } from '../db/repositories/users';
+import type { JsonObject, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from './audit';
-import type { RequestMeta } from '../domain/request-meta';
+import { revokeTokens } from './one-time-tokens';
+import type { RequestMeta } from './request-meta';
 
 /**
  * What a verified token does to its user (GoTrue's signupVerify, recoverVerify, emailChangeVerify, smsVerify),
@@ -16,33 +19,34 @@ import type { RequestMeta } from '../domain/request-meta';
 type Ctx = { trx: Executor; deps: Pick<Deps, 'clock' | 'random' | 'config'>; meta: RequestMeta };
 
 async function setMetadata(trx: Executor, userId: string, patch: JsonObject, current: JsonObject | null): Promise<void> {
-  await trx.updateTable('users').set({ raw_user_meta_data: JSON.stringify({ ...(current ?? {}), ...patch }) }).where('id', '=', userId).execute();
+  await updateUser(trx, userId, { raw_user_meta_data: JSON.stringify({ ...(current ?? {}), ...patch }) });
 }
 
-/** Merges into the identity_data of the user's identity for a provider, or creates that identity. */
+/**
+ * The user's email or phone identity gets `data` merged into its identity_data, or is created with it (sub and
+ * both *_verified false unless `data` says otherwise). Returns true when it was created.
+ */
+export async function upsertContactIdentity(
+  ex: Executor,
+  user: Pick<UserRow, 'id'>,
+  provider: 'email' | 'phone',
+  data: JsonObject,
+  opts: { now: Date; lastSignInAt: Date | null },
+): Promise<boolean> {
+  const existing = await findIdentityOfUser(ex, user.id, provider);
+  if (existing) {
+    await setIdentityData(ex, existing.id, { ...existing.identity_data, ...data }, opts.now);
+    return false;
+  }
+  const identityData = { sub: user.id, email_verified: false, phone_verified: false, ...data };
+  await insertIdentity(ex, { providerId: user.id, userId: user.id, provider, identityData, now: opts.now, lastSignInAt: opts.lastSignInAt });
+  return true;
+}
+
+/** Merges into the identity_data of the user's identity for a provider, or creates that identity (signed in now). */
 async function upsertIdentity(ctx: Ctx, user: UserRow, provider: 'email' | 'phone', data: JsonObject): Promise<void> {
   const now = ctx.deps.clock.now();
-  const existing = await ctx.trx.selectFrom('identities').selectAll().where('user_id', '=', user.id).where('provider', '=', provider).executeTakeFirst();
-  if (existing) {
-    await ctx.trx
-      .updateTable('identities')
-      .set({ identity_data: JSON.stringify({ ...existing.identity_data, ...data }), updated_at: now })
-      .where('id', '=', existing.id)
-      .execute();
-    return;
-  }
-  await ctx.trx
-    .insertInto('identities')
-    .values({
-      provider_id: user.id,
-      user_id: user.id,
-      provider,
-      identity_data: JSON.stringify({ sub: user.id, email_verified: false, phone_verified: false, ...data }),
-      created_at: now,
-      updated_at: now,
-      last_sign_in_at: now,
-    })
-    .execute();
+  await upsertContactIdentity(ctx.trx, user, provider, data, { now, lastSignInAt: now });
 }
 
 /** app_metadata.providers gains the provider (and provider is set when the user had none, e.g. anonymous). */
@@ -56,15 +60,15 @@ function withProvider(app: JsonObject | null, provider: string): string {
 
 /** Confirms the email (signup, invite, and the first magic link / recovery of an unconfirmed user). */
 export async function confirmEmail(ctx: Ctx, user: UserRow, encryptedPassword?: string): Promise<AuditEntry[]> {
-  const patch: UserUpdate = { updated_at: ctx.deps.clock.now() };
+  const patch: UserChange = { updated_at: ctx.deps.clock.now() };
   // An invited user who follows the link gets a random password, as GoTrue does; the app then asks for a real one.
   if (encryptedPassword !== undefined && !user.encrypted_password) patch.encrypted_password = encryptedPassword;
   if (user.email_confirmed_at) {
-    await ctx.trx.updateTable('users').set(patch).where('id', '=', user.id).execute();
+    await updateUser(ctx.trx, user.id, patch);
     return [];
   }
   patch.email_confirmed_at = ctx.deps.clock.now();
-  await ctx.trx.updateTable('users').set(patch).where('id', '=', user.id).execute();
+  await updateUser(ctx.trx, user.id, patch);
   await setMetadata(ctx.trx, user.id, { email_verified: true }, user.raw_user_meta_data);
   await upsertIdentity(ctx, user, 'email', { email: user.email, email_verified: true });
   return [auditEntry(ctx.deps, ctx.meta, user, 'user_signedup', { provider: 'email' })];
@@ -74,7 +78,7 @@ export async function confirmEmail(ctx: Ctx, user: UserRow, encryptedPassword?: 
 export async function confirmPhone(ctx: Ctx, user: UserRow): Promise<AuditEntry[]> {
   if (user.phone_confirmed_at) return [];
   const now = ctx.deps.clock.now();
-  await ctx.trx.updateTable('users').set({ phone_confirmed_at: now, updated_at: now }).where('id', '=', user.id).execute();
+  await updateUser(ctx.trx, user.id, { phone_confirmed_at: now, updated_at: now });
   await setMetadata(ctx.trx, user.id, { phone_verified: true }, user.raw_user_meta_data);
   await upsertIdentity(ctx, user, 'phone', { phone: user.phone, phone_verified: true });
   return [auditEntry(ctx.deps, ctx.meta, user, 'user_signedup', { provider: 'phone' })];
@@ -93,35 +97,23 @@ export async function applyEmailChange(ctx: Ctx, user: UserRow, consumed: 'email
   const otherPending = await findOneTimeToken(ctx.trx, user.id, other);
   const now = ctx.deps.clock.now();
   if (ctx.deps.config.mailer.secureEmailChangeEnabled && user.email && (user.email_change_confirm_status ?? 0) === 0 && otherPending) {
-    await ctx.trx.updateTable('users').set({ email_change_confirm_status: 1, updated_at: now }).where('id', '=', user.id).execute();
+    await updateUser(ctx.trx, user.id, { email_change_confirm_status: 1, updated_at: now });
     return 'pending';
   }
   const next = user.email_change;
   if (!next) throw unprocessable(ErrorCodes.validationFailed, 'No email change is pending');
-  const taken = await ctx.trx
-    .selectFrom('users')
-    .select('id')
-    .where((eb) => eb(eb.fn('lower', ['email']), '=', next.toLowerCase()))
-    .where('aud', '=', user.aud)
-    .where('is_sso_user', '=', false)
-    .where('id', '!=', user.id)
-    .executeTakeFirst();
-  if (taken) throw unprocessable(ErrorCodes.emailExists, 'A user with this email address has already been registered');
-  await ctx.trx
-    .updateTable('users')
-    .set({
-      email: next,
-      email_change: '',
-      email_change_token_new: '',
-      email_change_token_current: '',
-      email_change_confirm_status: 0,
-      email_confirmed_at: user.email_confirmed_at ?? now,
-      is_anonymous: false,
-      raw_app_meta_data: withProvider(user.raw_app_meta_data, 'email'),
-      updated_at: now,
-    })
-    .where('id', '=', user.id)
-    .execute();
+  const taken = await findUserByEmail(ctx.trx, next, user.aud ?? '');
+  if (taken && taken.id !== user.id) throw unprocessable(ErrorCodes.emailExists, 'A user with this email address has already been registered');
+  await updateUser(ctx.trx, user.id, {
+    email: next,
+    email_change: '',
+    email_change_confirm_status: 0,
+    email_confirmed_at: user.email_confirmed_at ?? now,
+    is_anonymous: false,
+    raw_app_meta_data: withProvider(user.raw_app_meta_data, 'email'),
+    updated_at: now,
+  });
+  await revokeTokens(ctx.trx, user.id, ['email_change_token_new', 'email_change_token_current']);
   await setMetadata(ctx.trx, user.id, { email: next, email_verified: true }, user.raw_user_meta_data);
   await upsertIdentity(ctx, user, 'email', { email: next, email_verified: true });
   return [auditEntry(ctx.deps, ctx.meta, { ...user, email: next }, 'user_modified', { change: 'email' })];
@@ -131,32 +123,17 @@ export async function applyEmailChange(ctx: Ctx, user: UserRow, consumed: 'email
 export async function applyPhoneChange(ctx: Ctx, user: UserRow): Promise<AuditEntry[]> {
   const next = user.phone_change;
   if (!next) throw unprocessable(ErrorCodes.validationFailed, 'No phone change is pending');
-  const taken = await ctx.trx.selectFrom('users').select('id').where('phone', '=', next).where('id', '!=', user.id).executeTakeFirst();
-  if (taken) throw unprocessable(ErrorCodes.phoneExists, 'A user with this phone number has already been registered');
+  if (await phoneTakenByAnother(ctx.trx, next, user.id)) throw unprocessable(ErrorCodes.phoneExists, 'A user with this phone number has already been registered');
   const now = ctx.deps.clock.now();
-  await ctx.trx
-    .updateTable('users')
-    .set({
-      phone: next,
-      phone_change: '',
-      phone_change_token: '',
-      phone_confirmed_at: now,
-      is_anonymous: false,
-      raw_app_meta_data: withProvider(user.raw_app_meta_data, 'phone'),
-      updated_at: now,
-    })
-    .where('id', '=', user.id)
-    .execute();
+  await updateUser(ctx.trx, user.id, {
+    phone: next,
+    phone_change: '',
+    phone_confirmed_at: now,
+    is_anonymous: false,
+    raw_app_meta_data: withProvider(user.raw_app_meta_data, 'phone'),
+    updated_at: now,
+  });
+  await revokeTokens(ctx.trx, user.id, ['phone_change_token']);
   await upsertIdentity(ctx, user, 'phone', { phone: next, phone_verified: true });
   return [auditEntry(ctx.deps, ctx.meta, { ...user, phone: next }, 'user_modified', { change: 'phone' })];
-}
-
-/** Clears every one-time token of the user after a successful verification (contract §6.1). */
-export async function clearAllTokens(trx: Executor, userId: string): Promise<void> {
-  await trx.deleteFrom('one_time_tokens').where('user_id', '=', userId).execute();
-  await trx
-    .updateTable('users')
-    .set({ confirmation_token: '', recovery_token: '', email_change_token_new: '', email_change_token_current: '', phone_change_token: '', reauthentication_token: '' })
-    .where('id', '=', userId)
-    .execute();
 }
