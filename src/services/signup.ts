@@ -1,5 +1,5 @@
 import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, insertUser, lockUser, type UserWithRelations } from '../db/repositories/users';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, lockUser, type UserWithRelations } from '../db/repositories/users';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
@@ -8,11 +8,12 @@ import type { SmsChannel } from '../sms/sms-provider';
 import { auditEntry } from './audit';
 import type { PkceParams } from './flow-state';
 import { normalizeEmail, normalizePhone } from './identifiers';
-import { deleteUnsentNewUser, insertNewUser } from './new-user';
 import { assertSmsSendable, deliver, parseChannel, prepareMail, prepareSms, type PreparedMessage } from './outbox';
 import { assertAcceptablePassword } from './password-policy';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
+import { isUniqueViolation } from '../domain/unique-violation';
+import { createUser, deleteUnsentNewUser } from '../domain/users';
 
 export interface SignupInput {
   email?: string;
@@ -28,10 +29,8 @@ export interface SignupInput {
 }
 
 export type SignupResult =
-  | { kind: 'session'; tokens: IssuedTokens; user: UserWithRelations }
+  | { kind: 'session'; tokens: sessions.IssuedTokens; user: UserWithRelations }
   | { kind: 'user'; user: UserWithRelations };
-
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 
 /**
  * POST /signup. Email or phone with a password; neither = anonymous sign-in. With autoconfirm a session comes
@@ -64,17 +63,17 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   const ctx: SendContext = { via: channel, pkce: input.pkce, redirectTo: input.redirectTo ?? config.siteUrl, smsChannel };
   if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel, ctx);
 
-  let created: { user: UserRow; started?: Awaited<ReturnType<typeof startSession>>; message?: PreparedMessage; auditIds: string[] };
+  let created: { user: UserRow; started?: sessions.IssuedSession; message?: PreparedMessage; auditIds: string[] };
   try {
     created = await deps.db.transaction().execute(async (trx) => {
-      const user = await insertNewUser(trx, deps, meta, { email, phone, encryptedPassword: encrypted, data: input.data ?? {}, confirmed: autoconfirm });
+      const via = email !== undefined ? { kind: 'email' as const, email, confirmed: autoconfirm } : { kind: 'phone' as const, phone: phone!, confirmed: autoconfirm };
+      // With autoconfirm the sign-up is also the first sign-in.
+      const { user } = await createUser(trx, deps, meta, { channel: via, encryptedPassword: encrypted, userMetadata: input.data ?? {}, signedIn: autoconfirm });
       const audits = [auditEntry(deps, meta, user, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: channel })];
-      let started: Awaited<ReturnType<typeof startSession>> | undefined;
+      let started: sessions.IssuedSession | undefined;
       let message: PreparedMessage | undefined;
       if (autoconfirm) {
-        await trx.updateTable('users').set({ last_sign_in_at: deps.clock.now() }).where('id', '=', user.id).execute();
-        await trx.updateTable('identities').set({ last_sign_in_at: deps.clock.now() }).where('user_id', '=', user.id).execute();
-        started = await startSession(trx, deps, meta, user, 'password');
+        started = await sessions.issue(trx, deps, { user, method: 'password', meta });
         audits.push(auditEntry(deps, meta, user, 'login', { provider: channel }));
       } else {
         message = await prepareConfirmation(trx, deps, user, ctx, false);
@@ -95,10 +94,9 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
     const { user, message, auditIds } = created;
     await deliver(deps, [message], (trx) => deleteUnsentNewUser(trx, user.id, { column: 'confirmation_token', token: message.tokenHash }, auditIds));
   }
-  const user = (await findUserWithRelations(deps.db, created.user.id))!;
   const started = created.started;
-  if (!started) return { kind: 'user', user };
-  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+  if (started) return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
+  return { kind: 'user', user: (await findUserWithRelations(deps.db, created.user.id))! };
 }
 
 export interface SendContext {
@@ -211,30 +209,16 @@ async function signupAnonymously(deps: Deps, meta: RequestMeta, data: Record<str
     throw unprocessable(ErrorCodes.anonymousProviderDisabled, 'Anonymous sign-ins are disabled');
   }
   if (deps.config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
-  const now = deps.clock.now();
-  const id = deps.random.uuid();
-  let started!: Awaited<ReturnType<typeof startSession>>;
-  await deps.db.transaction().execute(async (trx) => {
-    await insertUser(trx, {
-      instance_id: INSTANCE_ID,
-      id,
-      aud: meta.aud,
-      role: deps.config.jwt.defaultGroupName,
-      raw_app_meta_data: JSON.stringify({}),
-      raw_user_meta_data: JSON.stringify(data),
-      created_at: now,
-      updated_at: now,
-      last_sign_in_at: now,
-      is_anonymous: true,
-    });
-    started = await startSession(trx, deps, meta, { id }, 'anonymous');
-    const actor = { id, email: null, phone: null, raw_user_meta_data: null };
+  const started = await deps.db.transaction().execute(async (trx) => {
+    const { user } = await createUser(trx, deps, meta, { channel: { kind: 'anonymous' }, userMetadata: data, signedIn: true });
+    const s = await sessions.issue(trx, deps, { user, method: 'anonymous', meta });
+    const actor = { id: user.id, email: null, phone: null, raw_user_meta_data: null };
     await insertAuditEntries(trx, [
       auditEntry(deps, meta, actor, 'user_signedup', { provider: 'anonymous' }),
       auditEntry(deps, meta, actor, 'login', { provider: 'anonymous' }),
     ]);
+    return s;
   });
-  const user = (await findUserWithRelations(deps.db, id))!;
-  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+  return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
 }
 

@@ -1,7 +1,7 @@
 import { insertAuditEntries } from '../db/repositories/audit-log';
 import { findSession, deleteSessions } from '../db/repositories/sessions';
 import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../db/repositories/users';
-import type { JsonObject, UserRow } from '../db/schema';
+import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
@@ -14,6 +14,7 @@ import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from 
 import { assertSmsSendable, deliver, parseChannel } from './outbox';
 import { assertAcceptablePassword } from './password-policy';
 import type { RequestMeta } from '../domain/request-meta';
+import { mergeMetadata } from '../domain/users';
 import { applyEmailChange, applyPhoneChange } from './verify-actions';
 
 export interface UserUpdateInput {
@@ -32,16 +33,6 @@ export interface UserUpdateInput {
 
 /** Sessions younger than this change the password without a nonce (GoTrue's rule). */
 const REAUTHENTICATION_WINDOW_MS = 24 * 3600_000;
-
-/** GoTrue's metadata merge: top-level keys are set, a null value deletes its key. */
-export function mergeMetadata(current: JsonObject | null, update: Record<string, unknown>): JsonObject {
-  const out: JsonObject = { ...(current ?? {}) };
-  for (const [k, v] of Object.entries(update)) {
-    if (v === null) delete out[k];
-    else out[k] = v;
-  }
-  return out;
-}
 
 /**
  * PUT /user. An email or phone change is recorded and its confirmation sent first, in its own transaction (a

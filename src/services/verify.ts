@@ -1,6 +1,6 @@
 import { PKCE_PREFIX } from '../crypto/otp';
 import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
-import { findUserWithRelations, lockUser, type UserWithRelations } from '../db/repositories/users';
+import { lockUser, type UserWithRelations } from '../db/repositories/users';
 import type { OneTimeTokenType } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors/api-error';
@@ -10,7 +10,8 @@ import { issueEmailFlowCode } from './flow-state';
 import { normalizeEmail, normalizePhone } from './identifiers';
 import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, type MatchedToken } from './one-time-tokens';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
+import { assertNotBanned } from '../domain/users';
 import { applyEmailChange, applyPhoneChange, clearAllTokens, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from './verify-actions';
 
 /** POST /verify and GET /verify (contract §1.3, §6.1–§6.5). */
@@ -39,7 +40,7 @@ function flowMethod(type: VerifyType, tokenType: OneTimeTokenType): string {
 }
 
 export type VerifyOutcome =
-  | { kind: 'session'; tokens: IssuedTokens; user: UserWithRelations }
+  | { kind: 'session'; tokens: sessions.IssuedTokens; user: UserWithRelations }
   /** GET with a `pkce_` token: redirect with ?code=. */
   | { kind: 'code'; authCode: string }
   /** The first of the two confirmations of a secure email change. */
@@ -86,7 +87,7 @@ export async function verifyTokenHash(deps: Deps, meta: RequestMeta, typeIn: str
 async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: MatchedToken | undefined, pkce: boolean): Promise<VerifyOutcome> {
   if (!match || isTokenExpired(deps, match)) throw invalidToken();
   const now = deps.clock.now();
-  if (match.user.banned_until && match.user.banned_until > now) throw forbidden(ErrorCodes.userBanned, 'User is banned');
+  assertNotBanned(match.user, now, 'verify');
   const tokenType = match.token.token_type;
   // An invited user without a password gets a random one when confirming (hashed before the transaction).
   const randomPassword =
@@ -118,7 +119,7 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
     }
     await trx.updateTable('users').set({ last_sign_in_at: now, updated_at: now }).where('id', '=', user.id).execute();
     await trx.updateTable('identities').set({ last_sign_in_at: now }).where('user_id', '=', user.id).where('provider', '=', provider).execute();
-    const started = await startSession(trx, deps, meta, user, 'otp');
+    const started = await sessions.issue(trx, deps, { user, method: 'otp', meta });
     audits.push(auditEntry(deps, meta, user, 'login', { provider, type }));
     await insertAuditEntries(trx, audits);
     return { kind: 'session' as const, started };
@@ -126,7 +127,5 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
 
   if (result.kind === 'pending') return { kind: 'pending', message: EMAIL_CHANGE_FIRST_LEG };
   if (result.kind === 'code') return result;
-  const user = (await findUserWithRelations(deps.db, match.user.id))!;
-  const s = result.started;
-  return { kind: 'session', user, tokens: accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken) };
+  return { kind: 'session', user: result.started.user, tokens: await sessions.mintTokens(deps, result.started) };
 }

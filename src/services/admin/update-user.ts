@@ -1,17 +1,18 @@
 import { insertAuditEntries } from '../../db/repositories/audit-log';
-import { findIdentityOfUser, insertIdentity, providersOfUser, setIdentityData } from '../../db/repositories/identities';
+import { providersOfUser } from '../../db/repositories/identities';
 import { deleteSessions } from '../../db/repositories/sessions';
 import { clearOneTimeTokens, findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../../db/repositories/users';
-import type { Executor } from '../../db/database';
-import type { UserRow, UserUpdate } from '../../db/schema';
+import type { UserUpdate } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { notFound, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry } from '../audit';
 import { normalizeEmail, normalizePhone } from '../identifiers';
+import { upsertIdentity } from '../../domain/identities';
 import type { RequestMeta } from '../../domain/request-meta';
-import { mergeMetadata } from '../user-update';
-import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
+import { rethrowUniqueViolation } from '../../domain/unique-violation';
+import { appMetadataWithProviders, mergeMetadata } from '../../domain/users';
+import { auditActorOf, userTraits, type AdminActor } from './actor';
 import { bannedUntil, parseBanDuration } from './ban';
 import { assertColumnText, type AdminCreateUserInput } from './create-user';
 import { encryptedPasswordFrom } from './password-input';
@@ -83,18 +84,17 @@ export async function adminUpdateUser(
       }
       let identityAdded = false;
       if (email !== undefined) {
-        identityAdded = (await upsertIdentity(trx, locked, 'email', { email, email_verified: input.emailConfirm === true }, now)) || identityAdded;
+        identityAdded = (await upsertIdentity(trx, { user: locked, provider: 'email', data: { email, email_verified: input.emailConfirm === true }, now })).created || identityAdded;
         patch.email = email;
         if (locked.is_anonymous && input.emailConfirm) patch.is_anonymous = false;
       }
       if (phone !== undefined) {
-        identityAdded = (await upsertIdentity(trx, locked, 'phone', { phone, phone_verified: input.phoneConfirm === true }, now)) || identityAdded;
+        identityAdded = (await upsertIdentity(trx, { user: locked, provider: 'phone', data: { phone, phone_verified: input.phoneConfirm === true }, now })).created || identityAdded;
         patch.phone = phone;
         if (locked.is_anonymous && input.phoneConfirm) patch.is_anonymous = false;
       }
       if (identityAdded) {
-        const providers = await providersOfUser(trx, userId);
-        appMetadata = mergeMetadata(appMetadata, { provider: appMetadata['provider'] ?? providers[0], providers });
+        appMetadata = appMetadataWithProviders(appMetadata, await providersOfUser(trx, userId));
         metadataChanged = true;
       }
       if (input.appMetadata !== undefined) {
@@ -114,25 +114,8 @@ export async function adminUpdateUser(
       await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'user_modified', userTraits(after))]);
     });
   } catch (err) {
-    rethrowUserConflict(err);
+    // A concurrent call won the race past the pre-checks above.
+    rethrowUniqueViolation(err);
   }
   return (await findUserWithRelations(deps.db, userId))!;
-}
-
-/** Updates the user's identity for an email/phone provider, or creates it; true when one was created. */
-async function upsertIdentity(
-  trx: Executor,
-  user: UserRow,
-  provider: 'email' | 'phone',
-  data: Record<string, unknown>,
-  now: Date,
-): Promise<boolean> {
-  const identity = await findIdentityOfUser(trx, user.id, provider);
-  if (identity) {
-    await setIdentityData(trx, identity.id, { ...identity.identity_data, ...data }, now);
-    return false;
-  }
-  const identityData = { sub: user.id, email_verified: false, phone_verified: false, ...data };
-  await insertIdentity(trx, { providerId: user.id, userId: user.id, provider, identityData, now });
-  return true;
 }
