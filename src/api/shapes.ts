@@ -1,6 +1,6 @@
 import type { FactorJson, IdentityJson, UserWithRelations } from '../domain/user-records';
 import type { Weakness } from '../domain/password-policy';
-import type { IssuedTokens } from '../services/sessions';
+import type { IssuedTokens } from '../domain/sessions';
 
 const iso = (d: Date | string | null | undefined): string | undefined =>
   d === null || d === undefined ? undefined : new Date(d).toISOString();

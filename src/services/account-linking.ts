@@ -1,16 +1,17 @@
 import type { Executor } from '../db/database';
 import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
 import { deleteIdentities, findIdentitiesByEmails, findIdentity, insertIdentityReturningId, listUserIdentities, updateIdentityData } from '../db/repositories/identities';
-import { findUserByEmail, findUsersByEmails, INSTANCE_ID, insertUser, lockUser, updateUser } from '../db/repositories/users';
+import { findUserByEmail, findUsersByEmails, lockUser, updateUser } from '../db/repositories/users';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { ProviderUserData } from '../external/types';
 import type { ApiError} from '../errors/api-error';
-import { badRequest, forbidden, internalError, notFound, unprocessable } from '../errors/api-error';
+import { badRequest, internalError, notFound, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
 import { resendConfirmation } from '../domain/confirmations';
+import { assertNotBanned, createUser, syncProviders } from '../domain/users';
 
 export interface ExternalIdentityInput {
   /** identities.provider: `github`, `custom:acme` … */
@@ -49,18 +50,6 @@ function identityDataOf(d: ProviderUserData): Record<string, unknown> {
 
 const json = (v: unknown) => JSON.stringify(v);
 
-/** app_metadata.providers = the user's identity providers (oldest first); `provider` keeps the first sign-up's. */
-async function refreshProviders(trx: Executor, user: Pick<UserRow, 'id' | 'raw_app_meta_data'>, now: Date): Promise<void> {
-  const providers = [...new Set((await listUserIdentities(trx, user.id)).map((i) => i.provider))];
-  const app = { ...(user.raw_app_meta_data ?? {}) };
-  if (typeof app.provider !== 'string' || !providers.includes(app.provider)) {
-    if (providers[0]) app.provider = providers[0];
-    else delete app.provider;
-  }
-  app.providers = providers;
-  await updateUser(trx, user.id, { raw_app_meta_data: json(app), updated_at: now });
-}
-
 /**
  * Signs a provider's user in, contract §6.6 (GoTrue's DetermineAccountLinking and createAccountFromExternalIdentity),
  * inside the caller's transaction; audit rows are written here. The same (provider_id, provider) → that user;
@@ -97,26 +86,15 @@ export async function signInExternalIdentity(trx: Executor, deps: Deps, meta: Re
       if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
       // An address already taken by another account is not copied onto the new one.
       const taken = candidate ? await findUserByEmail(trx, candidate.email, meta.aud) : undefined;
-      const id = deps.random.uuid();
-      await insertUser(trx, {
-        instance_id: INSTANCE_ID,
-        id,
-        aud: meta.aud,
-        role: config.jwt.defaultGroupName,
-        email: candidate && !taken ? candidate.email : null,
-        raw_app_meta_data: json({ provider: input.provider, providers: [input.provider] }),
-        raw_user_meta_data: json(identityData),
-        created_at: now,
-        updated_at: now,
-        is_anonymous: false,
-      });
-      identityId = await insertIdentityReturningId(trx, { providerId: input.userData.sub, userId: id, provider: input.provider, identityData, now, lastSignInAt: now });
-      user = (await lockUser(trx, id))!;
+      const channel = { kind: 'provider' as const, provider: input.provider, subject: input.userData.sub, identityData, email: candidate && !taken ? candidate.email : null };
+      const created = await createUser(trx, deps, meta, { channel });
+      user = created.user;
+      identityId = created.identityIds[0]!;
     }
   }
-  await refreshProviders(trx, user, now);
+  await syncProviders(trx, user, now);
   user = (await lockUser(trx, user.id))!;
-  if (user.banned_until && user.banned_until > now) throw forbidden(ErrorCodes.userBanned, 'User is banned');
+  assertNotBanned(user, now, 'external');
 
   let result: ExternalIdentityResult = { user, identityId };
   if (emails.length > 0 && !user.email_confirmed_at) {
@@ -173,7 +151,7 @@ async function removeUnconfirmedIdentities(trx: Executor, user: UserRow, keepId:
   const others = (await listUserIdentities(trx, user.id)).filter((i) => i.id !== keepId);
   await deleteIdentities(trx, others.map((i) => i.id));
   await updateUser(trx, user.id, { encrypted_password: null, raw_user_meta_data: json(identityData), updated_at: now });
-  await refreshProviders(trx, (await lockUser(trx, user.id))!, now);
+  await syncProviders(trx, (await lockUser(trx, user.id))!, now);
 }
 
 /** Manual linking (GoTrue's linkIdentityToUser): the identity must not exist yet, for anyone. */
@@ -196,7 +174,7 @@ async function linkToUser(trx: Executor, deps: Deps, meta: RequestMeta, input: E
     if (candidate.verified) patch.email_confirmed_at = target.email_confirmed_at ?? now;
   }
   await updateUser(trx, targetId, patch);
-  await refreshProviders(trx, (await lockUser(trx, targetId))!, now);
+  await syncProviders(trx, (await lockUser(trx, targetId))!, now);
   await insertAuditEntries(trx, [auditEntry(deps, meta, target, 'identity_linked', { provider: input.provider })]);
   const user = (await lockUser(trx, targetId))!;
   return {

@@ -4,6 +4,7 @@ import type { Deps } from '../deps';
 import { forbidden, unauthorized } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { isUuid } from '../domain/identifiers';
+import { assertNotBanned } from '../domain/users';
 
 /** A caller at the "user" level: a valid JWT whose user exists and whose session (if named) still exists. */
 export interface AuthenticatedUser {
@@ -55,7 +56,7 @@ export async function authenticateUser(deps: Pick<Deps, 'signer' | 'db' | 'clock
   const found = await findUserWithRelations(deps.db, claims.sub, sessionId);
   if (!found) throw forbidden(ErrorCodes.userNotFound, 'User from sub claim in JWT does not exist');
   if (!found.session_exists) throw forbidden(ErrorCodes.sessionNotFound, 'Session from session_id claim in JWT does not exist');
-  if (found.banned_until && found.banned_until > deps.clock.now()) throw forbidden(ErrorCodes.userBanned, 'User is banned');
+  assertNotBanned(found, deps.clock.now(), 'request');
   const { session_exists: _ignored, ...user } = found;
   return { claims, user, sessionId };
 }

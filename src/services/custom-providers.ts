@@ -3,6 +3,7 @@ import type { ClientAuthMethod, CustomProviderConfig } from '../config/providers
 import { countCustomProviders, deleteCustomProvider, findCustomProvider, insertCustomProvider, listCustomProviders, updateCustomProvider } from '../domain/custom-providers';
 import type { CustomOauthProviderRow } from '../db/schema';
 import type { Deps } from '../deps';
+import { rethrowUniqueViolation } from '../domain/unique-violation';
 import { ApiError, badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { callbackUrl, customConfigFromRow, secretContext } from './external-providers';
@@ -37,7 +38,6 @@ export interface CustomProviderFields {
   issues_refresh_tokens?: boolean;
 }
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 const json = (v: unknown) => JSON.stringify(v);
 
 async function findOrThrow(deps: Deps, idOrIdentifier: string): Promise<CustomOauthProviderRow> {
@@ -74,8 +74,8 @@ export async function createProvider(deps: Deps, f: CustomProviderFields): Promi
   try {
     return await insertCustomProvider(deps.db, { ...toDb(row), id: deps.random.uuid(), discovery_document: discovery ? json(discovery) : null, created_at: now, updated_at: now });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ApiError(409, ErrorCodes.conflict, `A custom provider ${identifier} already exists`, { cause: err });
-    throw err;
+    // A concurrent create of the same identifier.
+    rethrowUniqueViolation(err, { custom_oauth_providers_identifier_key: (cause) => new ApiError(409, ErrorCodes.conflict, `A custom provider ${identifier} already exists`, { cause }) });
   }
 }
 

@@ -1,7 +1,7 @@
 import { hashAuthCode, s256Challenge } from '../crypto/pkce';
 import { attachClientStateToFlow, deleteOauthClientState, findOauthClientState, insertOauthClientState } from '../db/repositories/oauth-client-states';
 import { findFlowStateById } from '../db/repositories/flow-state';
-import { findUserWithRelations, updateUser, type UserWithRelations } from '../db/repositories/users';
+import { updateUser, type UserWithRelations } from '../db/repositories/users';
 import type { FlowStateRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { CallbackChecks } from '../external/callback';
@@ -15,7 +15,7 @@ import { isUuid } from '../domain/identifiers';
 import { providerApiError } from './provider-errors';
 import { sealFlowToken, storeProviderTokens } from '../domain/provider-tokens';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
 
 export interface StartAuthorizationInput {
   provider: string;
@@ -105,7 +105,7 @@ export const callbackTarget = (deps: Pick<Deps, 'config'>, flow: FlowStateRow | 
 
 export type CallbackOutcome =
   | { kind: 'code'; authCode: string }
-  | { kind: 'session'; tokens: IssuedTokens; user: UserWithRelations; providerToken: string; providerRefreshToken: string | undefined };
+  | { kind: 'session'; tokens: sessions.IssuedTokens; user: UserWithRelations; providerToken: string; providerRefreshToken: string | undefined };
 
 /**
  * Completes a sign-in (or a manual link) from what the provider said, in one transaction with its audit rows:
@@ -147,7 +147,7 @@ export async function completeCallback(
     if (pkce) return { signed, started: undefined };
     const now = deps.clock.now();
     await updateUser(trx, signed.user.id, { last_sign_in_at: now, updated_at: now });
-    return { signed, started: await startSession(trx, deps, meta, signed.user, 'oauth') };
+    return { signed, started: await sessions.issue(trx, deps, { user: signed.user, method: 'oauth', meta }) };
   });
 
   if (result.signed.confirmationFor) {
@@ -155,12 +155,11 @@ export async function completeCallback(
   }
   if (result.signed.refusal) throw result.signed.refusal;
   if (pkce) return { kind: 'code', authCode };
-  const user = (await findUserWithRelations(deps.db, result.signed.user.id))!;
-  const s = result.started!;
+  const started = result.started!;
   return {
     kind: 'session',
-    user,
-    tokens: await accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken),
+    user: started.user,
+    tokens: await sessions.mintTokens(deps, started),
     providerToken: learned.tokens.accessToken,
     providerRefreshToken: learned.tokens.refreshToken,
   };

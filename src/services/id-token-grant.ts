@@ -1,4 +1,4 @@
-import { updateUser, findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
+import { updateUser, type UserWithRelations } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { atHashMatches, IdTokenError, nonceMatches, verifyIdToken } from '../external/id-token';
 import { ProviderError, type ExternalProvider } from '../external/types';
@@ -8,7 +8,7 @@ import { sendProviderEmailConfirmation, signInExternalIdentity } from './account
 import { resolveProvider } from './external-providers';
 import { providerApiError } from './provider-errors';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
 
 export interface IdTokenGrantInput {
   idToken: string;
@@ -26,7 +26,7 @@ const invalidRequest = (message: string, cause?: unknown) => badRequest(ErrorCod
  * grant_type=id_token (contract §1.2): a provider's id_token, verified against its JWKS (issuer, audience = one
  * of our client ids, expiry), signs the user in under the linking rules of §6.6, or links it to the caller.
  */
-export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdTokenGrantInput): Promise<{ tokens: IssuedTokens; user: UserWithRelations }> {
+export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdTokenGrantInput): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations }> {
   let provider: ExternalProvider;
   try {
     provider = await resolveProvider(deps, input.provider);
@@ -69,11 +69,9 @@ export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdToken
     if (signed.refusal) return { signed, started: undefined };
     const now = deps.clock.now();
     await updateUser(trx, signed.user.id, { last_sign_in_at: now, updated_at: now });
-    return { signed, started: await startSession(trx, deps, meta, signed.user, 'oauth') };
+    return { signed, started: await sessions.issue(trx, deps, { user: signed.user, method: 'oauth', meta }) };
   });
   if (result.signed.confirmationFor) await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, deps.config.siteUrl);
   if (result.signed.refusal || !result.started) throw result.signed.refusal!;
-  const user = (await findUserWithRelations(deps.db, result.signed.user.id))!;
-  const s = result.started;
-  return { user, tokens: await accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken) };
+  return { user: result.started.user, tokens: await sessions.mintTokens(deps, result.started) };
 }

@@ -5,7 +5,7 @@ import { unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
 import { isUuid, normalizeEmail } from '../domain/identifiers';
-import { deleteUnsentNewUser, insertNewUser } from './new-user';
+import { createUser, deleteUnsentNewUser } from '../domain/users';
 import { deliver, prepareMail } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
@@ -33,7 +33,7 @@ export async function invite(deps: Deps, meta: RequestMeta, admin: JwtClaims, in
   const made = await deps.db.transaction().execute(async (trx) => {
     const user = existing
       ? (await lockUser(trx, existing.id))!
-      : await insertNewUser(trx, deps, meta, { email, encryptedPassword: null, data: input.data ?? {}, confirmed: false, invited: true });
+      : (await createUser(trx, deps, meta, { channel: { kind: 'email', email, confirmed: false }, userMetadata: input.data ?? {}, invited: true })).user;
     if (existing) await updateUser(trx, user.id, { invited_at: deps.clock.now() });
     const audit = auditEntry(deps, meta, actor, 'user_invited', { user_id: user.id, user_email: email });
     await insertAuditEntries(trx, [audit]);

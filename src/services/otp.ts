@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries, type AuditEntry } from '../domain/audit';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
-import { deleteUnsentNewUser, insertNewUser } from './new-user';
+import { createUser, deleteUnsentNewUser } from '../domain/users';
 import { prepareConfirmation, resendConfirmation } from '../domain/confirmations';
 import { assertSmsSendable, deliver, parseChannel, prepareMail, type PreparedMessage } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
@@ -54,7 +54,7 @@ export async function emailOtp(deps: Deps, meta: RequestMeta, input: EmailOtpInp
     if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
     // A new user without a password: the confirmation (or, with autoconfirm, the magic link) signs them in.
     const made = await deps.db.transaction().execute(async (trx) => {
-      const created = await insertNewUser(trx, deps, meta, { email, encryptedPassword: null, data: input.data ?? {}, confirmed: autoconfirm });
+      const { user: created } = await createUser(trx, deps, meta, { channel: { kind: 'email', email, confirmed: autoconfirm }, userMetadata: input.data ?? {} });
       const audits: AuditEntry[] = [];
       let message: PreparedMessage;
       if (autoconfirm) {
@@ -107,7 +107,7 @@ export async function phoneOtp(deps: Deps, meta: RequestMeta, input: PhoneOtpInp
     if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
     const autoconfirm = config.sms.autoconfirm;
     const made = await deps.db.transaction().execute(async (trx) => {
-      const created = await insertNewUser(trx, deps, meta, { phone, encryptedPassword: null, data: input.data ?? {}, confirmed: autoconfirm });
+      const { user: created } = await createUser(trx, deps, meta, { channel: { kind: 'phone', phone, confirmed: autoconfirm }, userMetadata: input.data ?? {} });
       const audits = [auditEntry(deps, meta, created, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: 'phone' })];
       const message = await prepareConfirmation(trx, deps, created, ctx, false);
       await insertAuditEntries(trx, audits);

@@ -1,6 +1,6 @@
 import { insertAuditEntries } from '../db/repositories/audit-log';
 import { touchIdentity } from '../db/repositories/identities';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, updateUser, type UserWithRelations } from '../db/repositories/users';
+import { findUserByEmail, findUserByPhone, updateUser, type UserWithRelations } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
@@ -8,7 +8,8 @@ import { auditEntry } from '../domain/audit';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { findWeakness, type Weakness } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
+import { assertNotBanned } from '../domain/users';
 
 export interface PasswordGrantInput {
   email?: string;
@@ -27,7 +28,7 @@ export async function passwordGrant(
   deps: Deps,
   meta: RequestMeta,
   input: PasswordGrantInput,
-): Promise<{ tokens: IssuedTokens; user: UserWithRelations; weakPassword?: Weakness }> {
+): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; weakPassword?: Weakness }> {
   const { config } = deps;
   let user;
   let provider: 'email' | 'phone';
@@ -52,7 +53,7 @@ export async function passwordGrant(
   if (provider === 'email' && !user.email_confirmed_at) throw badRequest(ErrorCodes.emailNotConfirmed, 'Email not confirmed');
   if (provider === 'phone' && !user.phone_confirmed_at) throw badRequest(ErrorCodes.phoneNotConfirmed, 'Phone not confirmed');
   const now = deps.clock.now();
-  if (user.banned_until && user.banned_until > now) throw badRequest(ErrorCodes.userBanned, 'User is banned');
+  assertNotBanned(user, now, 'token');
 
   const rehashed = check.needsRehash ? await deps.hasher.hash(input.password) : undefined;
   const signedIn = user;
@@ -63,12 +64,9 @@ export async function passwordGrant(
       ...(rehashed ? { encrypted_password: rehashed } : {}),
     });
     await touchIdentity(trx, signedIn.id, provider, now);
-    const s = await startSession(trx, deps, meta, signedIn, 'password');
+    const s = await sessions.issue(trx, deps, { user: signedIn, method: 'password', meta });
     await insertAuditEntries(trx, [auditEntry(deps, meta, signedIn, 'login', { provider })]);
     return s;
   });
-
-  const fresh = (await findUserWithRelations(deps.db, user.id))!;
-  const tokens = await accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken);
-  return { tokens, user: fresh, weakPassword: findWeakness(config.password, input.password) };
+  return { tokens: await sessions.mintTokens(deps, started), user: started.user, weakPassword: findWeakness(config.password, input.password) };
 }

@@ -1,13 +1,14 @@
 import { insertAuditEntries } from '../db/repositories/audit-log';
 import { findUserWithRelations, updateUser, type UserWithRelations } from '../db/repositories/users';
 import type { Deps } from '../deps';
-import { badRequest, notFound } from '../errors/api-error';
+import { notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import { redeemAuthCode } from '../domain/flow-state';
 import { openFlowToken } from '../domain/provider-tokens';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
+import { assertNotBanned } from '../domain/users';
 
 export interface PkceGrantInput {
   authCode: string;
@@ -15,7 +16,7 @@ export interface PkceGrantInput {
 }
 
 export interface PkceGrantResult {
-  tokens: IssuedTokens;
+  tokens: sessions.IssuedTokens;
   user: UserWithRelations;
   providerToken: string | null;
   providerRefreshToken: string | null;
@@ -31,18 +32,17 @@ export async function pkceGrant(deps: Deps, meta: RequestMeta, input: PkceGrantI
   const user = flow.user_id ? await findUserWithRelations(deps.db, flow.user_id) : undefined;
   if (!user) throw notFound(ErrorCodes.flowStateNotFound, 'invalid flow state, no valid flow state found');
   const now = deps.clock.now();
-  if (user.banned_until && user.banned_until > now) throw badRequest(ErrorCodes.userBanned, 'User is banned');
+  assertNotBanned(user, now, 'token');
 
   const started = await deps.db.transaction().execute(async (trx) => {
     await updateUser(trx, user.id, { last_sign_in_at: now, updated_at: now });
-    const s = await startSession(trx, deps, meta, user, flow.authentication_method);
+    const s = await sessions.issue(trx, deps, { user, method: flow.authentication_method, meta });
     await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'login', { provider: flow.provider_type, provider_type: flow.provider_type })]);
     return s;
   });
-  const fresh = (await findUserWithRelations(deps.db, user.id))!;
   return {
-    tokens: await accessTokenFor(deps, fresh, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken),
-    user: fresh,
+    tokens: await sessions.mintTokens(deps, started),
+    user: started.user,
     providerToken: openFlowToken(deps, flow.id, 'access', flow.provider_access_token),
     providerRefreshToken: openFlowToken(deps, flow.id, 'refresh', flow.provider_refresh_token),
   };

@@ -11,12 +11,13 @@ import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, amrFromRows, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
+import { assertNotBanned } from '../domain/users';
 
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
 
-type Outcome = { kind: 'issued'; selector: string; aal: 'aal1' | 'aal2' | 'aal3' | null } | { kind: 'reused' };
+type Outcome = { kind: 'issued'; selector: string; session: sessions.TokenSession } | { kind: 'reused' };
 
 /**
  * grant_type=refresh_token, GoTrue's legacy rotation (contract §2). Every refresh of one session runs under that
@@ -31,7 +32,7 @@ export async function refreshGrant(
   deps: Deps,
   meta: RequestMeta,
   refreshToken: string,
-): Promise<{ tokens: IssuedTokens; user: UserWithRelations }> {
+): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations }> {
   const selector = deps.refreshTokens.selectorOf(refreshToken);
   if (!selector) throw notFound();
   // Round trip 1: the token's owner, session and AMR claims, read before any lock is taken.
@@ -39,7 +40,7 @@ export async function refreshGrant(
   if (!ctx || !ctx.sessionExists) throw notFound();
   const { sessionId, user } = ctx;
   const now = deps.clock.now();
-  if (user.banned_until && user.banned_until > now) throw badRequest(ErrorCodes.userBanned, 'User is banned');
+  assertNotBanned(user, now, 'refresh');
   const { security } = deps.config;
 
   // Round trips 2–5: BEGIN, lock + token state, one rotation statement, COMMIT.
@@ -47,10 +48,11 @@ export async function refreshGrant(
     const state = await lockSessionForRefresh(trx, sessionId, selector);
     if (!state || !state.token_id) throw notFound();
     if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired');
+    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id };
 
     if (state.revoked) {
       const active = await findActiveRefreshToken(trx, sessionId);
-      if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, aal: state.aal };
+      if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, session };
       const reuseUntil = (state.token_updated_at?.getTime() ?? 0) + security.refreshTokenReuseInterval * 1000;
       if (now.getTime() >= reuseUntil) {
         if (security.refreshTokenRotationEnabled) await revokeSessionRefreshTokens(trx, sessionId, now);
@@ -63,12 +65,12 @@ export async function refreshGrant(
       next: { selector: next.selector, userId: user.id, sessionId, parent: selector, now },
       audit: [auditEntry(deps, meta, user, 'token_revoked'), auditEntry(deps, meta, user, 'token_refreshed')],
     });
-    return { kind: 'issued', selector: next.selector, aal: state.aal };
+    return { kind: 'issued', selector: next.selector, session };
   });
   if (outcome.kind === 'reused') {
     deps.logger.warn({ session_id: sessionId, user_id: user.id }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }
-  const tokens = await accessTokenFor(deps, user, { id: sessionId, aal: outcome.aal }, amrFromRows(ctx.amr), deps.refreshTokens.tokenFor(outcome.selector));
+  const tokens = await sessions.mintTokens(deps, { user, session: outcome.session, amr: sessions.amrFromRows(ctx.amr), refreshToken: deps.refreshTokens.tokenFor(outcome.selector) });
   return { tokens, user };
 }

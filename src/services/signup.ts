@@ -1,4 +1,4 @@
-import { INSTANCE_ID, insertUser } from '../db/repositories/users';
+import { INSTANCE_ID } from '../domain/user-records';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
@@ -6,13 +6,14 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
-import { deleteUnsentNewUser, insertNewUser } from './new-user';
 import { prepareConfirmation, resendConfirmation, type SendContext } from '../domain/confirmations';
 import { assertSmsSendable, deliver, parseChannel, type PreparedMessage } from '../domain/outbox';
 import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, recordSignIn, type UserWithRelations } from '../domain/user-records';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, type UserWithRelations } from '../domain/user-records';
+import * as sessions from '../domain/sessions';
+import { isUniqueViolation } from '../domain/unique-violation';
+import { createUser, deleteUnsentNewUser } from '../domain/users';
 
 export interface SignupInput {
   email?: string;
@@ -28,10 +29,8 @@ export interface SignupInput {
 }
 
 export type SignupResult =
-  | { kind: 'session'; tokens: IssuedTokens; user: UserWithRelations }
+  | { kind: 'session'; tokens: sessions.IssuedTokens; user: UserWithRelations }
   | { kind: 'user'; user: UserWithRelations };
-
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 
 /**
  * POST /signup. Email or phone with a password; neither = anonymous sign-in. With autoconfirm a session comes
@@ -64,16 +63,17 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   const ctx: SendContext = { via: channel, pkce: input.pkce, redirectTo: input.redirectTo ?? config.siteUrl, smsChannel };
   if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel, ctx);
 
-  let created: { user: UserRow; started?: Awaited<ReturnType<typeof startSession>>; message?: PreparedMessage; auditIds: string[] };
+  let created: { user: UserRow; started?: sessions.IssuedSession; message?: PreparedMessage; auditIds: string[] };
   try {
     created = await deps.db.transaction().execute(async (trx) => {
-      const user = await insertNewUser(trx, deps, meta, { email, phone, encryptedPassword: encrypted, data: input.data ?? {}, confirmed: autoconfirm });
+      const via = email !== undefined ? { kind: 'email' as const, email, confirmed: autoconfirm } : { kind: 'phone' as const, phone: phone!, confirmed: autoconfirm };
+      // With autoconfirm the sign-up is also the first sign-in.
+      const { user } = await createUser(trx, deps, meta, { channel: via, encryptedPassword: encrypted, userMetadata: input.data ?? {}, signedIn: autoconfirm });
       const audits = [auditEntry(deps, meta, user, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: channel })];
-      let started: Awaited<ReturnType<typeof startSession>> | undefined;
+      let started: sessions.IssuedSession | undefined;
       let message: PreparedMessage | undefined;
       if (autoconfirm) {
-        await recordSignIn(trx, user.id, deps.clock.now());
-        started = await startSession(trx, deps, meta, user, 'password');
+        started = await sessions.issue(trx, deps, { user, method: 'password', meta });
         audits.push(auditEntry(deps, meta, user, 'login', { provider: channel }));
       } else {
         message = await prepareConfirmation(trx, deps, user, ctx, false);
@@ -94,10 +94,9 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
     const { user, message, auditIds } = created;
     await deliver(deps, [message], (trx) => deleteUnsentNewUser(trx, user.id, { column: 'confirmation_token', token: message.tokenHash }, auditIds));
   }
-  const user = (await findUserWithRelations(deps.db, created.user.id))!;
   const started = created.started;
-  if (!started) return { kind: 'user', user };
-  return { kind: 'session', user, tokens: await accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+  if (started) return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
+  return { kind: 'user', user: (await findUserWithRelations(deps.db, created.user.id))! };
 }
 
 async function repeatedSignup(
@@ -172,30 +171,16 @@ async function signupAnonymously(deps: Deps, meta: RequestMeta, data: Record<str
     throw unprocessable(ErrorCodes.anonymousProviderDisabled, 'Anonymous sign-ins are disabled');
   }
   if (deps.config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
-  const now = deps.clock.now();
-  const id = deps.random.uuid();
-  let started!: Awaited<ReturnType<typeof startSession>>;
-  await deps.db.transaction().execute(async (trx) => {
-    await insertUser(trx, {
-      instance_id: INSTANCE_ID,
-      id,
-      aud: meta.aud,
-      role: deps.config.jwt.defaultGroupName,
-      raw_app_meta_data: JSON.stringify({}),
-      raw_user_meta_data: JSON.stringify(data),
-      created_at: now,
-      updated_at: now,
-      last_sign_in_at: now,
-      is_anonymous: true,
-    });
-    started = await startSession(trx, deps, meta, { id }, 'anonymous');
-    const actor = { id, email: null, phone: null, raw_user_meta_data: null };
+  const started = await deps.db.transaction().execute(async (trx) => {
+    const { user } = await createUser(trx, deps, meta, { channel: { kind: 'anonymous' }, userMetadata: data, signedIn: true });
+    const s = await sessions.issue(trx, deps, { user, method: 'anonymous', meta });
+    const actor = { id: user.id, email: null, phone: null, raw_user_meta_data: null };
     await insertAuditEntries(trx, [
       auditEntry(deps, meta, actor, 'user_signedup', { provider: 'anonymous' }),
       auditEntry(deps, meta, actor, 'login', { provider: 'anonymous' }),
     ]);
+    return s;
   });
-  const user = (await findUserWithRelations(deps.db, id))!;
-  return { kind: 'session', user, tokens: await accessTokenFor(deps, user, { id: started.sessionId, aal: started.aal }, started.amr, started.refreshToken) };
+  return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
 }
 

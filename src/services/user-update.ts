@@ -1,5 +1,5 @@
 import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../domain/user-records';
-import type { JsonObject, UserRow } from '../db/schema';
+import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
@@ -13,6 +13,7 @@ import { assertSmsSendable, deliver, parseChannel } from '../domain/outbox';
 import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import { endSessions, sessionCreatedAt } from '../domain/user-sessions';
+import { mergeMetadata } from '../domain/users';
 import { applyEmailChange, applyPhoneChange } from '../domain/verify-actions';
 
 export interface UserUpdateInput {
@@ -31,16 +32,6 @@ export interface UserUpdateInput {
 
 /** Sessions younger than this change the password without a nonce (GoTrue's rule). */
 const REAUTHENTICATION_WINDOW_MS = 24 * 3600_000;
-
-/** GoTrue's metadata merge: top-level keys are set, a null value deletes its key. */
-export function mergeMetadata(current: JsonObject | null, update: Record<string, unknown>): JsonObject {
-  const out: JsonObject = { ...(current ?? {}) };
-  for (const [k, v] of Object.entries(update)) {
-    if (v === null) delete out[k];
-    else out[k] = v;
-  }
-  return out;
-}
 
 /**
  * PUT /user. An email or phone change is recorded and its confirmation sent first, in its own transaction (a

@@ -1,5 +1,5 @@
 import { PKCE_PREFIX } from '../crypto/otp';
-import { findUserWithRelations, lockUser, recordSignIn, type UserWithRelations } from '../domain/user-records';
+import { lockUser, recordSignIn, type UserWithRelations } from '../domain/user-records';
 import type { OneTimeTokenType } from '../db/schema';
 import type { Deps } from '../deps';
 import { badRequest, forbidden } from '../errors/api-error';
@@ -9,7 +9,8 @@ import { issueEmailFlowCode } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, revokeAllTokens, type MatchedToken } from '../domain/one-time-tokens';
 import type { RequestMeta } from '../domain/request-meta';
-import { accessTokenFor, startSession, type IssuedTokens } from './sessions';
+import * as sessions from '../domain/sessions';
+import { assertNotBanned } from '../domain/users';
 import { applyEmailChange, applyPhoneChange, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from '../domain/verify-actions';
 
 /** POST /verify and GET /verify (contract §1.3, §6.1–§6.5). */
@@ -38,7 +39,7 @@ function flowMethod(type: VerifyType, tokenType: OneTimeTokenType): string {
 }
 
 export type VerifyOutcome =
-  | { kind: 'session'; tokens: IssuedTokens; user: UserWithRelations }
+  | { kind: 'session'; tokens: sessions.IssuedTokens; user: UserWithRelations }
   /** GET with a `pkce_` token: redirect with ?code=. */
   | { kind: 'code'; authCode: string }
   /** The first of the two confirmations of a secure email change. */
@@ -85,7 +86,7 @@ export async function verifyTokenHash(deps: Deps, meta: RequestMeta, typeIn: str
 async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: MatchedToken | undefined, pkce: boolean): Promise<VerifyOutcome> {
   if (!match || isTokenExpired(deps, match)) throw invalidToken();
   const now = deps.clock.now();
-  if (match.user.banned_until && match.user.banned_until > now) throw forbidden(ErrorCodes.userBanned, 'User is banned');
+  assertNotBanned(match.user, now, 'verify');
   const tokenType = match.token.token_type;
   // An invited user without a password gets a random one when confirming (hashed before the transaction).
   const randomPassword =
@@ -116,7 +117,7 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
       return { kind: 'code' as const, authCode };
     }
     await recordSignIn(trx, user.id, now, provider);
-    const started = await startSession(trx, deps, meta, user, 'otp');
+    const started = await sessions.issue(trx, deps, { user, method: 'otp', meta });
     audits.push(auditEntry(deps, meta, user, 'login', { provider, type }));
     await insertAuditEntries(trx, audits);
     return { kind: 'session' as const, started };
@@ -124,7 +125,5 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
 
   if (result.kind === 'pending') return { kind: 'pending', message: EMAIL_CHANGE_FIRST_LEG };
   if (result.kind === 'code') return result;
-  const user = (await findUserWithRelations(deps.db, match.user.id))!;
-  const s = result.started;
-  return { kind: 'session', user, tokens: await accessTokenFor(deps, user, { id: s.sessionId, aal: s.aal }, s.amr, s.refreshToken) };
+  return { kind: 'session', user: result.started.user, tokens: await sessions.mintTokens(deps, result.started) };
 }

@@ -48,21 +48,27 @@ export async function listUserIdentities(ex: Executor, userId: string) {
   return ex.selectFrom('identities').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
 }
 
+const identityRow = (i: NewIdentity) => ({
+  provider_id: i.providerId,
+  user_id: i.userId,
+  provider: i.provider,
+  identity_data: JSON.stringify(i.identityData),
+  last_sign_in_at: i.lastSignInAt ?? null,
+  created_at: i.now,
+  updated_at: i.now,
+});
+
 export async function insertIdentityReturningId(ex: Executor, i: NewIdentity): Promise<string> {
-  const row = await ex
-    .insertInto('identities')
-    .values({
-      provider_id: i.providerId,
-      user_id: i.userId,
-      provider: i.provider,
-      identity_data: JSON.stringify(i.identityData),
-      last_sign_in_at: i.lastSignInAt ?? null,
-      created_at: i.now,
-      updated_at: i.now,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const row = await ex.insertInto('identities').values(identityRow(i)).returning('id').executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** Inserts identities in one statement; their ids, in the order given. */
+export async function insertIdentitiesReturningIds(ex: Executor, identities: NewIdentity[]): Promise<string[]> {
+  if (identities.length === 0) return [];
+  const rows = await ex.insertInto('identities').values(identities.map(identityRow)).returning(['id', 'provider']).execute();
+  // RETURNING follows the VALUES order in practice, but Postgres does not promise it: match by provider.
+  return identities.map((i) => rows.find((r) => r.provider === i.provider)!.id);
 }
 
 export async function updateIdentityData(ex: Executor, id: string, identityData: Record<string, unknown>, now: Date): Promise<void> {

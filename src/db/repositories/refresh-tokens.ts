@@ -13,21 +13,17 @@ export interface NewRefreshToken {
   now: Date;
 }
 
-export async function insertRefreshToken(ex: Executor, t: NewRefreshToken): Promise<void> {
-  await ex
-    .insertInto('refresh_tokens')
-    .values({
-      instance_id: INSTANCE_ID,
-      token: t.selector,
-      user_id: t.userId,
-      session_id: t.sessionId,
-      parent: t.parent,
-      revoked: false,
-      created_at: t.now,
-      updated_at: t.now,
-    })
-    .execute();
-}
+/** The refresh_tokens row of a new (live) token. */
+export const refreshTokenRow = (t: NewRefreshToken) => ({
+  instance_id: INSTANCE_ID,
+  token: t.selector,
+  user_id: t.userId,
+  session_id: t.sessionId,
+  parent: t.parent,
+  revoked: false,
+  created_at: t.now,
+  updated_at: t.now,
+});
 
 /** The newest unrevoked token of a session. */
 export async function findActiveRefreshToken(ex: Executor, sessionId: string) {
@@ -104,7 +100,7 @@ export async function lockSessionForRefresh(ex: Executor, sessionId: string, sel
   return ex
     .selectFrom('sessions as s')
     .innerJoin('refresh_tokens as rt', 'rt.session_id', 's.id')
-    .select(['s.aal', 's.not_after', 'rt.id as token_id', 'rt.revoked', 'rt.updated_at as token_updated_at'])
+    .select(['s.aal', 's.not_after', 's.oauth_client_id', 'rt.id as token_id', 'rt.revoked', 'rt.updated_at as token_updated_at'])
     .where('s.id', '=', sessionId)
     .where('rt.token', '=', selector)
     .forUpdate(['s', 'rt'])
@@ -151,15 +147,6 @@ export async function rotateRefreshToken(ex: Executor, r: Rotation): Promise<voi
         .returning('id'),
     )
     .insertInto('refresh_tokens')
-    .values({
-      instance_id: INSTANCE_ID,
-      token: next.selector,
-      user_id: next.userId,
-      session_id: next.sessionId,
-      parent: next.parent,
-      revoked: false,
-      created_at: next.now,
-      updated_at: next.now,
-    })
+    .values(refreshTokenRow(next))
     .execute();
 }

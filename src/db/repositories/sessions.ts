@@ -1,5 +1,9 @@
+import type { QueryCreator } from 'kysely';
 import type { Executor } from '../database';
-import type { AalLevel, SessionRow } from '../schema';
+import type { AalLevel, Database, SessionRow } from '../schema';
+import { amrClaimRow, type NewAmrClaim } from './amr-claims';
+import { refreshTokenRow, type NewRefreshToken } from './refresh-tokens';
+import { selectUserWithRelations, type UserWithRelations } from './users';
 
 export interface NewSession {
   id: string;
@@ -8,21 +12,34 @@ export interface NewSession {
   now: Date;
   userAgent: string | null;
   ip: string | null;
+  oauthClientId: string | null;
 }
 
-export async function insertSession(ex: Executor, s: NewSession): Promise<void> {
-  await ex
-    .insertInto('sessions')
-    .values({
-      id: s.id,
-      user_id: s.userId,
-      aal: s.aal,
-      created_at: s.now,
-      updated_at: s.now,
-      user_agent: s.userAgent,
-      ip: s.ip,
-    })
-    .execute();
+/**
+ * Starts a session in one statement (data-modifying CTEs): the session row, its first refresh token and its AMR
+ * claims; the statement's result is the user with relations as the transaction sees it, so the caller's earlier
+ * writes to the user are in it. The foreign keys to the new session are checked at the end of the statement.
+ */
+export async function insertSessionReturningUser(
+  ex: Executor,
+  s: NewSession,
+  firstToken: NewRefreshToken,
+  amr: NewAmrClaim[],
+): Promise<UserWithRelations | undefined> {
+  const writes = ex
+    .with('new_session', (db) =>
+      db
+        .insertInto('sessions')
+        .values({ id: s.id, user_id: s.userId, aal: s.aal, created_at: s.now, updated_at: s.now, user_agent: s.userAgent, ip: s.ip, oauth_client_id: s.oauthClientId })
+        .returning('id'),
+    )
+    .with('new_token', (db) => db.insertInto('refresh_tokens').values(refreshTokenRow(firstToken)).returning('id'))
+    .with('new_amr', (db) => db.insertInto('mfa_amr_claims').values(amr.map(amrClaimRow)).returning('id'));
+  // The CTEs only add names to the query creator's database type; the user SELECT does not read them.
+  const user = await selectUserWithRelations(writes as unknown as QueryCreator<Database>)
+    .where('u.id', '=', s.userId)
+    .executeTakeFirst();
+  return user as UserWithRelations | undefined;
 }
 
 /**

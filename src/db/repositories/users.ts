@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type QueryCreator } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
 import { prepared } from '../prepared';
@@ -58,8 +58,11 @@ function relationsOf(eb: ExpressionBuilder<Database & { u: Database['users'] }, 
   ] as const;
 }
 
-/** users as `u` with the relations every response shows (identities, factors), in one SELECT. */
-export function selectUserWithRelations(ex: Executor) {
+/**
+ * users as `u` with the relations every response shows (identities, factors), in one SELECT. Takes any query
+ * creator, so a statement can put data-modifying CTEs in front of it (sessions.ts).
+ */
+export function selectUserWithRelations(ex: Pick<QueryCreator<Database>, 'selectFrom'>) {
   return ex
     .selectFrom('users as u')
     .selectAll('u')
@@ -174,6 +177,11 @@ export async function insertUser(ex: Executor, user: NewUser): Promise<void> {
 /** A change to a user row that leaves the one-time token columns alone (domain/one-time-tokens writes those). */
 export type UserChange = Omit<UserUpdate, (typeof TOKEN_COLUMNS)[OneTimeTokenType]['token']>;
 
+/** Inserts the user and returns its row as stored (generated columns included). */
+export async function insertUserReturning(ex: Executor, user: NewUser): Promise<UserRow> {
+  return ex.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+}
+
 export async function updateUser(ex: Executor, userId: string, patch: UserChange): Promise<void> {
   await ex.updateTable('users').set(patch).where('id', '=', userId).execute();
 }
@@ -270,4 +278,44 @@ export async function findUsersByEmails(ex: Executor, emails: string[], aud: str
 export async function deleteUserRow(ex: Executor, userId: string): Promise<boolean> {
   const r = await ex.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
+}
+
+/**
+ * Drops the user's pending one-time tokens (confirmation, recovery, email/phone change): GoTrue clears them
+ * whenever the password changes or the account is confirmed or deleted, so an old link cannot act on it.
+ */
+export async function clearOneTimeTokens(ex: Executor, userId: string): Promise<void> {
+  await ex.deleteFrom('one_time_tokens').where('user_id', '=', userId).execute();
+}
+
+/**
+ * Deletes the user only while `column` still holds `token` (so a user someone else has since acted on stays), and
+ * with it the flows and the audit rows (by id) that recorded its creation, in one statement; identities, tokens
+ * and sessions go by cascade. True when the user was deleted.
+ */
+export async function deleteUserWhileTokenIs(
+  ex: Executor,
+  userId: string,
+  column: 'confirmation_token' | 'recovery_token',
+  token: string,
+  auditIds: string[],
+): Promise<boolean> {
+  const row = await ex
+    .with('gone', (db) => db.deleteFrom('users').where('id', '=', userId).where(column, '=', token).returning('id'))
+    .with('flows', (db) =>
+      db
+        .deleteFrom('flow_state')
+        .where((eb) => eb('user_id', 'in', eb.selectFrom('gone').select('gone.id')))
+        .returning('id'),
+    )
+    .with('audits', (db) =>
+      db
+        .deleteFrom('audit_log_entries')
+        .where((eb) => eb.and([auditIds.length > 0 ? eb('id', 'in', auditIds) : eb.lit(false), eb.exists(eb.selectFrom('gone').select('gone.id'))]))
+        .returning('id'),
+    )
+    .selectFrom('gone')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n) > 0;
 }

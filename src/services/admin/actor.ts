@@ -1,7 +1,5 @@
 import { INSTANCE_ID } from '../../domain/user-records';
 import type { UserRow } from '../../db/schema';
-import { unprocessable } from '../../errors/api-error';
-import { ErrorCodes } from '../../errors/codes';
 
 /** Who performs an admin action: an admin-role JWT's role, or the operator's CLI. */
 export interface AdminActor {
@@ -25,17 +23,3 @@ export const userTraits = (u: Pick<UserRow, 'id' | 'email' | 'phone'>) => ({
   user_email: u.email ?? '',
   user_phone: u.phone ?? '',
 });
-
-/**
- * Maps a unique violation on users to GoTrue's answer (a concurrent admin call won the race past the pre-check);
- * anything else is rethrown.
- */
-export function rethrowUserConflict(err: unknown): never {
-  const e = err as { code?: string; constraint?: string };
-  if (e?.code === '23505') {
-    if (e.constraint === 'users_email_partial_key') throw unprocessable(ErrorCodes.emailExists, 'A user with this email address has already been registered');
-    if (e.constraint === 'users_phone_key') throw unprocessable(ErrorCodes.phoneExists, 'Phone number already registered by another user');
-    if (e.constraint === 'users_pkey') throw unprocessable(ErrorCodes.userAlreadyExists, 'A user with this ID already exists');
-  }
-  throw err;
-}

@@ -1,17 +1,15 @@
-import { insertIdentity } from '../../db/repositories/identities';
-import { INSTANCE_ID, insertUser } from '../../db/repositories/users';
-import type { NewUser } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { badRequest, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
 import { isUuid, normalizeEmail, normalizePhone } from '../../domain/identifiers';
 import type { RequestMeta } from '../../domain/request-meta';
-import { findUserByEmail, findUserByPhone, findUserWithRelations, type UserWithRelations } from '../../domain/user-records';
-import { mergeMetadata } from '../user-update';
+import { findUserByEmail, findUserByPhone, findUserWithRelations, INSTANCE_ID, type UserWithRelations } from '../../domain/user-records';
+import { rethrowUniqueViolation } from '../../domain/unique-violation';
+import { createUser } from '../../domain/users';
 import { bannedUntil, parseBanDuration } from './ban';
 import { encryptedPasswordFrom } from './password-input';
-import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
+import { auditActorOf, userTraits, type AdminActor } from './actor';
 
 /** POST /admin/users (and `gotrue admin createuser`). Empty strings count as absent, as in GoTrue. */
 export interface AdminCreateUserInput {
@@ -76,49 +74,23 @@ export async function adminCreateUser(deps: Deps, meta: RequestMeta, actor: Admi
       passwordHash: present(input.passwordHash) ? input.passwordHash : undefined,
     })) ?? null;
 
-  const now = deps.clock.now();
-  const emailConfirmed = email !== undefined && input.emailConfirm === true;
-  const phoneConfirmed = phone !== undefined && input.phoneConfirm === true;
-  const providers = [...(email ? ['email'] : []), ...(phone ? ['phone'] : [])];
-  const userMetadata: Record<string, unknown> = {
-    ...(input.userMetadata ?? {}),
-    ...(emailConfirmed ? { email_verified: true } : {}),
-    ...(phoneConfirmed ? { phone_verified: true } : {}),
+  const channel = {
+    kind: 'admin' as const,
+    email,
+    phone,
+    emailConfirmed: input.emailConfirm === true,
+    phoneConfirmed: input.phoneConfirm === true,
+    appMetadata: input.appMetadata ?? {},
+    bannedUntil: ban === undefined ? null : bannedUntil(deps.clock.now(), ban),
   };
-  const appMetadata = mergeMetadata({ provider: providers[0], providers }, input.appMetadata ?? {});
-  const row: NewUser = {
-    instance_id: INSTANCE_ID,
-    id,
-    aud,
-    role,
-    email: email ?? null,
-    phone: phone ?? null,
-    encrypted_password: encrypted,
-    email_confirmed_at: emailConfirmed ? now : null,
-    phone_confirmed_at: phoneConfirmed ? now : null,
-    banned_until: ban === undefined ? null : bannedUntil(now, ban),
-    raw_app_meta_data: JSON.stringify(appMetadata),
-    raw_user_meta_data: JSON.stringify(userMetadata),
-    created_at: now,
-    updated_at: now,
-    is_anonymous: false,
-  };
-
   try {
     await deps.db.transaction().execute(async (trx) => {
-      await insertUser(trx, row);
-      if (email) {
-        const identityData = { sub: id, email, email_verified: emailConfirmed, phone_verified: false };
-        await insertIdentity(trx, { providerId: id, userId: id, provider: 'email', identityData, now });
-      }
-      if (phone) {
-        const identityData = { sub: id, phone, email_verified: false, phone_verified: phoneConfirmed };
-        await insertIdentity(trx, { providerId: id, userId: id, provider: 'phone', identityData, now });
-      }
-      await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'user_signedup', userTraits({ id, email: row.email ?? null, phone: row.phone ?? null }))]);
+      const { user } = await createUser(trx, deps, meta, { channel, id, aud, role, encryptedPassword: encrypted, userMetadata: input.userMetadata ?? {} });
+      await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'user_signedup', userTraits(user))]);
     });
   } catch (err) {
-    rethrowUserConflict(err);
+    // A concurrent call won the race past the pre-checks above.
+    rethrowUniqueViolation(err);
   }
   return (await findUserWithRelations(deps.db, id))!;
 }

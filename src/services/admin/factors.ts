@@ -1,11 +1,12 @@
 import type { Deps } from '../../deps';
-import { notFound, unprocessable } from '../../errors/api-error';
+import { notFound } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
 import { deleteFactorOfUser, findFactorOfUser, listFactorsOfUser, updateFactor, type FactorSummary } from '../../domain/factors';
 import { normalizePhone } from '../../domain/identifiers';
 import type { RequestMeta } from '../../domain/request-meta';
 import { findUserWithRelations } from '../../domain/user-records';
+import { rethrowUniqueViolation } from '../../domain/unique-violation';
 import { auditActorOf, type AdminActor } from './actor';
 import { userNotFound } from './update-user';
 
@@ -53,14 +54,7 @@ export async function adminUpdateFactor(
       return updated;
     });
   } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    if (e?.code === '23505' && e.constraint === 'mfa_factors_user_friendly_name_unique') {
-      throw unprocessable(ErrorCodes.mfaFactorNameConflict, 'A factor with the friendly name already exists for this user');
-    }
-    if (e?.code === '23505' && e.constraint === 'unique_phone_factor_per_user') {
-      throw unprocessable(ErrorCodes.phoneExists, 'A phone factor with this number already exists for this user');
-    }
-    throw err;
+    rethrowUniqueViolation(err);
   }
 }
 

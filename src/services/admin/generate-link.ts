@@ -9,12 +9,12 @@ import { confirmationUrl } from '../../mailer/mailer';
 import { auditEntry, insertAuditEntries, type AuditEntry } from '../../domain/audit';
 import { recordPendingEmailChange } from '../../domain/contact-change';
 import { normalizeEmail } from '../../domain/identifiers';
-import { insertNewUser } from '../new-user';
 import { issueToken, newOtp, revokeTokens } from '../../domain/one-time-tokens';
 import { assertAcceptablePassword } from '../../domain/password-policy';
 import type { RequestMeta } from '../../domain/request-meta';
-import { mergeMetadata } from '../user-update';
-import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
+import { rethrowUniqueViolation } from '../../domain/unique-violation';
+import { createUser, mergeMetadata } from '../../domain/users';
+import { auditActorOf, userTraits, type AdminActor } from './actor';
 
 /**
  * POST /admin/generate_link (contract §1.9): issues the token a mail of that kind would carry — stored exactly as
@@ -98,7 +98,7 @@ export async function generateLink(deps: Deps, meta: RequestMeta, actor: AdminAc
       const audits: AuditEntry[] = [];
       let user: UserRow;
       if (!existing) {
-        user = await insertNewUser(trx, deps, meta, { email, encryptedPassword: encrypted, data: input.data ?? {}, confirmed: false, invited: type === 'invite' });
+        ({ user } = await createUser(trx, deps, meta, { channel: { kind: 'email', email, confirmed: false }, encryptedPassword: encrypted, userMetadata: input.data ?? {}, invited: type === 'invite' }));
       } else {
         // Locked: the token replaces the previous one of its kind, as a concurrent send would.
         const locked = await lockUser(trx, existing.id);
@@ -119,7 +119,7 @@ export async function generateLink(deps: Deps, meta: RequestMeta, actor: AdminAc
     });
   } catch (err) {
     // A concurrent sign-up for the address won the race past the pre-check.
-    rethrowUserConflict(err);
+    rethrowUniqueViolation(err);
   }
   return {
     user: (await findUserWithRelations(deps.db, made.userId))!,

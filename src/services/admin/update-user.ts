@@ -8,9 +8,10 @@ import { revokeAllTokens } from '../../domain/one-time-tokens';
 import type { RequestMeta } from '../../domain/request-meta';
 import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserChange, type UserWithRelations } from '../../domain/user-records';
 import { endSessions } from '../../domain/user-sessions';
-import { upsertContactIdentity } from '../../domain/verify-actions';
-import { mergeMetadata } from '../user-update';
-import { auditActorOf, rethrowUserConflict, userTraits, type AdminActor } from './actor';
+import { upsertIdentity } from '../../domain/identities';
+import { rethrowUniqueViolation } from '../../domain/unique-violation';
+import { appMetadataWithProviders, mergeMetadata } from '../../domain/users';
+import { auditActorOf, userTraits, type AdminActor } from './actor';
 import { bannedUntil, parseBanDuration } from './ban';
 import { assertColumnText, type AdminCreateUserInput } from './create-user';
 import { encryptedPasswordFrom } from './password-input';
@@ -82,18 +83,17 @@ export async function adminUpdateUser(
       }
       let identityAdded = false;
       if (email !== undefined) {
-        identityAdded = (await upsertContactIdentity(trx, locked, 'email', { email, email_verified: input.emailConfirm === true }, { now, lastSignInAt: null })) || identityAdded;
+        identityAdded = (await upsertIdentity(trx, { user: locked, provider: 'email', data: { email, email_verified: input.emailConfirm === true }, now })).created || identityAdded;
         patch.email = email;
         if (locked.is_anonymous && input.emailConfirm) patch.is_anonymous = false;
       }
       if (phone !== undefined) {
-        identityAdded = (await upsertContactIdentity(trx, locked, 'phone', { phone, phone_verified: input.phoneConfirm === true }, { now, lastSignInAt: null })) || identityAdded;
+        identityAdded = (await upsertIdentity(trx, { user: locked, provider: 'phone', data: { phone, phone_verified: input.phoneConfirm === true }, now })).created || identityAdded;
         patch.phone = phone;
         if (locked.is_anonymous && input.phoneConfirm) patch.is_anonymous = false;
       }
       if (identityAdded) {
-        const providers = await providersOfUser(trx, userId);
-        appMetadata = mergeMetadata(appMetadata, { provider: appMetadata['provider'] ?? providers[0], providers });
+        appMetadata = appMetadataWithProviders(appMetadata, await providersOfUser(trx, userId));
         metadataChanged = true;
       }
       if (input.appMetadata !== undefined) {
@@ -113,7 +113,8 @@ export async function adminUpdateUser(
       await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'user_modified', userTraits(after))]);
     });
   } catch (err) {
-    rethrowUserConflict(err);
+    // A concurrent call won the race past the pre-checks above.
+    rethrowUniqueViolation(err);
   }
   return (await findUserWithRelations(deps.db, userId))!;
 }

@@ -1,0 +1,133 @@
+import type { Executor } from '../db/database';
+import { insertSessionReturningUser } from '../db/repositories/sessions';
+import type { UserWithRelations } from '../db/repositories/users';
+import type { AalLevel, UserRow } from '../db/schema';
+import type { Deps } from '../deps';
+import type { RequestMeta } from './request-meta';
+
+/**
+ * Sessions and the tokens they carry. Every grant ends the same way: `issue` starts the session inside the
+ * flow's transaction, and after commit `mintTokens` — the one place claims are built and signed — turns it
+ * into the token response. The refresh grant mints through the same function.
+ */
+
+/** One authentication method used in a session, as the `amr` claim lists it. */
+export interface AmrEntry {
+  method: string;
+  timestamp: number;
+}
+
+/** What a token response is made of (the handler shapes the JSON). */
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  expiresAt: number;
+}
+
+/** The user fields the access token carries. */
+export type TokenUser = Pick<UserRow, 'id' | 'aud' | 'email' | 'phone' | 'raw_app_meta_data' | 'raw_user_meta_data' | 'role' | 'is_anonymous'>;
+
+/** The session fields the access token carries. */
+export interface TokenSession {
+  id: string;
+  aal: AalLevel | null;
+  /** The OAuth client the session was issued to (OAuth server); the token then names it in `client_id`. */
+  oauthClientId?: string | null;
+}
+
+/** Everything mintTokens signs. */
+export interface MintInput {
+  user: TokenUser;
+  session: TokenSession;
+  /** Newest first. */
+  amr: AmrEntry[];
+  /** The opaque refresh token handed out with the access token. */
+  refreshToken: string;
+}
+
+/** A session `issue` started: what mintTokens needs, with the user as the flow's transaction left it. */
+export interface IssuedSession extends MintInput {
+  user: UserWithRelations;
+  session: TokenSession & { aal: AalLevel };
+}
+
+export interface IssueInput {
+  user: Pick<UserRow, 'id'>;
+  /** The authentication method the `amr` claim records: password, otp, oauth, anonymous, … */
+  method: string;
+  /** aal1 unless the flow proved more. */
+  aal?: AalLevel;
+  /** Earlier methods the new session carries over (newest first); recorded with `method`, which comes first. */
+  amr?: AmrEntry[];
+  meta: RequestMeta;
+  oauthClient?: { id: string };
+}
+
+/**
+ * Starts a session inside the caller's transaction, in one statement: the session row at the given AAL, its
+ * first refresh token and its AMR claims. The statement also reads the user back with identities and factors,
+ * after the flow's writes, so the response needs no reload after commit. Call it after the flow's last write
+ * to the user; `mintTokens` after commit.
+ */
+export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'>, input: IssueInput): Promise<IssuedSession> {
+  const now = deps.clock.now();
+  const sessionId = deps.random.uuid();
+  const aal = input.aal ?? 'aal1';
+  const amr: AmrEntry[] = [
+    { method: input.method, timestamp: Math.floor(now.getTime() / 1000) },
+    ...(input.amr ?? []).filter((e) => e.method !== input.method),
+  ];
+  const { token, selector } = deps.refreshTokens.issue();
+  const user = await insertSessionReturningUser(
+    trx,
+    { id: sessionId, userId: input.user.id, aal, now, userAgent: input.meta.userAgent, ip: input.meta.ip || null, oauthClientId: input.oauthClient?.id ?? null },
+    { selector, userId: input.user.id, sessionId, parent: null, now },
+    amr.map((e) => ({ id: deps.random.uuid(), sessionId, method: e.method, now: new Date(e.timestamp * 1000) })),
+  );
+  // The foreign key from sessions to users fails the statement first; this is for the type.
+  if (!user) throw new Error(`issue: user ${input.user.id} vanished inside its own transaction`);
+  return { user, session: { id: sessionId, aal, oauthClientId: input.oauthClient?.id ?? null }, amr, refreshToken: token };
+}
+
+/**
+ * The one place access tokens are made: claims built (accessTokenFor), then signed. Async, so a
+ * custom-access-token hook and a signer that signs asynchronously plug in here once.
+ */
+export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config'>, input: MintInput): Promise<IssuedTokens> {
+  const { claims, exp } = accessTokenFor(deps, input);
+  const accessToken = await deps.signer.sign(claims);
+  return { accessToken, refreshToken: input.refreshToken, expiresIn: deps.config.jwt.exp, expiresAt: exp };
+}
+
+/** The access token's claims, GoTrue's, in GoTrue's order (contract §2). */
+function accessTokenFor(deps: Pick<Deps, 'clock' | 'config'>, { user, session, amr }: MintInput) {
+  const iat = Math.floor(deps.clock.now().getTime() / 1000);
+  const exp = iat + deps.config.jwt.exp;
+  const claims = {
+    ...(deps.config.jwt.issuer ? { iss: deps.config.jwt.issuer } : {}),
+    sub: user.id,
+    aud: user.aud ?? deps.config.jwt.aud,
+    exp,
+    iat,
+    email: user.email ?? '',
+    phone: user.phone ?? '',
+    app_metadata: user.raw_app_meta_data ?? {},
+    user_metadata: user.raw_user_meta_data ?? {},
+    role: user.role ?? '',
+    aal: session.aal ?? 'aal1',
+    amr,
+    session_id: session.id,
+    is_anonymous: user.is_anonymous,
+    ...(session.oauthClientId ? { client_id: session.oauthClientId } : {}),
+  };
+  return { claims, exp };
+}
+
+/** AMR rows (newest first) as claim entries. */
+export function amrFromRows(rows: { authentication_method: string; updated_at: string | Date }[]): AmrEntry[] {
+  return rows.map((r) => ({
+    method: r.authentication_method,
+    timestamp: Math.floor(new Date(r.updated_at).getTime() / 1000),
+  }));
+}
