@@ -4,6 +4,9 @@ import type { VaultKey } from './vault-keys';
 /** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
 export type SmsProviderName = 'twilio' | 'twilio_verify' | 'messagebird' | 'textlocal' | 'vonage';
 
+/** Where rate-limit counters live (GOTRUE_RATE_LIMIT_STORE). */
+export type RateLimitStoreKind = 'memory' | 'postgres' | 'redis';
+
 /** Mail kinds as the mailer names them (GoTrue's env names are these, upper-cased). */
 export type MailKind = 'confirmation' | 'invite' | 'recovery' | 'magic_link' | 'email_change' | 'reauthentication';
 /** The kinds whose mail carries a link. */
@@ -126,6 +129,19 @@ export interface Config {
   rateLimit: {
     /** Request header naming the client IP (as behind a proxy); else the socket address is used. */
     header: string | undefined;
+    /**
+     * Which entry of a comma-separated `header` is the client: the Nth from the right, N being the number of
+     * proxies in front that append to it (1 = the right-most, written by the nearest proxy).
+     */
+    headerTrustedHops: number;
+    /** Key on the left-most Sb-Forwarded-For address when it is a valid IP (GoTrue's flag; Supabase's edge sets it). */
+    sbForwardedForEnabled: boolean;
+    /** Where counters live: shared by every process on Postgres or Redis, per process in memory. */
+    store: RateLimitStoreKind;
+    /** Redis for `store: 'redis'` (GOTRUE_RATE_LIMIT_REDIS_URL). */
+    redisUrl: string | undefined;
+    /** Prefixes every counter key, so several deployments can share one Redis. */
+    keyPrefix: string;
     /** Requests per 5 minutes per IP on /token. */
     tokenRefresh: number;
     /** Requests per 5 minutes per IP on /signup, /otp, /magiclink, /recover, /resend, PUT /user. */
