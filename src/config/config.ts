@@ -1,4 +1,5 @@
 import type { BuiltinProviderConfig, BuiltinProviderName, CustomProviderConfig } from './providers';
+import type { Rate } from './rate';
 import type { VaultKey } from './vault-keys';
 
 /** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
@@ -150,6 +151,10 @@ export interface Config {
     verify: number;
     /** Anonymous sign-ins per hour per IP. */
     anonymousUsers: number;
+    /** Mails sent by the whole server (GOTRUE_RATE_LIMIT_EMAIL_SENT); over it is 429 over_email_send_rate_limit. */
+    emailSent: Rate;
+    /** SMS sent by the whole server (GOTRUE_RATE_LIMIT_SMS_SENT); over it is 429 over_sms_send_rate_limit. */
+    smsSent: Rate;
   };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
 }

@@ -153,6 +153,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       otp: e.GOTRUE_RATE_LIMIT_OTP,
       verify: e.GOTRUE_RATE_LIMIT_VERIFY,
       anonymousUsers: e.GOTRUE_RATE_LIMIT_ANONYMOUS_USERS,
+      emailSent: e.GOTRUE_RATE_LIMIT_EMAIL_SENT,
+      smsSent: e.GOTRUE_RATE_LIMIT_SMS_SENT,
     },
     log: { level: e.GOTRUE_LOG_LEVEL ?? 'info' },
   };

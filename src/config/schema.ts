@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters, parseRfc3339, parseTestOtp } from './parsers';
 import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderName, type ProviderEnvKey } from './providers';
+import { parseRate } from './rate';
 
 /** Optional env string: unset and empty both mean "use the default". */
 const str = () =>
@@ -87,6 +88,17 @@ const timestamp = () =>
 
 /** Where rate-limit counters live (GOTRUE_RATE_LIMIT_STORE). */
 export const RATE_LIMIT_STORES = ['memory', 'postgres', 'redis'] as const;
+
+/** GoTrue's rate syntax: events per hour, or events/duration (see rate.ts). */
+const rate = (dflt: string) =>
+  str().transform((v, ctx) => {
+    const r = parseRate(v ?? dflt);
+    if ('problem' in r) {
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
+    }
+    return r;
+  });
 
 type Bool = ReturnType<typeof bool>;
 type Str = ReturnType<typeof str>;
@@ -232,6 +244,8 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_OTP: num(30),
   GOTRUE_RATE_LIMIT_VERIFY: num(30),
   GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: num(30),
+  GOTRUE_RATE_LIMIT_EMAIL_SENT: rate('30'),
+  GOTRUE_RATE_LIMIT_SMS_SENT: rate('30'),
 
   GOTRUE_LOG_LEVEL: logLevel,
 });

@@ -10,8 +10,10 @@ import { loadConfig } from '../../src/config';
 import { createPasswordHasher } from '../../src/crypto/password-hasher';
 import { buildDeps, type Deps } from '../../src/deps';
 import { createRateLimitStore } from '../../src/domain/rate-limit-store';
+import { startMailTestServer } from '../helpers/email-flows';
+import { recordingSms, uniquePhone } from '../helpers/sms-recorder';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, baseEnv, TEST_ARGON2, uniqueEmail } from '../helpers/test-server';
+import { API_VERSION, baseEnv, TEST_ARGON2, testDeps, uniqueEmail } from '../helpers/test-server';
 
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
 beforeAll(async () => {
@@ -200,5 +202,62 @@ describe(`an unreachable store (${dbKind})`, () => {
       'rate limits: the store is unreachable; counting per process until it answers again',
       'rate limits: the store answers again; counts are shared again',
     ]);
+  });
+});
+
+describe(`server-wide send limits (${dbKind})`, () => {
+  it('GOTRUE_RATE_LIMIT_EMAIL_SENT: the mail over it is 429 over_email_send_rate_limit, nothing is sent and the sign-up leaves no user', async () => {
+    const server = await startMailTestServer(db, { GOTRUE_RATE_LIMIT_EMAIL_SENT: '2', GOTRUE_RATE_LIMIT_KEY_PREFIX: prefix() });
+    try {
+      const signup = (email: string) => request(server.app).post('/signup').set(API_VERSION).send({ email, password: 'pass-word-1' });
+      const [a, b, c] = [uniqueEmail('sent'), uniqueEmail('sent'), uniqueEmail('sent')];
+      expect((await signup(a)).status).toBe(200);
+      expect((await signup(b)).status).toBe(200);
+      const over = await signup(c);
+      expect([over.status, over.body.code, over.body.message]).toEqual([429, 'over_email_send_rate_limit', 'email rate limit exceeded']);
+      await server.mail.next(a);
+      await server.mail.next(b);
+      expect(server.mail.pending(c)).toEqual([]);
+      expect(await db.db.selectFrom('users').select('id').where('email', '=', c).execute()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a rate of 0 refuses every mail, even with autoconfirm on (as GoTrue)', async () => {
+    const app = createApp(depsWith({ GOTRUE_RATE_LIMIT_EMAIL_SENT: '0', GOTRUE_MAILER_AUTOCONFIRM: 'true' }));
+    const r = await request(app).post('/otp').set(API_VERSION).send({ email: uniqueEmail('zero') });
+    expect([r.status, r.body.code]).toEqual([429, 'over_email_send_rate_limit']);
+  });
+
+  it('GOTRUE_RATE_LIMIT_SMS_SENT: the SMS over it is 429 over_sms_send_rate_limit; test-OTP phones send nothing and count nothing', async () => {
+    const sms = recordingSms();
+    const testPhone = uniquePhone();
+    const deps = testDeps(
+      db,
+      { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_RATE_LIMIT_SMS_SENT: '1', GOTRUE_SMS_TEST_OTP: `${testPhone}:123456`, GOTRUE_RATE_LIMIT_KEY_PREFIX: prefix() },
+      { sms },
+    );
+    const app = createApp(deps);
+    const otp = (phone: string) => request(app).post('/otp').set(API_VERSION).send({ phone });
+    expect((await otp(uniquePhone())).status).toBe(200);
+    expect((await otp(testPhone)).status).toBe(200);
+    const over = await otp(uniquePhone());
+    expect([over.status, over.body.code, over.body.message]).toEqual([429, 'over_sms_send_rate_limit', 'SMS rate limit exceeded']);
+    expect(sms.sent).toHaveLength(1);
+  });
+
+  it('the send count is shared through the store: two servers on one Postgres store share GOTRUE_RATE_LIMIT_EMAIL_SENT', async () => {
+    const shared = { GOTRUE_RATE_LIMIT_STORE: 'postgres', GOTRUE_RATE_LIMIT_EMAIL_SENT: '1', GOTRUE_RATE_LIMIT_KEY_PREFIX: prefix() };
+    const one = await startMailTestServer(db, shared);
+    const two = await startMailTestServer(db, shared);
+    try {
+      const magic = (server: typeof one) => request(server.app).post('/otp').set(API_VERSION).send({ email: uniqueEmail('shared-sent') });
+      expect((await magic(one)).status).toBe(200);
+      expect((await magic(two)).body.code).toBe('over_email_send_rate_limit');
+    } finally {
+      await one.close();
+      await two.close();
+    }
   });
 });
