@@ -145,7 +145,7 @@ export interface Config {
     keyPrefix: string;
     /** Requests per 5 minutes per IP on /token. */
     tokenRefresh: number;
-    /** Requests per 5 minutes per IP on /signup, /otp, /magiclink, /recover, /resend, PUT /user. */
+    /** Requests per 5 minutes per IP on each of /signup, /otp, /magiclink, /recover, /resend, PUT /user, GET /reauthenticate. */
     otp: number;
     /** Requests per 5 minutes per IP on /verify. */
     verify: number;
