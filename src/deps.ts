@@ -6,6 +6,7 @@ import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refres
 import { createSigner, type Signer } from './crypto/signer';
 import { createTokenVault, type TokenVault } from './crypto/token-vault';
 import type { DatabaseHandle, Db } from './db/database';
+import { createRateLimitStore, type RateLimitStore } from './domain/rate-limit-store';
 import { createSmsProvider } from './sms';
 import type { SmsProvider } from './sms/sms-provider';
 import { withTimeout } from './external/http';
@@ -35,6 +36,8 @@ export interface Deps {
   vault: TokenVault;
   /** Renders and sends the account mails (confirmation, recovery, magic link, invite, email change, reauthentication). */
   mailer: Mailer;
+  /** Rate-limit counters (GOTRUE_RATE_LIMIT_STORE): per-client request limits and the server-wide send limits. */
+  rateLimitStore: RateLimitStore;
 }
 
 export interface DepsOverrides {
@@ -70,5 +73,6 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),
     vault: createTokenVault(config.external.tokenVaultKeys, random),
     mailer: o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport),
+    rateLimitStore: createRateLimitStore(config, database, logger),
   };
 }

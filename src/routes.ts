@@ -27,7 +27,7 @@ import { createRateLimits } from './http/middleware/rate-limit';
 /** THE route table: every path, its middleware and its handler. */
 export function buildRouter(deps: Deps): Router {
   const r = Router();
-  const limit = createRateLimits(deps.config);
+  const limit = createRateLimits(deps);
   const user: RequestHandler = requireUser(deps);
 
   r.get('/health', health(deps));
@@ -35,22 +35,22 @@ export function buildRouter(deps: Deps): Router {
   r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));
   r.get('/settings', settings(deps));
 
-  r.post('/signup', limit.otp, signup(deps));
+  r.post('/signup', limit.signup, signup(deps));
   r.post('/token', limit.token, token(deps));
 
   r.get('/authorize', limit.external, authorize(deps));
   r.get('/callback', limit.external, callback(deps));
   r.post('/callback', limit.external, callback(deps));
   r.post('/otp', limit.otp, otp(deps));
-  r.post('/magiclink', limit.otp, magicLink(deps));
-  r.post('/recover', limit.otp, recover(deps));
-  r.post('/resend', limit.otp, resend(deps));
+  r.post('/magiclink', limit.magiclink, magicLink(deps));
+  r.post('/recover', limit.recover, recover(deps));
+  r.post('/resend', limit.resend, resend(deps));
   r.get('/verify', limit.verify, verifyGet(deps));
   r.post('/verify', limit.verify, verifyPost(deps));
 
   r.get('/user', user, getUser(deps));
-  r.put('/user', limit.otp, user, updateUser(deps));
-  r.get('/reauthenticate', limit.otp, user, reauthenticate(deps));
+  r.put('/user', limit.user, user, updateUser(deps));
+  r.get('/reauthenticate', limit.reauthenticate, user, reauthenticate(deps));
   r.post('/logout', user, logout(deps));
   r.get('/user/identities/authorize', requireManualLinking(deps), limit.external, user, linkIdentity(deps));
   r.delete('/user/identities/:identity_id', requireManualLinking(deps), user, unlinkIdentity(deps));

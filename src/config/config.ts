@@ -1,9 +1,13 @@
 import type { BuiltinProviderConfig, BuiltinProviderName, CustomProviderConfig } from './providers';
+import type { Rate } from './rate';
 import type { VaultKey } from './vault-keys';
 import type { JwtAlgorithm, JwtKeyConfig } from './jwt-keys';
 
 /** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
 export type SmsProviderName = 'twilio' | 'twilio_verify' | 'messagebird' | 'textlocal' | 'vonage';
+
+/** Where rate-limit counters live (GOTRUE_RATE_LIMIT_STORE). */
+export type RateLimitStoreKind = 'memory' | 'postgres' | 'redis';
 
 /** Mail kinds as the mailer names them (GoTrue's env names are these, upper-cased). */
 export type MailKind = 'confirmation' | 'invite' | 'recovery' | 'magic_link' | 'email_change' | 'reauthentication';
@@ -137,14 +141,31 @@ export interface Config {
   rateLimit: {
     /** Request header naming the client IP (as behind a proxy); else the socket address is used. */
     header: string | undefined;
+    /**
+     * Which entry of a comma-separated `header` is the client: the Nth from the right, N being the number of
+     * proxies in front that append to it (1 = the right-most, written by the nearest proxy).
+     */
+    headerTrustedHops: number;
+    /** Key on the left-most Sb-Forwarded-For address when it is a valid IP (GoTrue's flag; Supabase's edge sets it). */
+    sbForwardedForEnabled: boolean;
+    /** Where counters live: shared by every process on Postgres or Redis, per process in memory. */
+    store: RateLimitStoreKind;
+    /** Redis for `store: 'redis'` (GOTRUE_RATE_LIMIT_REDIS_URL). */
+    redisUrl: string | undefined;
+    /** Prefixes every counter key, so several deployments can share one Redis. */
+    keyPrefix: string;
     /** Requests per 5 minutes per IP on /token. */
     tokenRefresh: number;
-    /** Requests per 5 minutes per IP on /signup, /otp, /magiclink, /recover, /resend, PUT /user. */
+    /** Requests per 5 minutes per IP on each of /signup, /otp, /magiclink, /recover, /resend, PUT /user, GET /reauthenticate. */
     otp: number;
     /** Requests per 5 minutes per IP on /verify. */
     verify: number;
     /** Anonymous sign-ins per hour per IP. */
     anonymousUsers: number;
+    /** Mails sent by the whole server (GOTRUE_RATE_LIMIT_EMAIL_SENT); over it is 429 over_email_send_rate_limit. */
+    emailSent: Rate;
+    /** SMS sent by the whole server (GOTRUE_RATE_LIMIT_SMS_SENT); over it is 429 over_sms_send_rate_limit. */
+    smsSent: Rate;
   };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
 }

@@ -72,6 +72,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (embedded && parsed.success && parsed.data.GOTRUE_WORKERS > 1) {
     problems.push('GOTRUE_WORKERS: the embedded database serves one process; set DATABASE_URL to run workers');
   }
+  if (resolved.GOTRUE_RATE_LIMIT_STORE?.trim() === 'redis' && !set('GOTRUE_RATE_LIMIT_REDIS_URL')) {
+    problems.push('GOTRUE_RATE_LIMIT_REDIS_URL: required when GOTRUE_RATE_LIMIT_STORE is redis');
+  }
   problems.push(...smsCredentialProblems(resolved));
   const custom = parseCustomProviders(resolved);
   problems.push(...custom.problems);
@@ -152,10 +155,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cors: { allowedHeaders: e.GOTRUE_CORS_ALLOWED_HEADERS },
     rateLimit: {
       header: e.GOTRUE_RATE_LIMIT_HEADER,
+      headerTrustedHops: e.GOTRUE_RATE_LIMIT_HEADER_TRUSTED_HOPS,
+      sbForwardedForEnabled: e.GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED,
+      store: e.GOTRUE_RATE_LIMIT_STORE ?? (e.GOTRUE_RATE_LIMIT_REDIS_URL ? 'redis' : embedded ? 'memory' : 'postgres'),
+      redisUrl: e.GOTRUE_RATE_LIMIT_REDIS_URL,
+      keyPrefix: e.GOTRUE_RATE_LIMIT_KEY_PREFIX ?? 'gotrue',
       tokenRefresh: e.GOTRUE_RATE_LIMIT_TOKEN_REFRESH,
       otp: e.GOTRUE_RATE_LIMIT_OTP,
       verify: e.GOTRUE_RATE_LIMIT_VERIFY,
       anonymousUsers: e.GOTRUE_RATE_LIMIT_ANONYMOUS_USERS,
+      emailSent: e.GOTRUE_RATE_LIMIT_EMAIL_SENT,
+      smsSent: e.GOTRUE_RATE_LIMIT_SMS_SENT,
     },
     log: { level: e.GOTRUE_LOG_LEVEL ?? 'info' },
   };

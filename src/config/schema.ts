@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseGoBool, parseGoDuration, parseList, parseRequiredCharacters, parseRfc3339, parseTestOtp } from './parsers';
 import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderName, type ProviderEnvKey } from './providers';
+import { parseRate } from './rate';
 
 /** Optional env string: unset and empty both mean "use the default". */
 const str = () =>
@@ -84,6 +85,21 @@ const timestamp = () =>
     }
     return ms;
   });
+
+/** Where rate-limit counters live (GOTRUE_RATE_LIMIT_STORE). */
+export const RATE_LIMIT_STORES = ['memory', 'postgres', 'redis'] as const;
+
+/** GoTrue's rate syntax: events per hour, or events/duration (see rate.ts). */
+const rate = (dflt: string) =>
+  str().transform((v, ctx) => {
+    const r = parseRate(v ?? dflt);
+    if ('problem' in r) {
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
+    }
+    return r;
+  });
+
 type Bool = ReturnType<typeof bool>;
 type Str = ReturnType<typeof str>;
 type Url = ReturnType<typeof url>;
@@ -217,10 +233,22 @@ export const envSchema = z.object({
   GOTRUE_CORS_ALLOWED_HEADERS: list([]),
 
   GOTRUE_RATE_LIMIT_HEADER: str(),
+  GOTRUE_RATE_LIMIT_HEADER_TRUSTED_HOPS: int(1, 1),
+  GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED: bool(false),
+  GOTRUE_RATE_LIMIT_STORE: str().pipe(z.enum(RATE_LIMIT_STORES).optional()),
+  GOTRUE_RATE_LIMIT_REDIS_URL: str().refine((v) => v === undefined || /^rediss?:\/\/./.test(v), { message: 'expected a redis:// or rediss:// URL' }),
+  GOTRUE_RATE_LIMIT_KEY_PREFIX: str().pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'expected 1 to 40 letters, digits, _ . or -')
+      .optional(),
+  ),
   GOTRUE_RATE_LIMIT_TOKEN_REFRESH: num(150),
   GOTRUE_RATE_LIMIT_OTP: num(30),
   GOTRUE_RATE_LIMIT_VERIFY: num(30),
   GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: num(30),
+  GOTRUE_RATE_LIMIT_EMAIL_SENT: rate('30'),
+  GOTRUE_RATE_LIMIT_SMS_SENT: rate('30'),
 
   GOTRUE_LOG_LEVEL: logLevel,
 });

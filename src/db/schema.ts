@@ -227,6 +227,14 @@ export interface ProviderTokensTable {
   updated_at: Timestamp;
 }
 
+/** Rate-limit counters (GOTRUE_RATE_LIMIT_STORE=postgres); rate-limiter-flexible owns the row format. */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  /** End of the window, epoch ms (int8: read as a string). */
+  expire: ColumnType<string | null, number | null, number | null>;
+}
+
 /** The auth schema, table by table (contract §4). */
 export interface Database {
   users: UsersTable;
@@ -242,6 +250,7 @@ export interface Database {
   oauth_client_states: OauthClientStatesTable;
   custom_oauth_providers: CustomOauthProvidersTable;
   provider_tokens: ProviderTokensTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -3,6 +3,7 @@ import type { Executor } from '../db/database';
 import { deleteUnissuedFlowStates } from '../db/repositories/flow-state';
 import type { OneTimeTokenType, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
+import { countEmailSend, countSmsSend, isSendLimitError } from '../domain/send-limits';
 import { ApiError, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import type { MailInput } from '../mailer/mailer';
@@ -93,6 +94,7 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
   return {
     tokenHash: issued.tokenHash,
     send: async () => {
+      await countEmailSend(deps);
       await deps.mailer[SEND[input.kind]](mail);
       return undefined;
     },
@@ -100,7 +102,7 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
       await revertIssuedToken(ex, issued);
       if (flow) await deleteUnissuedFlowStates(ex, [flow.id]);
     },
-    failure: (cause) => new ApiError(500, ErrorCodes.unexpectedFailure, MAIL_FAILURE[input.kind], { cause }),
+    failure: (cause) => (isSendLimitError(cause) ? cause : new ApiError(500, ErrorCodes.unexpectedFailure, MAIL_FAILURE[input.kind], { cause })),
   };
 }
 
@@ -142,14 +144,15 @@ export async function prepareSms(trx: Executor, deps: Deps, input: PrepareSmsInp
     tokenHash: issued.tokenHash,
     send: async () => {
       if (testOtpFor(deps, input.phone) !== undefined) return undefined;
+      await countSmsSend(deps);
       const body = renderSmsTemplate(deps.config.sms.template, issued.otp);
       const { messageId } = await deps.sms!.send({ to: input.phone, body, otp: issued.otp, channel: input.channel });
       return messageId;
     },
     undo: (ex) => revertIssuedToken(ex, issued),
     failure: (cause) =>
-      // An adapter's own sms_send_failed (with its safe message) passes through; anything else is wrapped.
-      cause instanceof ApiError && cause.code === ErrorCodes.smsSendFailed
+      // An adapter's own sms_send_failed (with its safe message) and the send limit's 429 pass through; anything else is wrapped.
+      (cause instanceof ApiError && cause.code === ErrorCodes.smsSendFailed) || isSendLimitError(cause)
         ? cause
         : unprocessable(ErrorCodes.smsSendFailed, 'Error sending SMS OTP to provider', { cause }),
   };

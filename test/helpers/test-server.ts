@@ -25,6 +25,8 @@ export const baseEnv = (db: DatabaseHandle): Record<string, string> => ({
   GOTRUE_RATE_LIMIT_OTP: '100000',
   GOTRUE_RATE_LIMIT_VERIFY: '100000',
   GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: '100000',
+  GOTRUE_RATE_LIMIT_EMAIL_SENT: '100000',
+  GOTRUE_RATE_LIMIT_SMS_SENT: '100000',
   LOG_LEVEL: 'silent',
 });
 
