@@ -1,30 +1,20 @@
-import { GoTrueAdminApi, GoTrueClient, type User } from '@supabase/auth-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GoTrueAdminApi, type User } from '@supabase/auth-js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { insertFactor } from '../helpers/admin';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { uniqueEmail } from '../helpers/test-server';
 import { apiKeyJwt, serviceRoleJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: TestServer;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startTestServer(db, { GOTRUE_MAILER_AUTOCONFIRM: 'false' });
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const server = useTestApp({ listen: true, env: { GOTRUE_MAILER_AUTOCONFIRM: 'false' } });
+const { db } = server;
 
 /** supabase-js' `auth.admin` as a backend builds it: the service_role key as apikey and bearer. */
 function adminApi(headers: Record<string, string> = {}, key = serviceRoleJwt(server.deps)): GoTrueAdminApi {
   return new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { apikey: key, Authorization: `Bearer ${key}`, ...headers } });
 }
 
-function client(): GoTrueClient {
-  return new GoTrueClient({ url: `${server.url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false });
-}
+const client = () => server.client();
 
 describe(`auth-js admin API against the server (${dbKind})`, () => {
   it('createUser → the user signs in → getUserById → updateUserById → deleteUser (hard)', async () => {

@@ -1,40 +1,12 @@
-import { GoTrueClient } from '@supabase/auth-js';
-import type { DatabaseHandle } from '../../src/db/database';
-import type { DepsOverrides } from '../../src/deps';
-import { startMailCatcher, type MailCatcher } from './mail-catcher';
-import { startTestServer, type TestServer } from './test-server';
-
-export interface MailTestServer extends TestServer {
-  mail: MailCatcher;
-}
+import type { MailCatcher } from './mail-catcher';
+import type { TestServer } from './test-server';
 
 /**
- * The real app sending through a real SMTP listener, with email confirmations on (autoconfirm off) and links
- * pointing at API_EXTERNAL_URL (rewritten to the test server by followLink).
+ * The real app sending through a real SMTP listener (useTestApp({ mail: true })), with email confirmations on
+ * (autoconfirm off) and links pointing at API_EXTERNAL_URL (rewritten to the test server by followLink).
  */
-export async function startMailTestServer(db: DatabaseHandle, env: Record<string, string> = {}, overrides: DepsOverrides = {}): Promise<MailTestServer> {
-  const mail = await startMailCatcher();
-  const server = await startTestServer(db, { GOTRUE_MAILER_AUTOCONFIRM: 'false', ...mail.env, ...env }, overrides);
-  return {
-    ...server,
-    mail,
-    close: async () => {
-      await server.close();
-      await mail.close();
-    },
-  };
-}
-
-/** An auth-js client as an app builds it, with the given flow type. */
-export function authClient(server: TestServer, flowType: 'implicit' | 'pkce' = 'implicit'): GoTrueClient {
-  return new GoTrueClient({
-    url: `${server.url}/auth/v1`,
-    headers: { apikey: 'anon-key-is-not-checked-by-gotrue' },
-    autoRefreshToken: false,
-    persistSession: false,
-    detectSessionInUrl: false,
-    flowType,
-  });
+export interface MailTestServer extends TestServer {
+  mail: MailCatcher;
 }
 
 export interface FollowedLink {

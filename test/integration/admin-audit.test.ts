@@ -1,23 +1,12 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders, insertFactor } from '../helpers/admin';
 import { signIn, signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
-import { testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { uniqueEmail } from '../helpers/test-server';
 import { apiKeyJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  app = createApp(deps);
-});
-afterAll(() => db.close());
+const { db, deps, app } = useTestApp();
 
 type Entry = { id: string; payload: { action: string; log_type: string; actor_username: string; actor_name?: string; traits?: Record<string, unknown> }; created_at: string; ip_address: string };
 const audit = (query = '') => request(app).get(`/admin/audit${query}`).set(adminHeaders(deps));

@@ -1,22 +1,11 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders, auditOf } from '../helpers/admin';
 import { refresh, signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  app = createApp(deps);
-});
-afterAll(() => db.close());
+const { db, deps, app } = useTestApp();
 
 const ban = (id: string, banDuration: string) => request(app).put(`/admin/users/${id}`).set(adminHeaders(deps)).send({ ban_duration: banDuration });
 const login = (email: string, password = 'pass-word-1') => request(app).post('/token?grant_type=password').set(API_VERSION).send({ email, password });

@@ -1,30 +1,22 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders, insertFactor } from '../helpers/admin';
 import { signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 import { apiKeyJwt, forgeJwt, unsignedJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
+const { db, deps, app } = useTestApp();
 let userId = '';
 let factorId = '';
 let userToken = '';
 
 beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  app = createApp(deps);
   const s = await signUp(app);
   userId = s.body.user.id;
   userToken = s.body.access_token;
   factorId = await insertFactor(db, userId, { name: 'f' });
 });
-afterAll(() => db.close());
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 /** Every admin route, with a body that would succeed for an admin (so only the caller decides the outcome). */

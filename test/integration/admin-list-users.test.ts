@@ -1,21 +1,10 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders } from '../helpers/admin';
-import { openTestDatabase } from '../helpers/test-db';
-import { testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  app = createApp(deps);
-});
-afterAll(() => db.close());
+const { deps, app } = useTestApp();
 
 let audSeq = 0;
 /** Each test lists its own audience, so it sees only its own users. */

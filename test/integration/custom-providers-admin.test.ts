@@ -4,37 +4,39 @@ import { Browser, fragmentOf, jsonOf } from '../helpers/browser';
 import { claimsOf } from '../helpers/flows';
 import { GithubStandIn } from '../helpers/github-stand-in';
 import { startOidcProvider, type LocalOidcProvider } from '../helpers/oidc-provider';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
 const PUBLIC = 'http://localhost:9999';
 const SITE = 'http://localhost:3000';
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let gh: GithubStandIn;
+const gh = new GithubStandIn('plain-client', 'plain-secret');
 let op: LocalOidcProvider;
-let server: TestServer;
 let admin: GoTrueAdminApi;
 
 beforeAll(async () => {
-  db = await openTestDatabase();
-  gh = await new GithubStandIn('plain-client', 'plain-secret').start();
+  await gh.start();
   op = await startOidcProvider(
     [{ client_id: 'corp', client_secret: 'corp-secret', redirect_uris: [`${PUBLIC}/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
     { emp1: { email: uniqueEmail('emp'), email_verified: true, name: 'Employee One' } },
   );
-  server = await startTestServer(db, {
+});
+afterAll(async () => {
+  await gh.close();
+  await op.close();
+});
+const server = useTestApp({
+  listen: true,
+  env: () => ({
     GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: `k:${Buffer.alloc(32, 4).toString('base64')}`,
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_ENABLED: 'true',
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_ISSUER: op.issuer,
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_CLIENT_ID: 'corp',
-  });
-  admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { Authorization: `Bearer ${server.deps.jwt.sign({ role: 'service_role' })}` } });
+  }),
 });
-afterAll(async () => {
-  await server.close();
-  await gh.close();
-  await op.close();
-  await db.close();
+const { db } = server;
+beforeAll(() => {
+  admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { Authorization: `Bearer ${server.deps.jwt.sign({ role: 'service_role' })}` } });
 });
 
 describe(`/admin/custom-providers (${dbKind})`, () => {
