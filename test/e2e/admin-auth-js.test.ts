@@ -1,32 +1,20 @@
-import { GoTrueAdminApi, GoTrueClient, type User } from '@supabase/auth-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GoTrueAdminApi, type User } from '@supabase/auth-js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { insertFactor } from '../helpers/admin';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { uniqueEmail } from '../helpers/test-server';
 import { apiKeyJwt, serviceRoleJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: TestServer;
-let serviceKey: string;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startTestServer(db, { GOTRUE_MAILER_AUTOCONFIRM: 'false' });
-  serviceKey = await serviceRoleJwt(server.deps);
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const server = useTestApp({ listen: true, env: { GOTRUE_MAILER_AUTOCONFIRM: 'false' } });
+const { db } = server;
 
 /** supabase-js' `auth.admin` as a backend builds it: the service_role key as apikey and bearer. */
-function adminApi(headers: Record<string, string> = {}, key = serviceKey): GoTrueAdminApi {
+function adminApi(headers: Record<string, string> = {}, key = serviceRoleJwt(server.deps)): GoTrueAdminApi {
   return new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { apikey: key, Authorization: `Bearer ${key}`, ...headers } });
 }
 
-function client(): GoTrueClient {
-  return new GoTrueClient({ url: `${server.url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false });
-}
+const client = () => server.client();
 
 describe(`auth-js admin API against the server (${dbKind})`, () => {
   it('createUser → the user signs in → getUserById → updateUserById → deleteUser (hard)', async () => {
@@ -128,7 +116,7 @@ describe(`auth-js admin API against the server (${dbKind})`, () => {
   });
 
   it('refuses the anon key and a user’s token with not_admin', async () => {
-    const anon = adminApi({}, await apiKeyJwt(server.deps, 'anon'));
+    const anon = adminApi({}, apiKeyJwt(server.deps, 'anon'));
     const r = await anon.listUsers();
     expect([r.error?.status, r.error?.code]).toEqual([403, 'not_admin']);
     const admin = adminApi();
@@ -191,7 +179,7 @@ describe(`auth-js listUsers over a few hundred users (${dbKind})`, () => {
     const last = await admin.listUsers({ page: 13, perPage: 20 });
     expect(last.data.users).toHaveLength(10);
     const raw = await fetch(`${server.url}/auth/v1/admin/users?page=12&per_page=20`, {
-      headers: { Authorization: `Bearer ${serviceKey}`, 'X-JWT-AUD': aud },
+      headers: { Authorization: `Bearer ${serviceRoleJwt(server.deps)}`, 'X-JWT-AUD': aud },
     });
     expect(raw.headers.get('link')).toBe('</auth/v1/admin/users?page=13&per_page=20>; rel="next", </auth/v1/admin/users?page=13&per_page=20>; rel="last"');
   });

@@ -1,31 +1,19 @@
 import { GoTrueAdminApi, type EmailOtpType, type GenerateLinkParams, type GenerateLinkProperties, type User } from '@supabase/auth-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { otpTokenHash } from '../../src/crypto/otp';
-import { authClient, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { followLink, type MailTestServer } from '../helpers/email-flows';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { uniqueEmail } from '../helpers/test-server';
 import { serviceRoleJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-let single: MailTestServer;
-const serviceKeys = new Map<MailTestServer, string>();
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startMailTestServer(db, { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' });
-  single = await startMailTestServer(db, { GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED: 'false' });
-  for (const s of [server, single]) serviceKeys.set(s, await serviceRoleJwt(s.deps));
-});
-afterAll(async () => {
-  await server.close();
-  await single.close();
-  await db.close();
-});
+const server = useTestApp({ mail: true, env: { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' } });
+const { db } = server;
+const single = useTestApp({ db, mail: true, env: { GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED: 'false' } });
 
 /** supabase-js' `auth.admin`, built with the service_role key. */
 function adminApi(s: MailTestServer = server): GoTrueAdminApi {
-  const key = serviceKeys.get(s)!;
+  const key = serviceRoleJwt(s.deps);
   return new GoTrueAdminApi({ url: `${s.url}/auth/v1`, headers: { apikey: key, Authorization: `Bearer ${key}` } });
 }
 

@@ -1,28 +1,23 @@
-import { GoTrueAdminApi, GoTrueClient } from '@supabase/auth-js';
+import { GoTrueAdminApi } from '@supabase/auth-js';
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FIREBASE_README_EXAMPLE, firebaseScryptHash } from '../helpers/hashes';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { uniqueEmail } from '../helpers/test-server';
 import { serviceRoleJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: TestServer;
+const server = useTestApp({ listen: true });
+const { db } = server;
 let admin: GoTrueAdminApi;
 
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startTestServer(db);
-  const key = await serviceRoleJwt(server.deps);
+beforeAll(() => {
+  const key = serviceRoleJwt(server.deps);
   admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { apikey: key, Authorization: `Bearer ${key}` } });
 });
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
 
-const client = () => new GoTrueClient({ url: `${server.url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false });
+const client = () => server.client();
 const storedHash = async (id: string) =>
   (await db.db.selectFrom('users').select('encrypted_password').where('id', '=', id).executeTakeFirstOrThrow()).encrypted_password;
 /** The test server's argon2id parameters (TEST_ARGON2), as node-argon2 writes them. */

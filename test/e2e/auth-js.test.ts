@@ -1,31 +1,14 @@
-import { AuthApiError, AuthWeakPasswordError, GoTrueClient, isAuthApiError } from '@supabase/auth-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthApiError, AuthWeakPasswordError, type GoTrueClient, isAuthApiError } from '@supabase/auth-js';
+import { describe, expect, it } from 'vitest';
 import { claimsOf } from '../helpers/flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: TestServer;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startTestServer(db, { GOTRUE_PASSWORD_MIN_LENGTH: '8' });
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const server = useTestApp({ listen: true, env: { GOTRUE_PASSWORD_MIN_LENGTH: '8' } });
 
 /** A supabase-js auth client as an app builds it: the /auth/v1 URL, in-memory session storage. */
-function client(): GoTrueClient {
-  return new GoTrueClient({
-    url: `${server.url}/auth/v1`,
-    headers: { apikey: 'anon-key-is-not-checked-by-gotrue' },
-    autoRefreshToken: false,
-    persistSession: false,
-    detectSessionInUrl: false,
-  });
-}
+const client = () => server.client();
 
 describe(`@supabase/auth-js against the server (${dbKind})`, () => {
   it('drives signUp → signInWithPassword → getUser → refreshSession → updateUser → signOut', async () => {

@@ -1,13 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authClient, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
 const dir = mkdtempSync(join(tmpdir(), 'gotrue-custom-'));
 
 /** A confirmation template as GoTrue users write them for server-side auth: their own route, token_hash, a greeting from user data. */
@@ -16,17 +14,15 @@ const TEMPLATE = `<h2>Welcome to {{ .SiteURL }}</h2>
 <p><a href="{{ .SiteURL }}/auth/confirm?token_hash={{ .TokenHash }}&type=email&next={{ .RedirectTo }}">Confirm {{ .Email }}</a></p>
 {{ if .Token }}<p>Your code: {{ .Token }}</p>{{ end }}`;
 
-beforeAll(async () => {
-  db = await openTestDatabase();
+beforeAll(() => {
   writeFileSync(join(dir, 'confirm.html'), TEMPLATE);
-  server = await startMailTestServer(db, {
+});
+const server = useTestApp({
+  mail: true,
+  env: {
     GOTRUE_MAILER_TEMPLATES_CONFIRMATION: join(dir, 'confirm.html'),
     GOTRUE_MAILER_SUBJECTS_CONFIRMATION: 'Welcome aboard',
-  });
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
+  },
 });
 
 describe(`a GoTrue-style custom template (${dbKind})`, () => {

@@ -1,24 +1,14 @@
 import { GoTrueClient } from '@supabase/auth-js';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amrOf, authClient, createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { describe, expect, it } from 'vitest';
+import { amrOf, createConfirmedUser, followLink, type MailTestServer } from '../helpers/email-flows';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let secure: MailTestServer;
-let single: MailTestServer;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  secure = await startMailTestServer(db, { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' });
-  single = await startMailTestServer(db, { GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED: 'false' });
-});
-afterAll(async () => {
-  await secure.close();
-  await single.close();
-  await db.close();
-});
+const secure = useTestApp({ mail: true, env: { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' } });
+const { db } = secure;
+const single = useTestApp({ db, mail: true, env: { GOTRUE_MAILER_SECURE_EMAIL_CHANGE_ENABLED: 'false' } });
 
 async function signedIn(server: MailTestServer, flowType: 'implicit' | 'pkce' = 'implicit') {
   const email = uniqueEmail('change-from');

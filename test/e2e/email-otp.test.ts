@@ -1,28 +1,20 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amrOf, authClient, createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { recordingSms, uniquePhone, type RecordingSms } from '../helpers/sms-recorder';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { describe, expect, it } from 'vitest';
+import { amrOf, createConfirmedUser, followLink } from '../helpers/email-flows';
+import { recordingSms, uniquePhone } from '../helpers/sms-recorder';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-let sms: RecordingSms;
 const TEST_PHONE = '15550001111';
 
-beforeAll(async () => {
-  db = await openTestDatabase();
-  sms = recordingSms();
-  server = await startMailTestServer(
-    db,
-    { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_SMS_PROVIDER: 'twilio', GOTRUE_SMS_TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', GOTRUE_SMS_TWILIO_AUTH_TOKEN: 'test-token', GOTRUE_SMS_TWILIO_MESSAGE_SERVICE_SID: 'MG00000000000000000000000000000000', GOTRUE_SMS_TEMPLATE: 'Your code for Example is {{ .Code }}', GOTRUE_SMS_TEST_OTP: `${TEST_PHONE}=424242`, GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' },
-    { sms },
-  );
+const sms = recordingSms();
+const server = useTestApp({
+  mail: true,
+  env: { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_SMS_PROVIDER: 'twilio', GOTRUE_SMS_TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', GOTRUE_SMS_TWILIO_AUTH_TOKEN: 'test-token', GOTRUE_SMS_TWILIO_MESSAGE_SERVICE_SID: 'MG00000000000000000000000000000000', GOTRUE_SMS_TEMPLATE: 'Your code for Example is {{ .Code }}', GOTRUE_SMS_TEST_OTP: `${TEST_PHONE}=424242`, GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' },
+  overrides: { sms },
 });
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const { db } = server;
 
 describe(`signInWithOtp by email through auth-js (${dbKind})`, () => {
   it('a confirmed user gets the magic link; following it lands with a session (type magiclink)', async () => {

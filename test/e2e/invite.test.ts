@@ -1,24 +1,16 @@
+import { hs256Signer } from '../helpers/tokens';
 import { GoTrueClient } from '@supabase/auth-js';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../src/cli/embedded';
-import { authClient, createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, uniqueEmail } from '../helpers/test-server';
-import { hs256Signer } from '../helpers/tokens';
+import { createConfirmedUser, followLink } from '../helpers/email-flows';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION, TEST_JWT_SECRET, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
+const server = useTestApp({ mail: true, env: { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' } });
+const { db } = server;
 const keys = await apiKeys(hs256Signer());
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startMailTestServer(db, { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' });
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
 
 const admin = () =>
   new GoTrueClient({ url: `${server.url}/auth/v1`, headers: { Authorization: `Bearer ${keys.serviceRole}` }, autoRefreshToken: false, persistSession: false }).admin;

@@ -1,29 +1,21 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amrOf, authClient, createConfirmedUser, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { recordingSms, uniquePhone, type RecordingSms } from '../helpers/sms-recorder';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { describe, expect, it } from 'vitest';
+import { amrOf, createConfirmedUser } from '../helpers/email-flows';
+import { recordingSms, uniquePhone } from '../helpers/sms-recorder';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-let sms: RecordingSms;
 let offsetMs = 0;
 const DAY = 24 * 3600_000;
 
-beforeAll(async () => {
-  db = await openTestDatabase();
-  sms = recordingSms();
-  server = await startMailTestServer(
-    db,
-    { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION: 'true', GOTRUE_SMTP_MAX_FREQUENCY: '0s' },
-    { sms, clock: { now: () => new Date(Date.now() + offsetMs) } },
-  );
+const sms = recordingSms();
+const server = useTestApp({
+  mail: true,
+  env: { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION: 'true', GOTRUE_SMTP_MAX_FREQUENCY: '0s' },
+  overrides: { sms, clock: { now: () => new Date(Date.now() + offsetMs) } },
 });
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const { db } = server;
 
 async function signedIn() {
   const email = uniqueEmail('phone-reauth');

@@ -1,25 +1,14 @@
-import { GoTrueClient } from '@supabase/auth-js';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { issueFlowCode, startFlow } from '../../src/domain/flow-state';
 import { claimsOf, signUp } from '../helpers/flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, startTestServer, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: TestServer;
+const server = useTestApp({ listen: true });
 
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startTestServer(db);
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
-
-const pkceClient = () =>
-  new GoTrueClient({ url: `${server.url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false, flowType: 'pkce' });
+const pkceClient = () => server.client('pkce');
 
 /**
  * What an email or OAuth flow does on the server between the client's challenge and its `?code=` redirect:

@@ -1,21 +1,12 @@
 import type { AuthChangeEvent } from '@supabase/auth-js';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amrOf, authClient, createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { describe, expect, it } from 'vitest';
+import { amrOf, createConfirmedUser, followLink } from '../helpers/email-flows';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startMailTestServer(db, { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' });
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const server = useTestApp({ mail: true, env: { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' } });
 
 describe(`password recovery through auth-js (${dbKind})`, () => {
   it('implicit: resetPasswordForEmail mails a link landing with type=recovery; updateUser sets the new password', async () => {

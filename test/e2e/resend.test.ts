@@ -1,24 +1,14 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authClient, createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { recordingSms, uniquePhone, type RecordingSms } from '../helpers/sms-recorder';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { describe, expect, it } from 'vitest';
+import { createConfirmedUser, followLink } from '../helpers/email-flows';
+import { recordingSms, uniquePhone } from '../helpers/sms-recorder';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-let sms: RecordingSms;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  sms = recordingSms();
-  // No throttle here: these tests resend at once.
-  server = await startMailTestServer(db, { GOTRUE_SMTP_MAX_FREQUENCY: '0s', GOTRUE_SMS_MAX_FREQUENCY: '1ms', GOTRUE_EXTERNAL_PHONE_ENABLED: 'true' }, { sms });
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const sms = recordingSms();
+// No throttle here: these tests resend at once.
+const server = useTestApp({ mail: true, env: { GOTRUE_SMTP_MAX_FREQUENCY: '0s', GOTRUE_SMS_MAX_FREQUENCY: '1ms', GOTRUE_EXTERNAL_PHONE_ENABLED: 'true' }, overrides: { sms } });
 
 describe(`resend through auth-js (${dbKind})`, () => {
   it('signup: a new confirmation replaces the first; only the new one works', async () => {

@@ -1,28 +1,19 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authClient, createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
+import { describe, expect, it } from 'vitest';
+import { createConfirmedUser, followLink } from '../helpers/email-flows';
 import { SMTP_TEST_PASS, SMTP_TEST_USER, type FailureMode } from '../helpers/mail-catcher';
-import { recordingSms, uniquePhone, type RecordingSms } from '../helpers/sms-recorder';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { recordingSms, uniquePhone } from '../helpers/sms-recorder';
+import { authClient, useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-let sms: RecordingSms;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  sms = recordingSms();
-  server = await startMailTestServer(
-    db,
-    { GOTRUE_SMTP_USER: SMTP_TEST_USER, GOTRUE_SMTP_PASS: SMTP_TEST_PASS, GOTRUE_EXTERNAL_PHONE_ENABLED: 'true' },
-    { sms },
-  );
+const sms = recordingSms();
+const server = useTestApp({
+  mail: true,
+  env: { GOTRUE_SMTP_USER: SMTP_TEST_USER, GOTRUE_SMTP_PASS: SMTP_TEST_PASS, GOTRUE_EXTERNAL_PHONE_ENABLED: 'true' },
+  overrides: { sms },
 });
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const { db } = server;
 
 /** Everything the database holds about an address: a failed send must leave none of it behind. */
 async function traces(email: string) {

@@ -4,11 +4,11 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../src/cli/embedded';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { startTestServer, uniqueEmail, type RunningTestServer, type TestServer } from '../helpers/test-server';
 import { forgeJwt, hs256Signer } from '../helpers/tokens';
 
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
-const servers: TestServer[] = [];
+const servers: RunningTestServer[] = [];
 beforeAll(async () => {
   db = await openTestDatabase();
 });

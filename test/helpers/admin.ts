@@ -8,11 +8,11 @@ import { API_VERSION } from './test-server';
 import { serviceRoleJwt } from './tokens';
 
 /** Headers of a backend calling the admin API with the service_role key. */
-export const adminHeaders = async (deps: Pick<Deps, 'signer'>) => ({ Authorization: `Bearer ${await serviceRoleJwt(deps)}`, ...API_VERSION });
+export const adminHeaders = (deps: Pick<Deps, 'config'>) => ({ Authorization: `Bearer ${serviceRoleJwt(deps)}`, ...API_VERSION });
 
 /** POST /admin/users, expecting 200. */
-export async function adminCreate(app: Express, deps: Pick<Deps, 'signer'>, body: Record<string, unknown>) {
-  const r = await request(app).post('/admin/users').set(await adminHeaders(deps)).send(body);
+export async function adminCreate(app: Express, deps: Pick<Deps, 'config'>, body: Record<string, unknown>) {
+  const r = await request(app).post('/admin/users').set(adminHeaders(deps)).send(body);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body as { id: string; email: string; phone: string; [k: string]: unknown };
 }

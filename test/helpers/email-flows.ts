@@ -1,18 +1,18 @@
-import { GoTrueClient } from '@supabase/auth-js';
 import type { DatabaseHandle } from '../../src/db/database';
 import type { DepsOverrides } from '../../src/deps';
 import { startMailCatcher, type MailCatcher } from './mail-catcher';
-import { startTestServer, type TestServer } from './test-server';
+import { startTestServer, type RunningTestServer, type TestServer } from './test-server';
 
+/**
+ * The real app sending through a real SMTP listener (useTestApp({ mail: true })), with email confirmations on
+ * (autoconfirm off) and links pointing at API_EXTERNAL_URL (rewritten to the test server by followLink).
+ */
 export interface MailTestServer extends TestServer {
   mail: MailCatcher;
 }
 
-/**
- * The real app sending through a real SMTP listener, with email confirmations on (autoconfirm off) and links
- * pointing at API_EXTERNAL_URL (rewritten to the test server by followLink).
- */
-export async function startMailTestServer(db: DatabaseHandle, env: Record<string, string> = {}, overrides: DepsOverrides = {}): Promise<MailTestServer> {
+/** A second mail-sending server started inside one test (files use useTestApp({ mail: true })). */
+export async function startMailTestServer(db: DatabaseHandle, env: Record<string, string> = {}, overrides: DepsOverrides = {}): Promise<MailTestServer & RunningTestServer> {
   const mail = await startMailCatcher();
   const server = await startTestServer(db, { GOTRUE_MAILER_AUTOCONFIRM: 'false', ...mail.env, ...env }, overrides);
   return {
@@ -23,18 +23,6 @@ export async function startMailTestServer(db: DatabaseHandle, env: Record<string
       await mail.close();
     },
   };
-}
-
-/** An auth-js client as an app builds it, with the given flow type. */
-export function authClient(server: TestServer, flowType: 'implicit' | 'pkce' = 'implicit'): GoTrueClient {
-  return new GoTrueClient({
-    url: `${server.url}/auth/v1`,
-    headers: { apikey: 'anon-key-is-not-checked-by-gotrue' },
-    autoRefreshToken: false,
-    persistSession: false,
-    detectSessionInUrl: false,
-    flowType,
-  });
 }
 
 export interface FollowedLink {

@@ -23,3 +23,6 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { close(): Pr
     },
   };
 }
+
+/** The handle openTestDatabase returns. */
+export type TestDatabase = Awaited<ReturnType<typeof openTestDatabase>>;

@@ -37,16 +37,24 @@ export function testDeps(db: DatabaseHandle, env: Record<string, string> = {}, o
   return buildDeps(config, db, logger, { hasher: createPasswordHasher(TEST_ARGON2), ...overrides });
 }
 
+/** What tests reach a listening app by: its deps, the app itself and its loopback URL. */
 export interface TestServer {
   deps: Deps;
   app: ReturnType<typeof createApp>;
   url: string;
+}
+
+/** A server started by startTestServer: also the node server, and its close. */
+export interface RunningTestServer extends TestServer {
   server: Server;
   close(): Promise<void>;
 }
 
-/** The real app listening on a loopback port (for auth-js), sharing the test database. */
-export async function startTestServer(db: DatabaseHandle, env: Record<string, string> = {}, overrides: DepsOverrides = {}): Promise<TestServer> {
+/**
+ * The real app listening on a loopback port (for auth-js), sharing the test database. Files use useTestApp
+ * (test-app.ts); this is for a second server started inside one test.
+ */
+export async function startTestServer(db: DatabaseHandle, env: Record<string, string> = {}, overrides: DepsOverrides = {}): Promise<RunningTestServer> {
   const deps = testDeps(db, env, overrides);
   const app = createApp(deps);
   const server = createServer(app);

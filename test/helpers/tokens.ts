@@ -1,3 +1,4 @@
+import jwt from 'jsonwebtoken';
 import { createHmac } from 'node:crypto';
 import { systemClock } from '../../src/crypto/clock';
 import { createSigner, type Signer } from '../../src/crypto/signer';
@@ -18,10 +19,17 @@ export const hs256Signer = (secret = TEST_JWT_SECRET): Signer => createSigner({ 
 /** A token with `alg: none` and no signature. */
 export const unsignedJwt = (claims: Record<string, unknown>) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
 
-/** An API key as Supabase issues them (role claim, ten-year expiry), signed by the server's own signer. */
-export function apiKeyJwt(deps: Pick<Deps, 'signer'>, role: string): Promise<string> {
+/**
+ * An API key as Supabase issues them (role claim, ten-year expiry), HS256 over the server's JWT secret as
+ * `./gotrue keys` prints it; synchronous so a test can build headers at module level.
+ */
+export function apiKeyJwt(deps: Pick<Deps, 'config'>, role: string): string {
   const iat = Math.floor(Date.now() / 1000);
-  return deps.signer.sign({ iss: 'supabase', role, iat, exp: iat + 3600 * 24 * 365 * 10 });
+  const kid = deps.config.jwt.keyId;
+  return jwt.sign({ iss: 'supabase', role, iat, exp: iat + 3600 * 24 * 365 * 10 }, deps.config.jwt.secret ?? TEST_JWT_SECRET, {
+    algorithm: 'HS256',
+    ...(kid ? { keyid: kid } : {}),
+  });
 }
 
-export const serviceRoleJwt = (deps: Pick<Deps, 'signer'>) => apiKeyJwt(deps, 'service_role');
+export const serviceRoleJwt = (deps: Pick<Deps, 'config'>) => apiKeyJwt(deps, 'service_role');

@@ -1,28 +1,15 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders, insertFactor } from '../helpers/admin';
 import { signIn, signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
-import { testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { uniqueEmail } from '../helpers/test-server';
 import { apiKeyJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-let admin: Record<string, string>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  admin = await adminHeaders(deps);
-  app = createApp(deps);
-});
-afterAll(() => db.close());
+const { db, deps, app } = useTestApp();
 
 type Entry = { id: string; payload: { action: string; log_type: string; actor_username: string; actor_name?: string; traits?: Record<string, unknown> }; created_at: string; ip_address: string };
-const audit = (query = '') => request(app).get(`/admin/audit${query}`).set(admin);
+const audit = (query = '') => request(app).get(`/admin/audit${query}`).set(adminHeaders(deps));
 
 describe('GET /admin/audit', () => {
   it('lists entries newest first as {id, payload, created_at, ip_address}, with pagination headers', async () => {
@@ -42,18 +29,18 @@ describe('GET /admin/audit', () => {
 
   it('records every admin state change, naming the admin role as the author', async () => {
     const u = await adminCreate(app, deps, { email: uniqueEmail('audited') });
-    await request(app).put(`/admin/users/${u.id}`).set(admin).send({ role: 'x' });
+    await request(app).put(`/admin/users/${u.id}`).set(adminHeaders(deps)).send({ role: 'x' });
     const f = await insertFactor(db, u.id, { name: 'a' });
-    await request(app).put(`/admin/users/${u.id}/factors/${f}`).set(admin).send({ friendly_name: 'b' });
-    await request(app).delete(`/admin/users/${u.id}/factors/${f}`).set(admin);
-    await request(app).delete(`/admin/users/${u.id}`).set(admin);
+    await request(app).put(`/admin/users/${u.id}/factors/${f}`).set(adminHeaders(deps)).send({ friendly_name: 'b' });
+    await request(app).delete(`/admin/users/${u.id}/factors/${f}`).set(adminHeaders(deps));
+    await request(app).delete(`/admin/users/${u.id}`).set(adminHeaders(deps));
     const r = await audit('?query=author:service_role&per_page=1000');
     const mine = (r.body as Entry[]).filter((e) => e.payload.traits?.['user_id'] === u.id).map((e) => `${e.payload.log_type}/${e.payload.action}`);
     expect(mine.sort()).toEqual(['factor/factor_deleted', 'factor/factor_updated', 'team/user_deleted', 'team/user_signedup', 'user/user_modified']);
   });
 
   it('names a supabase_admin caller as supabase_admin', async () => {
-    const key = await apiKeyJwt(deps, 'supabase_admin');
+    const key = apiKeyJwt(deps, 'supabase_admin');
     const email = uniqueEmail('by-supabase-admin');
     await request(app).post('/admin/users').set('Authorization', `Bearer ${key}`).send({ email });
     const r = await audit('?query=author:supabase_admin');
@@ -63,7 +50,7 @@ describe('GET /admin/audit', () => {
   it('writes no audit row for a refused change', async () => {
     const email = uniqueEmail('dup');
     await adminCreate(app, deps, { email });
-    await Promise.all([1, 2, 3].map(() => request(app).post('/admin/users').set(admin).send({ email })));
+    await Promise.all([1, 2, 3].map(() => request(app).post('/admin/users').set(adminHeaders(deps)).send({ email })));
     const r = await audit('?query=action:user_signedup&per_page=1000');
     expect((r.body as Entry[]).filter((e) => e.payload.traits?.['user_email'] === email)).toHaveLength(1);
   });
@@ -101,7 +88,7 @@ describe('GET /admin/audit', () => {
   });
 
   it('refuses non-admin callers', async () => {
-    const r = await request(app).get('/admin/audit').set('Authorization', `Bearer ${await apiKeyJwt(deps, 'anon')}`);
+    const r = await request(app).get('/admin/audit').set('Authorization', `Bearer ${apiKeyJwt(deps, 'anon')}`);
     expect([r.status, r.body.error_code]).toEqual([403, 'not_admin']);
     expect((await request(app).get('/admin/audit')).status).toBe(401);
   });

@@ -1,26 +1,13 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders, auditOf } from '../helpers/admin';
 import { refresh, signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-let admin: Record<string, string>;
+const { db, deps, app } = useTestApp();
 
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  admin = await adminHeaders(deps);
-  app = createApp(deps);
-});
-afterAll(() => db.close());
-
-const ban = (id: string, banDuration: string) => request(app).put(`/admin/users/${id}`).set(admin).send({ ban_duration: banDuration });
+const ban = (id: string, banDuration: string) => request(app).put(`/admin/users/${id}`).set(adminHeaders(deps)).send({ ban_duration: banDuration });
 const login = (email: string, password = 'pass-word-1') => request(app).post('/token?grant_type=password').set(API_VERSION).send({ email, password });
 const whoAmI = (token: string) => request(app).get('/user').set(API_VERSION).set('Authorization', `Bearer ${token}`);
 const near = (iso: string, ms: number) => Math.abs(new Date(iso).getTime() - (Date.now() + ms)) < 10_000;
@@ -79,7 +66,7 @@ describe('bans', () => {
     const r = await ban(body.user.id, bad);
     expect([r.status, r.body.code]).toEqual([400, 'validation_failed']);
     expect((await login(email)).status).toBe(200);
-    const c = await request(app).post('/admin/users').set(admin).send({ email: uniqueEmail(), ban_duration: bad });
+    const c = await request(app).post('/admin/users').set(adminHeaders(deps)).send({ email: uniqueEmail(), ban_duration: bad });
     expect([c.status, c.body.code]).toEqual([400, 'validation_failed']);
   });
 });

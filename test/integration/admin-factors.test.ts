@@ -1,23 +1,15 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders, auditOf, insertFactor } from '../helpers/admin';
-import { openTestDatabase } from '../helpers/test-db';
-import { testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
+const { db, deps, app } = useTestApp();
 let admin: Record<string, string>;
 
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  app = createApp(deps);
-  admin = await adminHeaders(deps);
+beforeAll(() => {
+  admin = adminHeaders(deps);
 });
-afterAll(() => db.close());
 
 const getUser = (id: string) => request(app).get(`/admin/users/${id}`).set(admin);
 

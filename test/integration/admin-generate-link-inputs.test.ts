@@ -1,28 +1,18 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders } from '../helpers/admin';
-import { openTestDatabase } from '../helpers/test-db';
-import { testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-let admin: Record<string, string>;
+const { db, deps, app } = useTestApp();
 const confirmed = uniqueEmail('gl-confirmed');
 const other = uniqueEmail('gl-other');
 const unknown = uniqueEmail('gl-unknown');
 
 beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  admin = await adminHeaders(deps);
-  app = createApp(deps);
   await adminCreate(app, deps, { email: confirmed, password: 'pass-word-1', email_confirm: true });
   await adminCreate(app, deps, { email: other, email_confirm: true });
 });
-afterAll(() => db.close());
 
 describe('invalid input to POST /admin/generate_link is a 4xx with an error_code, never a 5xx', () => {
   type Case = [string, unknown, number, string];
@@ -57,7 +47,7 @@ describe('invalid input to POST /admin/generate_link is a 4xx with an error_code
   ];
 
   it.each(cases)('%s → %i %s', async (_name, body, status, code) => {
-    let r = request(app).post('/admin/generate_link').set(admin);
+    let r = request(app).post('/admin/generate_link').set(adminHeaders(deps));
     if (typeof body === 'string') r = r.set('Content-Type', 'application/json').send(body);
     else if (body !== undefined) r = r.send(body as object);
     const res = await r;

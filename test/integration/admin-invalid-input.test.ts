@@ -1,32 +1,22 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders, insertFactor } from '../helpers/admin';
 import { signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 import { apiKeyJwt, forgeJwt, unsignedJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-let admin: Record<string, string>;
+const { db, deps, app } = useTestApp();
 let userId = '';
 let factorId = '';
 let userToken = '';
 
 beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  admin = await adminHeaders(deps);
-  app = createApp(deps);
   const s = await signUp(app);
   userId = s.body.user.id;
   userToken = s.body.access_token;
   factorId = await insertFactor(db, userId, { name: 'f' });
 });
-afterAll(() => db.close());
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 /** Every admin route, with a body that would succeed for an admin (so only the caller decides the outcome). */
@@ -45,7 +35,7 @@ const routes = (): [Method, string, object | undefined][] => [
 ];
 
 describe('every admin route refuses non-admin callers', () => {
-  const callers: [string, () => string | undefined | Promise<string>, number, string][] = [
+  const callers: [string, () => string | undefined, number, string][] = [
     ['no Authorization header', () => undefined, 401, 'no_authorization'],
     ['a signed-in user’s JWT', () => userToken, 403, 'not_admin'],
     ['the anon key', () => apiKeyJwt(deps, 'anon'), 403, 'not_admin'],
@@ -57,14 +47,14 @@ describe('every admin route refuses non-admin callers', () => {
     for (const [method, path, body] of routes()) {
       for (const prefix of ['', '/auth/v1']) {
         let r = request(app)[method](prefix + path).set(API_VERSION);
-        const t = await token();
+        const t = token();
         if (t !== undefined) r = r.set('Authorization', `Bearer ${t}`);
         const res = body === undefined ? await r : await r.send(body);
         expect([res.status, res.body.code], `${method} ${prefix}${path}`).toEqual([status, code]);
       }
     }
     // Nothing changed.
-    const still = await request(app).get(`/admin/users/${userId}`).set(admin);
+    const still = await request(app).get(`/admin/users/${userId}`).set(adminHeaders(deps));
     expect([still.status, still.body.user_metadata.x, still.body.factors?.[0]?.friendly_name]).toEqual([200, undefined, 'f']);
   });
 });
@@ -151,7 +141,7 @@ describe('invalid input to the admin API is a 4xx with an error_code, never a 5x
 
   it.each(cases)('%s %s body %j → %i %s', async (method, rawPath, body, status, code) => {
     const path = rawPath.replace(U, userId).replace(F, factorId);
-    let r = request(app)[method](path).set(admin);
+    let r = request(app)[method](path).set(adminHeaders(deps));
     if (typeof body === 'string') r = r.set('Content-Type', 'application/json').send(body);
     else if (body !== undefined) r = r.send(body as object);
     const res = await r;
@@ -161,7 +151,7 @@ describe('invalid input to the admin API is a 4xx with an error_code, never a 5x
   });
 
   it('left the user and factor of the table untouched', async () => {
-    const r = await request(app).get(`/admin/users/${userId}`).set(admin);
+    const r = await request(app).get(`/admin/users/${userId}`).set(adminHeaders(deps));
     expect(r.status).toBe(200);
     expect(r.body.factors).toHaveLength(1);
     expect(await adminCreate(app, deps, { email: uniqueEmail() })).toHaveProperty('id');

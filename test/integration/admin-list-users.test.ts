@@ -1,23 +1,10 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
+import { describe, expect, it } from 'vitest';
 import { adminCreate, adminHeaders } from '../helpers/admin';
-import { openTestDatabase } from '../helpers/test-db';
-import { testDeps, uniqueEmail } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
-let admin: Record<string, string>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db);
-  admin = await adminHeaders(deps);
-  app = createApp(deps);
-});
-afterAll(() => db.close());
+const { deps, app } = useTestApp();
 
 let audSeq = 0;
 /** Each test lists its own audience, so it sees only its own users. */
@@ -28,7 +15,7 @@ async function audienceWith(n: number, make: (i: number) => Record<string, unkno
   return { aud, ids };
 }
 const list = (aud: string, query = '', path = '/admin/users') =>
-  request(app).get(`${path}${query}`).set(admin).set('X-JWT-AUD', aud);
+  request(app).get(`${path}${query}`).set(adminHeaders(deps)).set('X-JWT-AUD', aud);
 
 /** A Link header parsed the way a careful client does: every rel, its full URL and page number. */
 function links(header: string | undefined): Record<string, { url: string; page: number }> {
@@ -75,7 +62,7 @@ describe('GET /admin/users', () => {
     let url: string | undefined = '/admin/users?page=1&per_page=2';
     let pages = 0;
     while (url) {
-      const r = await request(app).get(url).set(admin).set('X-JWT-AUD', aud);
+      const r = await request(app).get(url).set(adminHeaders(deps)).set('X-JWT-AUD', aud);
       expect(r.headers['x-total-count']).toBe('23');
       const l = links(r.headers.link);
       expect(l.last?.page).toBe(12);

@@ -1,24 +1,17 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import type { Deps } from '../../src/deps';
 import { adminCreate, adminHeaders, auditOf, insertFactor } from '../helpers/admin';
 import { claimsOf, refresh, signIn, signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
+import { useTestApp } from '../helpers/test-app';
 import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
-let app: ReturnType<typeof createApp>;
+const { db, deps, app } = useTestApp({ env: { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED: 'true' } });
 let admin: Record<string, string>;
 
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db, { GOTRUE_EXTERNAL_PHONE_ENABLED: 'true', GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED: 'true' });
-  app = createApp(deps);
-  admin = await adminHeaders(deps);
+beforeAll(() => {
+  admin = adminHeaders(deps);
 });
-afterAll(() => db.close());
 
 let phoneSeq = 0;
 const uniquePhone = () => `1555${String(Date.now() % 1_000_000).padStart(6, '0')}${String(phoneSeq++ % 10)}`;

@@ -1,40 +1,43 @@
+import { apiKeyJwt, serviceRoleJwt } from '../helpers/tokens';
 import { GoTrueAdminApi } from '@supabase/auth-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, fragmentOf, jsonOf } from '../helpers/browser';
 import { claimsOf } from '../helpers/flows';
 import { GithubStandIn } from '../helpers/github-stand-in';
 import { startOidcProvider, type LocalOidcProvider } from '../helpers/oidc-provider';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
 const PUBLIC = 'http://localhost:9999';
 const SITE = 'http://localhost:3000';
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let gh: GithubStandIn;
+const gh = new GithubStandIn('plain-client', 'plain-secret');
 let op: LocalOidcProvider;
-let server: TestServer;
 let admin: GoTrueAdminApi;
 
 beforeAll(async () => {
-  db = await openTestDatabase();
-  gh = await new GithubStandIn('plain-client', 'plain-secret').start();
+  await gh.start();
   op = await startOidcProvider(
     [{ client_id: 'corp', client_secret: 'corp-secret', redirect_uris: [`${PUBLIC}/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
     { emp1: { email: uniqueEmail('emp'), email_verified: true, name: 'Employee One' } },
   );
-  server = await startTestServer(db, {
+});
+afterAll(async () => {
+  await gh.close();
+  await op.close();
+});
+const server = useTestApp({
+  listen: true,
+  env: () => ({
     GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: `k:${Buffer.alloc(32, 4).toString('base64')}`,
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_ENABLED: 'true',
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_ISSUER: op.issuer,
     GOTRUE_EXTERNAL_CUSTOM_ENVONE_CLIENT_ID: 'corp',
-  });
-  admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { Authorization: `Bearer ${await server.deps.signer.sign({ role: 'service_role' })}` } });
+  }),
 });
-afterAll(async () => {
-  await server.close();
-  await gh.close();
-  await op.close();
-  await db.close();
+const { db } = server;
+beforeAll(() => {
+  admin = new GoTrueAdminApi({ url: `${server.url}/auth/v1`, headers: { Authorization: `Bearer ${serviceRoleJwt(server.deps)}` } });
 });
 
 describe(`/admin/custom-providers (${dbKind})`, () => {
@@ -109,7 +112,7 @@ describe(`/admin/custom-providers (${dbKind})`, () => {
   ])('POST answers %s', async (_n, body, status, code) => {
     const res = await fetch(`${server.url}/admin/custom-providers`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${await server.deps.signer.sign({ role: 'service_role' })}`, 'content-type': 'application/json', ...API_VERSION },
+      headers: { Authorization: `Bearer ${serviceRoleJwt(server.deps)}`, 'content-type': 'application/json', ...API_VERSION },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     expect([res.status, (await jsonOf(res)).code]).toEqual([status, code]);
@@ -124,7 +127,7 @@ describe(`/admin/custom-providers (${dbKind})`, () => {
     ['DELETE', '/admin/custom-providers/8f0c6a43-1d8e-4f4e-9b7c-0a5f2f1d3e21', 'service_role', 404, 'custom_provider_not_found'],
   ])('%s %s as %s answers %i %s', async (method, path, role, status, code) => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...API_VERSION };
-    if (role) headers.Authorization = `Bearer ${await server.deps.signer.sign({ role })}`;
+    if (role) headers.Authorization = `Bearer ${apiKeyJwt(server.deps, role)}`;
     const res = await fetch(`${server.url}${path}`, { method, headers, body: method === 'PUT' ? '{}' : undefined });
     expect([res.status, (await jsonOf(res)).code]).toEqual([status, code]);
   });

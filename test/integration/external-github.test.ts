@@ -3,15 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimsOf } from '../helpers/flows';
 import { Browser, fragmentOf, jsonOf, queryOf } from '../helpers/browser';
 import { GithubStandIn } from '../helpers/github-stand-in';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 const PUBLIC = 'http://localhost:9999';
 const SITE = 'http://localhost:3000';
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let gh: GithubStandIn;
-let server: TestServer;
-let strict: TestServer;
+const gh = new GithubStandIn('gh-client', 'gh-secret');
 
 const githubEnv = () => ({
   GOTRUE_EXTERNAL_GITHUB_ENABLED: 'true',
@@ -21,17 +19,12 @@ const githubEnv = () => ({
 });
 
 beforeAll(async () => {
-  db = await openTestDatabase();
-  gh = await new GithubStandIn('gh-client', 'gh-secret').start();
-  server = await startTestServer(db, githubEnv());
-  strict = await startTestServer(db, { ...githubEnv(), GOTRUE_MAILER_AUTOCONFIRM: 'false' });
+  await gh.start();
 });
-afterAll(async () => {
-  await server.close();
-  await strict.close();
-  await gh.close();
-  await db.close();
-});
+afterAll(() => gh.close());
+const server = useTestApp({ listen: true, env: githubEnv });
+const { db } = server;
+const strict = useTestApp({ db, listen: true, env: () => ({ ...githubEnv(), GOTRUE_MAILER_AUTOCONFIRM: 'false' }) });
 
 let n = 100;
 beforeEach(() => {

@@ -1,19 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { GoTrueClient } from '@supabase/auth-js';
 import type { ClientMetadata } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, fragmentOf, jsonOf, queryOf } from '../helpers/browser';
 import { claimsOf } from '../helpers/flows';
 import { startOidcProvider, type LocalOidcProvider } from '../helpers/oidc-provider';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION, startTestServer, uniqueEmail } from '../helpers/test-server';
 
 const PUBLIC = 'http://localhost:9999';
 const SITE = 'http://localhost:3000';
 const APP_CALLBACK = `${SITE}/app-callback`;
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
 let op: LocalOidcProvider;
-let server: TestServer;
 
 const client = (id: string, auth: 'client_secret_post' | 'client_secret_basic'): ClientMetadata => ({
   client_id: id,
@@ -25,9 +23,12 @@ const client = (id: string, auth: 'client_secret_post' | 'client_secret_basic'):
 });
 
 beforeAll(async () => {
-  db = await openTestDatabase();
   op = await startOidcProvider([client('gotrue-kc', 'client_secret_post'), client('gotrue-google', 'client_secret_post'), client('gotrue-acme', 'client_secret_basic')], {});
-  server = await startTestServer(db, {
+});
+afterAll(() => op.close());
+const server = useTestApp({
+  listen: true,
+  env: () => ({
     GOTRUE_EXTERNAL_KEYCLOAK_ENABLED: 'true',
     GOTRUE_EXTERNAL_KEYCLOAK_CLIENT_ID: 'gotrue-kc',
     GOTRUE_EXTERNAL_KEYCLOAK_SECRET: 'gotrue-kc-secret',
@@ -46,13 +47,9 @@ beforeAll(async () => {
     GOTRUE_EXTERNAL_CUSTOM_ACME_CUSTOM_CLAIMS_ALLOWLIST: 'email_verified',
     GOTRUE_SECURITY_MANUAL_LINKING_ENABLED: 'true',
     GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
-  });
+  }),
 });
-afterAll(async () => {
-  await server.close();
-  await op.close();
-  await db.close();
-});
+const { db } = server;
 
 /** A new OP account with a verified (or not) email; the dev login is the account id. */
 function account(verified = true) {
@@ -62,7 +59,7 @@ function account(verified = true) {
 }
 const browser = (login: string) => new Browser({ [PUBLIC]: server.url }, login);
 const atSite = (u: string) => u.startsWith(SITE);
-const pkceClient = () => new GoTrueClient({ url: `${server.url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false, flowType: 'pkce' });
+const pkceClient = () => server.client('pkce');
 
 /** An id_token as a native app would get it from the provider for our Google client id. */
 async function idTokenFor(login: string, nonce?: string, clientId = 'gotrue-google') {

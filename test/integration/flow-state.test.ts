@@ -1,23 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s256Challenge, verifyCodeChallenge } from '../../src/crypto/pkce';
-import type { Deps } from '../../src/deps';
 import type { ApiError } from '../../src/errors/api-error';
 import { issueFlowCode, parsePkceParams, redeemAuthCode, startFlow } from '../../src/domain/flow-state';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { testDeps } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let deps: Deps;
 let now = new Date('2026-11-23T10:00:00Z');
 const clock = { now: () => now };
 const EXPIRY = 300_000;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  deps = testDeps(db, {}, { clock });
-});
-afterAll(() => db.close());
+const { db, deps } = useTestApp({ overrides: { clock } });
 
 const verifier = () => randomBytes(32).toString('base64url');
 const codeOf = async (p: Promise<unknown>) => {

@@ -1,19 +1,12 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { createPasswordHasher } from '../../src/crypto/password-hasher';
 import { signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
+import { useTestApp } from '../helpers/test-app';
 import { API_VERSION, TEST_ARGON2, testDeps, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  app = createApp(testDeps(db));
-});
-afterAll(() => db.close());
+const { db, app } = useTestApp();
 
 describe('discovery', () => {
   it('GET /health names the server', async () => {

@@ -1,22 +1,13 @@
-import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeys } from '../../src/cli/embedded';
-import { startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION } from '../helpers/test-server';
 import { hs256Signer } from '../helpers/tokens';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { apiKeys } from '../../src/cli/embedded';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startMailTestServer(db);
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const server = useTestApp({ mail: true });
+const { db } = server;
 
 const post = (path: string, body?: object, headers: Record<string, string> = {}) => {
   const r = request(server.app).post(path).set(API_VERSION).set(headers);

@@ -1,13 +1,10 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prepared } from '../../src/db/prepared';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-beforeAll(async () => {
-  db = await openTestDatabase();
-});
-afterAll(() => db.close());
+const { db } = useTestApp();
 
 describe(`prepared queries (${dbKind})`, () => {
   it('binds each call’s arguments to their own slots, in any order, keeping constants', async () => {

@@ -2,39 +2,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, fragmentOf, jsonOf } from '../helpers/browser';
 import { claimsOf } from '../helpers/flows';
 import { GithubStandIn } from '../helpers/github-stand-in';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
+import { API_VERSION, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 const PUBLIC = 'http://localhost:9999';
 const SITE = 'http://localhost:3000';
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let gh: GithubStandIn;
-let a: TestServer;
-let b: TestServer;
-let noVault: TestServer;
+const gh = new GithubStandIn('gh-client', 'gh-secret');
 let now = Date.now();
 const clock = { now: () => new Date(now) };
 
+const env = () => ({
+  GOTRUE_EXTERNAL_GITHUB_ENABLED: 'true',
+  GOTRUE_EXTERNAL_GITHUB_CLIENT_ID: 'gh-client',
+  GOTRUE_EXTERNAL_GITHUB_SECRET: 'gh-secret',
+  GOTRUE_EXTERNAL_GITHUB_URL: gh.url,
+  GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: `new:${Buffer.alloc(32, 2).toString('base64')},old:${Buffer.alloc(32, 1).toString('base64')}`,
+});
+
 beforeAll(async () => {
-  db = await openTestDatabase();
-  gh = await new GithubStandIn('gh-client', 'gh-secret').start();
-  const env = {
-    GOTRUE_EXTERNAL_GITHUB_ENABLED: 'true',
-    GOTRUE_EXTERNAL_GITHUB_CLIENT_ID: 'gh-client',
-    GOTRUE_EXTERNAL_GITHUB_SECRET: 'gh-secret',
-    GOTRUE_EXTERNAL_GITHUB_URL: gh.url,
-    GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: `new:${Buffer.alloc(32, 2).toString('base64')},old:${Buffer.alloc(32, 1).toString('base64')}`,
-  };
-  // Two servers on one database stand for two processes: each has its own in-process single flight.
-  a = await startTestServer(db, env, { clock });
-  b = await startTestServer(db, env, { clock });
-  noVault = await startTestServer(db, { ...env, GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: '' }, { clock });
+  await gh.start();
 });
-afterAll(async () => {
-  for (const s of [a, b, noVault]) await s.close();
-  await gh.close();
-  await db.close();
-});
+afterAll(() => gh.close());
+// Two servers on one database stand for two processes: each has its own in-process single flight.
+const a = useTestApp({ listen: true, env, overrides: { clock } });
+const { db } = a;
+const b = useTestApp({ db, listen: true, env, overrides: { clock } });
+const noVault = useTestApp({ db, listen: true, env: () => ({ ...env(), GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: '' }), overrides: { clock } });
 
 const admin = async (s: TestServer) => ({ Authorization: `Bearer ${await s.deps.signer.sign({ role: 'service_role' })}`, ...API_VERSION });
 const tokenOf = async (s: TestServer, userId: string, provider = 'github') => fetch(`${s.url}/admin/users/${userId}/provider-tokens/${provider}`, { headers: await admin(s) });

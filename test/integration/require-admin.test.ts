@@ -1,19 +1,14 @@
 import express from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../src/deps';
 import { errorHandler } from '../../src/http/error-handler';
 import { adminOf, requireAdmin } from '../../src/http/middleware/require-admin';
-import { openTestDatabase } from '../helpers/test-db';
+import { useTestApp } from '../helpers/test-app';
 import { API_VERSION, testDeps } from '../helpers/test-server';
 import { apiKeyJwt, forgeJwt, serviceRoleJwt, unsignedJwt } from '../helpers/tokens';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-});
-afterAll(() => db.close());
+const { db } = useTestApp();
 
 /** The middleware alone in front of a handler that echoes the admitted role. */
 function guarded(deps: Deps) {

@@ -1,20 +1,12 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../helpers/test-db';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/test-app';
 import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
 import { createApp } from '../../src/app';
 import { claimsOf, signUp } from '../helpers/flows';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let app: ReturnType<typeof createApp>;
-let unconfirmedApp: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  app = createApp(testDeps(db));
-  unconfirmedApp = createApp(testDeps(db, { GOTRUE_MAILER_AUTOCONFIRM: 'false' }));
-});
-afterAll(() => db.close());
+const { db, app } = useTestApp();
+const { app: unconfirmedApp } = useTestApp({ db, env: { GOTRUE_MAILER_AUTOCONFIRM: 'false' } });
 
 describe('POST /signup', () => {
   it('with autoconfirm returns a session whose user and identity look like GoTrue’s', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { ApiError } from '../../src/errors/api-error';
 import { createSmsProvider, type SmsAdapterOptions, type SmsMessage, type SmsProvider } from '../../src/sms';
-import { openTestDatabase } from '../helpers/test-db';
+import { useTestApp } from '../helpers/test-app';
 import { testDeps } from '../helpers/test-server';
 import { refusingUrl, startVendorStandIn, type VendorStandIn } from '../helpers/vendor-stand-in';
 
@@ -379,11 +379,7 @@ describe('Vonage', () => {
 });
 
 describe('Deps', () => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  beforeAll(async () => {
-    db = await openTestDatabase();
-  });
-  afterAll(() => db.close());
+  const { db } = useTestApp();
 
   it('carry no SMS provider unless one is configured', () => {
     expect(testDeps(db).sms).toBeUndefined();

@@ -1,20 +1,13 @@
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { claimsOf, signIn, signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
+import { useTestApp } from '../helpers/test-app';
 import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  app = createApp(testDeps(db));
-});
-afterAll(() => db.close());
+const { db, app } = useTestApp();
 
 const login = (body: Record<string, unknown>, a = app) => request(a).post('/token?grant_type=password').set(API_VERSION).send(body);
 

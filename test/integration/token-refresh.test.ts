@@ -1,19 +1,13 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import type { Clock } from '../../src/crypto/clock';
 import { claimsOf, refresh, signIn, signUp } from '../helpers/flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, testDeps } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  app = createApp(testDeps(db));
-});
-afterAll(() => db.close());
+const { db, app } = useTestApp();
 
 async function liveTokens(sessionId: string) {
   return db.db.selectFrom('refresh_tokens').select(['token', 'parent', 'revoked']).where('session_id', '=', sessionId).where('revoked', '=', false).execute();

@@ -1,19 +1,11 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
+import { describe, expect, it } from 'vitest';
 import { claimsOf, refresh, signIn, signUp } from '../helpers/flows';
-import { openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, TEST_JWT_SECRET, testDeps } from '../helpers/test-server';
+import { useTestApp } from '../helpers/test-app';
+import { API_VERSION, TEST_JWT_SECRET } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  app = createApp(testDeps(db));
-});
-afterAll(() => db.close());
+const { db, app } = useTestApp();
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 function forge(claims: Record<string, unknown>, secret = TEST_JWT_SECRET, alg = 'HS256') {

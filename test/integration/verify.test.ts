@@ -1,20 +1,12 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConfirmedUser, followLink, startMailTestServer, type MailTestServer } from '../helpers/email-flows';
-import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { describe, expect, it } from 'vitest';
+import { createConfirmedUser, followLink } from '../helpers/email-flows';
+import { useTestApp } from '../helpers/test-app';
+import { dbKind } from '../helpers/test-db';
 import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
-let db: Awaited<ReturnType<typeof openTestDatabase>>;
-let server: MailTestServer;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  server = await startMailTestServer(db, { GOTRUE_SMTP_MAX_FREQUENCY: '0s', GOTRUE_MAILER_OTP_EXP: '3600' });
-});
-afterAll(async () => {
-  await server.close();
-  await db.close();
-});
+const server = useTestApp({ mail: true, env: { GOTRUE_SMTP_MAX_FREQUENCY: '0s', GOTRUE_MAILER_OTP_EXP: '3600' } });
+const { db } = server;
 
 const verify = (body?: object) => {
   const r = request(server.app).post('/verify').set(API_VERSION);
