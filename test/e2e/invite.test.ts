@@ -6,7 +6,7 @@ import { apiKeys } from '../../src/cli/embedded';
 import { createConfirmedUser, followLink } from '../helpers/email-flows';
 import { authClient, useTestApp } from '../helpers/test-app';
 import { dbKind } from '../helpers/test-db';
-import { API_VERSION, TEST_JWT_SECRET, uniqueEmail } from '../helpers/test-server';
+import { API_VERSION, uniqueEmail } from '../helpers/test-server';
 
 const server = useTestApp({ mail: true, env: { GOTRUE_URI_ALLOW_LIST: 'http://app.test/**' } });
 const { db } = server;
