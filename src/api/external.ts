@@ -76,7 +76,8 @@ function callbackParams(req: Request): URLSearchParams {
  * GET|POST /callback: the provider's answer. State problems → 303 to SITE_URL with the error; anything after the
  * flow is known → 302 to its target with error, error_code, error_description (never an error page).
  */
-export const callback = endpoint({ auth: 'none' }, async ({ meta, req, res }, deps) => {
+export const callback = endpoint({ auth: 'none' }, async (ctx, deps) => {
+  const { req, res } = ctx;
   const params = callbackParams(req);
   const fail = (target: string, err: unknown, status: 302 | 303 = 302) =>
     redirectWithError(req, res, deps.logger, target, toApiError(err), { in: 'both', status, unmapped: 'server_error' });
@@ -94,7 +95,7 @@ export const callback = endpoint({ auth: 'none' }, async ({ meta, req, res }, de
     const learned = await authenticateCallback(deps.external, cf.provider, req, res, cf.checks, params).catch((err: unknown) => {
       throw providerApiError(err, cf.provider.name);
     });
-    const outcome = await completeCallback(deps, meta, cf, learned);
+    const outcome = await completeCallback(deps, ctx.meta, cf, learned);
     if (outcome.kind === 'code') return redirectWithParams(res, target, { query: { code: outcome.authCode } });
     redirectWithParams(res, target, {
       fragment: {

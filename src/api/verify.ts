@@ -46,14 +46,15 @@ const VerifyQuery = z.object({ token: queryString(), type: queryString() });
  * fragment, `?code=` for a `pkce_` token, the first-leg message of a secure email change, or the error in the
  * fragment (and, for PKCE, in the query too).
  */
-export const verifyGet = endpoint({ auth: 'none', redirect: true }, async ({ query, meta, redirectTo: target, req, res }, deps) => {
+export const verifyGet = endpoint({ auth: 'none', redirect: true }, async (ctx, deps) => {
+  const { query, redirectTo: target, req, res } = ctx;
   const raw = typeof query.token === 'string' ? query.token : '';
   const pkce = raw.startsWith('pkce_');
   try {
     const { token, type } = VerifyQuery.parse(query);
     if (type === '') throw badRequest(ErrorCodes.validationFailed, 'Verify requires a verification type');
     if (token === '') throw badRequest(ErrorCodes.validationFailed, 'Verify requires a token or a token hash');
-    const outcome = await verifyTokenHash(deps, meta, type, token, true);
+    const outcome = await verifyTokenHash(deps, ctx.meta, type, token, true);
     if (outcome.kind === 'code') return redirectWithParams(res, target, { query: { code: outcome.authCode } }, 303);
     if (outcome.kind === 'pending') {
       const message = { message: outcome.message };
