@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { createCustomProvider, deleteCustomProvider, getCustomProvider, listCustomProviders, updateCustomProvider } from './api/admin/custom-providers';
 import { getProviderToken } from './api/admin/provider-tokens';
 import { authorize, callback } from './api/external';
@@ -20,61 +20,63 @@ import { deleteFactor, listFactors, updateFactor } from './api/admin/factors';
 import { generateLink } from './api/admin/generate-link';
 import { createUser, deleteUser, getUser as adminGetUser, listUsers, updateUser as adminUpdateUser } from './api/admin/users';
 import type { Deps } from './deps';
-import { requireUser } from './http/middleware/authenticate';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createRateLimits } from './http/middleware/rate-limit';
+import { routeTable, unlimited } from './http/route-table';
 
-/** THE route table: every path, its middleware and its handler. */
+/** THE route table: every path, its rate-limit bucket, who may call it, and its handler. */
 export function buildRouter(deps: Deps): Router {
   const r = Router();
+  const t = routeTable(r, deps);
   const limit = createRateLimits(deps);
-  const user: RequestHandler = requireUser(deps);
+  const manualLinking = requireManualLinking(deps);
 
-  r.get('/health', health(deps));
+  t.get('/health', unlimited, 'none', health);
+  t.get('/settings', unlimited, 'none', settings);
+  // Public key material, cacheable: plain handlers rather than endpoint()s, which answer no-store.
   r.get('/.well-known/jwks.json', wellKnownJwks(deps));
   r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));
-  r.get('/settings', settings(deps));
 
-  r.post('/signup', limit.signup, signup(deps));
-  r.post('/token', limit.token, token(deps));
+  t.post('/signup', limit.signup, 'none', signup);
+  t.post('/token', limit.token, 'none', token);
 
-  r.get('/authorize', limit.external, authorize(deps));
-  r.get('/callback', limit.external, callback(deps));
-  r.post('/callback', limit.external, callback(deps));
-  r.post('/otp', limit.otp, otp(deps));
-  r.post('/magiclink', limit.magiclink, magicLink(deps));
-  r.post('/recover', limit.recover, recover(deps));
-  r.post('/resend', limit.resend, resend(deps));
-  r.get('/verify', limit.verify, verifyGet(deps));
-  r.post('/verify', limit.verify, verifyPost(deps));
+  t.get('/authorize', limit.external, 'none', authorize);
+  t.get('/callback', limit.external, 'none', callback);
+  t.post('/callback', limit.external, 'none', callback);
+  t.post('/otp', limit.otp, 'none', otp);
+  t.post('/magiclink', limit.magiclink, 'none', magicLink);
+  t.post('/recover', limit.recover, 'none', recover);
+  t.post('/resend', limit.resend, 'none', resend);
+  t.get('/verify', limit.verify, 'none', verifyGet);
+  t.post('/verify', limit.verify, 'none', verifyPost);
 
-  r.get('/user', user, getUser(deps));
-  r.put('/user', limit.user, user, updateUser(deps));
-  r.get('/reauthenticate', limit.reauthenticate, user, reauthenticate(deps));
-  r.post('/logout', user, logout(deps));
-  r.get('/user/identities/authorize', requireManualLinking(deps), limit.external, user, linkIdentity(deps));
-  r.delete('/user/identities/:identity_id', requireManualLinking(deps), user, unlinkIdentity(deps));
+  t.get('/user', unlimited, 'user', getUser);
+  t.put('/user', limit.user, 'user', updateUser);
+  t.get('/reauthenticate', limit.reauthenticate, 'user', reauthenticate);
+  t.post('/logout', unlimited, 'user', logout);
+  t.get('/user/identities/authorize', [manualLinking, limit.external], 'user', linkIdentity);
+  t.delete('/user/identities/:identity_id', [manualLinking, unlimited], 'user', unlinkIdentity);
 
-  r.post('/invite', requireAdmin(deps), invite(deps));
+  t.post('/invite', unlimited, 'admin', invite);
 
   // Admin API (contract §1.9): every /admin path requires an admin-role JWT, unknown ones included.
   r.use('/admin', requireAdmin(deps));
-  r.get('/admin/users', listUsers(deps));
-  r.post('/admin/users', createUser(deps));
-  r.get('/admin/users/:user_id', adminGetUser(deps));
-  r.put('/admin/users/:user_id', adminUpdateUser(deps));
-  r.delete('/admin/users/:user_id', deleteUser(deps));
-  r.get('/admin/users/:user_id/factors', listFactors(deps));
-  r.put('/admin/users/:user_id/factors/:factor_id', updateFactor(deps));
-  r.delete('/admin/users/:user_id/factors/:factor_id', deleteFactor(deps));
-  r.get('/admin/users/:id/provider-tokens/:provider', getProviderToken(deps));
-  r.post('/admin/generate_link', generateLink(deps));
-  r.get('/admin/audit', listAudit(deps));
-  r.get('/admin/custom-providers', listCustomProviders(deps));
-  r.post('/admin/custom-providers', createCustomProvider(deps));
-  r.get('/admin/custom-providers/:id', getCustomProvider(deps));
-  r.put('/admin/custom-providers/:id', updateCustomProvider(deps));
-  r.delete('/admin/custom-providers/:id', deleteCustomProvider(deps));
+  t.get('/admin/users', unlimited, 'admin', listUsers);
+  t.post('/admin/users', unlimited, 'admin', createUser);
+  t.get('/admin/users/:user_id', unlimited, 'admin', adminGetUser);
+  t.put('/admin/users/:user_id', unlimited, 'admin', adminUpdateUser);
+  t.delete('/admin/users/:user_id', unlimited, 'admin', deleteUser);
+  t.get('/admin/users/:user_id/factors', unlimited, 'admin', listFactors);
+  t.put('/admin/users/:user_id/factors/:factor_id', unlimited, 'admin', updateFactor);
+  t.delete('/admin/users/:user_id/factors/:factor_id', unlimited, 'admin', deleteFactor);
+  t.get('/admin/users/:id/provider-tokens/:provider', unlimited, 'admin', getProviderToken);
+  t.post('/admin/generate_link', unlimited, 'admin', generateLink);
+  t.get('/admin/audit', unlimited, 'admin', listAudit);
+  t.get('/admin/custom-providers', unlimited, 'admin', listCustomProviders);
+  t.post('/admin/custom-providers', unlimited, 'admin', createCustomProvider);
+  t.get('/admin/custom-providers/:id', unlimited, 'admin', getCustomProvider);
+  t.put('/admin/custom-providers/:id', unlimited, 'admin', updateCustomProvider);
+  t.delete('/admin/custom-providers/:id', unlimited, 'admin', deleteCustomProvider);
 
   return r;
 }

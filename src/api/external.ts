@@ -1,14 +1,14 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../deps';
+import { ErrorCodes } from '../errors/codes';
+import { endpoint } from '../http/endpoint';
 import { toApiError } from '../http/error-handler';
-import { optString } from '../http/parse';
-import { requestMeta } from '../http/request-meta';
+import { anyQueryValue, optString, safeString } from '../http/fields';
+import { redirectWithError, redirectWithParams } from '../http/redirect';
+import type { RequestMeta } from '../domain/request-meta';
 import { startAuthorization } from '../services/external-auth';
 import { handleCallback, type CallbackInput } from '../services/external-callback';
 import { parsePkceParams } from '../domain/flow-state';
-import { resolveRedirectTo } from '../services/redirect-url';
-import { redirectWithCode, redirectWithError, redirectWithFragment } from './external-redirect';
 
 /** Query keys /authorize reads itself, and OAuth parameters a caller may not override (GoTrue keeps nonce). */
 const RESERVED = new Set([
@@ -16,27 +16,31 @@ const RESERVED = new Set([
   'client_id', 'client_secret', 'redirect_uri', 'response_type', 'response_mode', 'state', 'scope', 'code_verifier', 'apikey',
 ]);
 
-const AuthorizeQuery = z.object({
-  provider: z.string({ error: 'Unsupported provider: missing provider' }).min(1, 'Unsupported provider: missing provider').max(100),
-  scopes: optString(),
-  redirect_to: optString(),
-  code_challenge: optString(),
-  code_challenge_method: optString(),
-  invite_token: optString(),
-  skip_http_redirect: optString(),
-});
+const MISSING_PROVIDER = 'Unsupported provider: missing provider';
 
-/** Parses the authorize query; shared by /authorize and /user/identities/authorize. */
-export function parseAuthorizeQuery(deps: Deps, req: Request) {
-  const q = AuthorizeQuery.parse(req.query);
+/** The authorize query; shared by /authorize and /user/identities/authorize. Other parameters go to the provider. */
+export const AuthorizeQuery = z
+  .object({
+    provider: safeString(100, MISSING_PROVIDER).min(1, MISSING_PROVIDER),
+    scopes: optString(),
+    redirect_to: optString(),
+    code_challenge: optString(),
+    code_challenge_method: optString(),
+    invite_token: optString(),
+    skip_http_redirect: optString(),
+  })
+  .catchall(anyQueryValue());
+
+/** The authorization a parsed query asks for (redirect_to already resolved by endpoint()). */
+export function authorizeInput(q: z.output<typeof AuthorizeQuery>, redirectTo: string) {
   const extraParams: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.query)) {
+  for (const [k, v] of Object.entries(q)) {
     if (!RESERVED.has(k) && typeof v === 'string' && k.length <= 64 && v.length <= 1024) extraParams[k] = v;
   }
   return {
     provider: q.provider,
     scopes: q.scopes,
-    redirectTo: resolveRedirectTo(deps.config, q.redirect_to ?? req.header('redirect_to'), req.header('referer')),
+    redirectTo,
     pkce: parsePkceParams(q.code_challenge, q.code_challenge_method),
     inviteToken: q.invite_token,
     skipHttpRedirect: q.skip_http_redirect === 'true',
@@ -45,20 +49,20 @@ export function parseAuthorizeQuery(deps: Deps, req: Request) {
 }
 
 /** GET /authorize → 302 to the provider (or {url} with skip_http_redirect=true). */
-export const authorize = (deps: Deps): RequestHandler => async (req, res) => {
-  const q = parseAuthorizeQuery(deps, req);
+export const authorize = endpoint({ auth: 'none', query: AuthorizeQuery, redirect: true }, async ({ query, redirectTo, req, res }, deps) => {
+  const q = authorizeInput(query, redirectTo);
   let url: string;
   try {
     ({ url } = await startAuthorization(deps, { ...q, linkingTargetId: undefined }));
   } catch (err) {
     // The browser navigated here: a provider that is down ends on the app with an error, not on a JSON page.
     const e = toApiError(err);
-    if (e.code === 'provider_unavailable') return redirectWithError(res, q.redirectTo, e);
+    if (e.code === ErrorCodes.providerUnavailable) return redirectWithError(req, res, deps.logger, q.redirectTo, e, { in: 'both', unmapped: 'server_error' });
     throw e;
   }
-  if (q.skipHttpRedirect) res.json({ url });
-  else res.redirect(302, url);
-};
+  if (q.skipHttpRedirect) return { url };
+  res.redirect(302, url);
+});
 
 /** Callback parameters: the query (GET) or the form body (POST, Apple's form_post). */
 function callbackInput(req: Request): CallbackInput {
@@ -73,12 +77,19 @@ function callbackInput(req: Request): CallbackInput {
  * GET|POST /callback: the provider's answer. State problems → 303 to SITE_URL with the error; anything after the
  * flow is known → 302 to its target with error, error_code, error_description (never an error page).
  */
-export const callback = (deps: Deps): RequestHandler => async (req: Request, res: Response) => {
-  const answer = await handleCallback(deps, requestMeta(req, deps.config), callbackInput(req));
-  if (answer.kind === 'code') return redirectWithCode(res, answer.target, answer.authCode);
-  if (answer.kind === 'fragment') return redirectWithFragment(res, answer.target, answer.params);
-  const e = toApiError(answer.error);
-  if (e.status >= 500) deps.logger.error({ err: e.cause ?? e, request_id: req.id }, 'oauth callback failed');
-  else if (e.cause) deps.logger.debug({ err: e.cause, request_id: req.id }, e.message);
-  redirectWithError(res, answer.target, e, answer.status);
-};
+export const callback = endpoint({ auth: 'none' }, async (ctx, deps) => {
+  const { req, res } = ctx;
+  const fail = (target: string, err: unknown, status: 302 | 303 = 302) =>
+    redirectWithError(req, res, deps.logger, target, toApiError(err), { in: 'both', status, unmapped: 'server_error' });
+  let meta: RequestMeta;
+  try {
+    meta = ctx.meta;
+  } catch (err) {
+    // A request meta the edge refuses (an X-JWT-AUD too long): no flow is trusted yet, so SITE_URL with a 303.
+    return fail(deps.config.siteUrl, err, 303);
+  }
+  const answer = await handleCallback(deps, meta, callbackInput(req));
+  if (answer.kind === 'code') return redirectWithParams(res, answer.target, { query: { code: answer.authCode } });
+  if (answer.kind === 'fragment') return redirectWithParams(res, answer.target, { fragment: { ...answer.params, sb: '' } });
+  fail(answer.target, answer.error, answer.status);
+});

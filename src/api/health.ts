@@ -1,8 +1,9 @@
-import type { RequestHandler } from 'express';
-import type { Deps } from '../deps';
+import { endpoint } from '../http/endpoint';
 import { VERSION } from '../version';
 
 /** GET /health */
-export const health = (_deps: Deps): RequestHandler => (_req, res) => {
-  res.json({ version: VERSION, name: 'GoTrue', description: 'GoTrue is a user registration and authentication API' });
-};
+export const health = endpoint({ auth: 'none' }, () => ({
+  version: VERSION,
+  name: 'GoTrue',
+  description: 'GoTrue is a user registration and authentication API',
+}));

@@ -1,19 +1,15 @@
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { authOf } from '../http/middleware/authenticate';
-import { requestMeta } from '../http/request-meta';
+import { endpoint } from '../http/endpoint';
 import { logout as logoutService } from '../services/logout';
 
 const Scope = z.enum(['global', 'local', 'others']);
 
 /** POST /logout?scope=global|local|others → 204 */
-export const logout = (deps: Deps): RequestHandler => async (req, res) => {
-  const raw = req.query.scope;
-  const parsed = Scope.safeParse(raw === undefined || raw === '' ? 'global' : raw);
+export const logout = endpoint({ auth: 'user' }, async ({ query, meta, user, res }, deps) => {
+  const parsed = Scope.safeParse(query.scope === undefined || query.scope === '' ? 'global' : query.scope);
   if (!parsed.success) throw badRequest(ErrorCodes.validationFailed, 'Unsupported logout scope');
-  await logoutService(deps, requestMeta(req, deps.config), authOf(res), parsed.data);
+  await logoutService(deps, meta, user, parsed.data);
   res.status(204).end();
-};
+});

@@ -1,38 +1,31 @@
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { optObject, optString, parseBody } from '../http/parse';
-import { requestRedirectTo } from '../http/redirect-to';
-import { requestMeta } from '../http/request-meta';
+import { endpoint } from '../http/endpoint';
+import { email, metadata, optString, phone, pkceFields } from '../http/fields';
 import { parsePkceParams } from '../domain/flow-state';
 import { emailOtp, phoneOtp } from '../services/otp';
 
 const OtpBody = z.object({
-  email: optString(),
-  phone: optString(),
+  email: email(),
+  phone: phone(),
   create_user: z
     .boolean()
     .nullish()
     .transform((v) => v ?? true),
-  data: optObject(),
+  data: metadata(),
   channel: optString(),
-  code_challenge: optString(),
-  code_challenge_method: optString(),
+  ...pkceFields,
 });
 
 /** POST /otp {email|phone, create_user, data, channel, code_challenge(_method)} → {} or {message_id}. */
-export const otp = (deps: Deps): RequestHandler => async (req, res) => {
-  const body = parseBody(req, OtpBody);
+export const otp = endpoint({ auth: 'none', body: OtpBody, redirect: true }, async ({ body, meta, redirectTo }, deps) => {
   const email = body.email || undefined;
   const phone = body.phone || undefined;
   if (email && phone) throw badRequest(ErrorCodes.validationFailed, 'Only an email address or phone number should be provided');
-  const meta = requestMeta(req, deps.config);
   if (phone) {
     const messageId = await phoneOtp(deps, meta, { phone, createUser: body.create_user, data: body.data, channel: body.channel });
-    res.json(messageId ? { message_id: messageId } : {});
-    return;
+    return messageId ? { message_id: messageId } : {};
   }
   if (!email) throw badRequest(ErrorCodes.validationFailed, 'One of email or phone must be set');
   await emailOtp(deps, meta, {
@@ -40,28 +33,22 @@ export const otp = (deps: Deps): RequestHandler => async (req, res) => {
     createUser: body.create_user,
     data: body.data,
     pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
-    redirectTo: requestRedirectTo(req, deps.config),
+    redirectTo,
   });
-  res.json({});
-};
-
-const MagicLinkBody = z.object({
-  email: optString(),
-  data: optObject(),
-  code_challenge: optString(),
-  code_challenge_method: optString(),
+  return {};
 });
 
+const MagicLinkBody = z.object({ email: email(), data: metadata(), ...pkceFields });
+
 /** POST /magiclink {email, data, code_challenge(_method)} → {} (signs unknown addresses up, as GoTrue does). */
-export const magicLink = (deps: Deps): RequestHandler => async (req, res) => {
-  const body = parseBody(req, MagicLinkBody);
+export const magicLink = endpoint({ auth: 'none', body: MagicLinkBody, redirect: true }, async ({ body, meta, redirectTo }, deps) => {
   if (!body.email) throw badRequest(ErrorCodes.validationFailed, 'Password recovery requires an email');
-  await emailOtp(deps, requestMeta(req, deps.config), {
+  await emailOtp(deps, meta, {
     email: body.email,
     createUser: true,
     data: body.data,
     pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
-    redirectTo: requestRedirectTo(req, deps.config),
+    redirectTo,
   });
-  res.json({});
-};
+  return {};
+});

@@ -1,28 +1,20 @@
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { optString, parseBody } from '../http/parse';
-import { requestRedirectTo } from '../http/redirect-to';
-import { requestMeta } from '../http/request-meta';
+import { endpoint } from '../http/endpoint';
+import { email, pkceFields } from '../http/fields';
 import { parsePkceParams } from '../domain/flow-state';
 import { recover as recoverService } from '../services/recover';
 
-const RecoverBody = z.object({
-  email: optString(),
-  code_challenge: optString(),
-  code_challenge_method: optString(),
-});
+const RecoverBody = z.object({ email: email(), ...pkceFields });
 
 /** POST /recover {email, code_challenge(_method)} → always {}. */
-export const recover = (deps: Deps): RequestHandler => async (req, res) => {
-  const body = parseBody(req, RecoverBody);
+export const recover = endpoint({ auth: 'none', body: RecoverBody, redirect: true }, async ({ body, meta, redirectTo }, deps) => {
   if (!body.email) throw badRequest(ErrorCodes.validationFailed, 'Password recovery requires an email');
-  await recoverService(deps, requestMeta(req, deps.config), {
+  await recoverService(deps, meta, {
     email: body.email,
     pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
-    redirectTo: requestRedirectTo(req, deps.config),
+    redirectTo,
   });
-  res.json({});
-};
+  return {};
+});

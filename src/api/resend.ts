@@ -1,29 +1,19 @@
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../deps';
-import { optString, parseBody } from '../http/parse';
-import { requestRedirectTo } from '../http/redirect-to';
-import { requestMeta } from '../http/request-meta';
+import { endpoint } from '../http/endpoint';
+import { email, optString, phone, pkceFields } from '../http/fields';
 import { parsePkceParams } from '../domain/flow-state';
 import { resend as resendService } from '../services/resend';
 
-const ResendBody = z.object({
-  type: optString(),
-  email: optString(),
-  phone: optString(),
-  code_challenge: optString(),
-  code_challenge_method: optString(),
-});
+const ResendBody = z.object({ type: optString(), email: email(), phone: phone(), ...pkceFields });
 
 /** POST /resend {type: signup|email_change|sms|phone_change, email|phone} → {} or {message_id}. */
-export const resend = (deps: Deps): RequestHandler => async (req, res) => {
-  const body = parseBody(req, ResendBody);
-  const messageId = await resendService(deps, requestMeta(req, deps.config), {
+export const resend = endpoint({ auth: 'none', body: ResendBody, redirect: true }, async ({ body, meta, redirectTo }, deps) => {
+  const messageId = await resendService(deps, meta, {
     type: body.type,
     email: body.email || undefined,
     phone: body.phone || undefined,
     pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
-    redirectTo: requestRedirectTo(req, deps.config),
+    redirectTo,
   });
-  res.json(messageId ? { message_id: messageId } : {});
-};
+  return messageId ? { message_id: messageId } : {};
+});

@@ -1,6 +1,5 @@
-import type { RequestHandler } from 'express';
 import { BUILTIN_PROVIDERS } from '../config/providers';
-import type { Deps } from '../deps';
+import { endpoint } from '../http/endpoint';
 
 /**
  * Providers /settings lists (contract §1.1). Those this server implements report whether they are enabled;
@@ -13,15 +12,14 @@ const OAUTH_PROVIDERS = [
 ] as const;
 
 /** GET /settings */
-export const settings = (deps: Deps): RequestHandler => (_req, res) => {
-  const { config } = deps;
+export const settings = endpoint({ auth: 'none' }, (_ctx, { config }) => {
   const external: Record<string, boolean> = { anonymous_users: config.external.anonymousUsers.enabled };
   for (const p of OAUTH_PROVIDERS) {
     external[p] = (BUILTIN_PROVIDERS as readonly string[]).includes(p) ? config.external.providers[p as (typeof BUILTIN_PROVIDERS)[number]].enabled : false;
   }
   external.email = config.external.email.enabled;
   external.phone = config.external.phone.enabled;
-  res.json({
+  return {
     external,
     disable_signup: config.disableSignup,
     mailer_autoconfirm: config.mailer.autoconfirm,
@@ -30,5 +28,5 @@ export const settings = (deps: Deps): RequestHandler => (_req, res) => {
     saml_enabled: false,
     saml_private_key_next_configured: false,
     passkeys_enabled: false,
-  });
-};
+  };
+});

@@ -1,37 +1,35 @@
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../deps';
-import { optObject, optString, parseBody } from '../http/parse';
-import { authOf } from '../http/middleware/authenticate';
-import { requestRedirectTo } from '../http/redirect-to';
-import { requestMeta } from '../http/request-meta';
+import { badRequest } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
+import { endpoint } from '../http/endpoint';
+import { email, metadata, newPassword, optString, passwordToCheck, phone, pkceFields } from '../http/fields';
+import { tokenAudience } from '../http/request-meta';
 import { parsePkceParams } from '../domain/flow-state';
 import { reauthenticate as reauthenticateService } from '../services/reauthenticate';
 import { updateCurrentUser } from '../services/user-update';
 import { userJson } from './shapes';
 
-/** GET /user */
-export const getUser = (_deps: Deps): RequestHandler => (_req, res) => {
-  res.json(userJson(authOf(res).user));
-};
+/** GET /user. As GoTrue's UserGet: a token for another audience than the request's is 400 validation_failed. */
+export const getUser = endpoint({ auth: 'user' }, ({ user, meta }) => {
+  if (tokenAudience(user.claims) !== meta.aud) throw badRequest(ErrorCodes.validationFailed, "Token audience doesn't match request audience");
+  return userJson(user.user);
+});
 
 const UpdateBody = z.object({
-  email: optString(),
-  phone: optString(),
-  password: optString(),
-  data: optObject(),
-  app_metadata: optObject(),
+  email: email(),
+  phone: phone(),
+  password: newPassword(),
+  data: metadata(),
+  app_metadata: metadata(),
   nonce: optString(),
   channel: optString(),
-  current_password: optString(),
-  code_challenge: optString(),
-  code_challenge_method: optString(),
+  current_password: passwordToCheck(),
+  ...pkceFields,
 });
 
 /** PUT /user */
-export const updateUser = (deps: Deps): RequestHandler => async (req, res) => {
-  const body = parseBody(req, UpdateBody);
-  const user = await updateCurrentUser(deps, requestMeta(req, deps.config), authOf(res), {
+export const updateUser = endpoint({ auth: 'user', body: UpdateBody, redirect: true }, async ({ body, meta, user, redirectTo }, deps) => {
+  const updated = await updateCurrentUser(deps, meta, user, {
     email: body.email,
     phone: body.phone,
     password: body.password,
@@ -40,13 +38,13 @@ export const updateUser = (deps: Deps): RequestHandler => async (req, res) => {
     nonce: body.nonce,
     channel: body.channel,
     pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
-    redirectTo: requestRedirectTo(req, deps.config),
+    redirectTo,
   });
-  res.json(userJson(user));
-};
+  return userJson(updated);
+});
 
 /** GET /reauthenticate → {} or {message_id}: mails (or texts) the nonce a password change may need. */
-export const reauthenticate = (deps: Deps): RequestHandler => async (req, res) => {
-  const messageId = await reauthenticateService(deps, requestMeta(req, deps.config), authOf(res));
-  res.json(messageId ? { message_id: messageId } : {});
-};
+export const reauthenticate = endpoint({ auth: 'user' }, async ({ meta, user }, deps) => {
+  const messageId = await reauthenticateService(deps, meta, user);
+  return messageId ? { message_id: messageId } : {};
+});

@@ -69,7 +69,7 @@ export interface Config {
     anonymousUsers: { enabled: boolean };
     /** How long a PKCE / OAuth flow_state stays redeemable (from code issue, else creation). */
     flowStateExpiryMs: number;
-    /** GOTRUE_EXTERNAL_REDIRECT_URL: where every OAuth callback lands, over the flow's redirect_to. */
+    /** GOTRUE_EXTERNAL_REDIRECTURL (alias GOTRUE_EXTERNAL_REDIRECT_URL): where every OAuth callback lands, over the flow's redirect_to. */
     redirectUrl: string | undefined;
     /** Built-in OAuth/OIDC providers by name. */
     providers: Record<BuiltinProviderName, BuiltinProviderConfig>;

@@ -14,6 +14,8 @@ const ALIASES: Record<string, string[]> = {
   API_EXTERNAL_URL: ['GOTRUE_API_EXTERNAL_URL', 'API_EXTERNAL_URL'],
   GOTRUE_API_MAX_REQUEST_DURATION: ['GOTRUE_API_MAX_REQUEST_DURATION', 'API_MAX_REQUEST_DURATION'],
   GOTRUE_LOG_LEVEL: ['GOTRUE_LOG_LEVEL', 'LOG_LEVEL'],
+  // GoTrue's name is one word (configuration.go: RedirectURL under EXTERNAL); this server's first spelling stays.
+  GOTRUE_EXTERNAL_REDIRECTURL: ['GOTRUE_EXTERNAL_REDIRECTURL', 'GOTRUE_EXTERNAL_REDIRECT_URL'],
 };
 
 export class ConfigError extends Error {
@@ -120,7 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       phone: { enabled: e.GOTRUE_EXTERNAL_PHONE_ENABLED },
       anonymousUsers: { enabled: e.GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED },
       flowStateExpiryMs: e.GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION,
-      redirectUrl: e.GOTRUE_EXTERNAL_REDIRECT_URL,
+      redirectUrl: e.GOTRUE_EXTERNAL_REDIRECTURL,
       providers: builtinProviders(e, `${externalUrl.replace(/\/+$/, '')}/callback`),
       custom: custom.providers,
       tokenVaultKeys: vault.keys,

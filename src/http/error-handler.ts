@@ -14,21 +14,75 @@ function requestedVersion(req: Request): string | undefined {
   return v;
 }
 
-/** Maps anything thrown to an ApiError; unknown errors become 500 unexpected_failure. */
-export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof ZodError) {
-    const first = err.issues[0];
-    const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
-    return new ApiError(400, ErrorCodes.validationFailed, `${where}${first?.message ?? 'invalid input'}`);
-  }
-  const e = err as { type?: string; status?: number };
+/**
+ * What a zod issue may carry in `params` to be answered other than as `400 validation_failed "<path>: <message>"`:
+ * another status (a malformed path id is GoTrue's 404) and/or the message alone, without the field path.
+ */
+export interface IssueParams {
+  status?: number;
+  bare?: boolean;
+}
+
+/** A driver error from Postgres or PGlite: it carries a five-character SQLSTATE. */
+function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  return e && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string' ? e.code : undefined;
+}
+
+/**
+ * Last line of defence for input the edge should have refused (the shared fields do): a value Postgres cannot
+ * store (class 22: too long, NUL, bad encoding; 54001: nested too deep) is the client's 400, and a unique
+ * violation no flow mapped is a 409. Logged as a warning (see logApiError): each one is a missing edge check.
+ */
+function databaseInputError(err: unknown): ApiError | undefined {
+  const state = sqlState(err);
+  if (state === undefined) return undefined;
+  if (state === '23505') return new ApiError(409, ErrorCodes.conflict, 'The request conflicts with an existing record', { cause: err });
+  if (state.startsWith('22') || state === '54001') return new ApiError(400, ErrorCodes.validationFailed, 'A value in the request cannot be stored', { cause: err });
+  return undefined;
+}
+
+/** Errors body-parser and the router raise for the request itself (http-errors with a 4xx status). */
+function requestError(err: unknown): ApiError | undefined {
+  const e = err as { type?: string; status?: unknown } | null;
   if (e?.type === 'entity.parse.failed') return new ApiError(400, ErrorCodes.badJson, 'Could not parse request body as JSON');
   if (e?.type === 'entity.too.large') return new ApiError(413, ErrorCodes.requestEntityTooLarge, 'Request body too large');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
     return new ApiError(400, ErrorCodes.badJson, 'Unsupported request body encoding');
   }
+  if (typeof e?.status !== 'number' || e.status < 400 || e.status > 499) return undefined;
+  // The router's decodeURIComponent of a path parameter (`/admin/users/%zz`).
+  if (err instanceof URIError) return new ApiError(400, ErrorCodes.validationFailed, 'The request path is not valid percent-encoding', { cause: err });
+  if (e.status === 413) return new ApiError(413, ErrorCodes.requestEntityTooLarge, 'Request body too large', { cause: err });
+  // A Content-Encoding that does not decode (gzip that is not gzip), an aborted or mis-sized body.
+  return new ApiError(400, ErrorCodes.badJson, 'Could not read the request body', { cause: err });
+}
+
+/** Maps anything thrown to an ApiError; unknown errors become 500 unexpected_failure. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ZodError) {
+    const first = err.issues[0];
+    const params = (first?.code === 'custom' ? first.params : undefined) as IssueParams | undefined;
+    const where = first && first.path.length > 0 && !params?.bare ? `${first.path.join('.')}: ` : '';
+    return new ApiError(params?.status ?? 400, ErrorCodes.validationFailed, `${where}${first?.message ?? 'invalid input'}`);
+  }
+  const known = requestError(err) ?? databaseInputError(err);
+  if (known) return known;
   return new ApiError(500, ErrorCodes.unexpectedFailure, 'Unexpected failure, please check server logs for more information', { cause: err });
+}
+
+/**
+ * Logs an error as every answer (JSON or redirect) logs it: a 5xx at error with its error_id; a vendor that cannot
+ * send, or a value the database refused, at warn (an operator's or a missing check's problem); any other cause at
+ * debug. The cause is logged, never sent.
+ */
+export function logApiError(logger: Logger, err: ApiError, requestId: unknown, errorId = String(requestId ?? '')): void {
+  if (err.status >= 500) logger.error({ err: err.cause ?? err, error_id: errorId, request_id: requestId }, 'request failed');
+  // A vendor that cannot send is an operator's problem (credentials, balance, outage): worth a warning.
+  else if (err.code === ErrorCodes.smsSendFailed) logger.warn({ err: err.cause, request_id: requestId }, err.message);
+  else if (sqlState(err.cause) !== undefined) logger.warn({ err: err.cause, request_id: requestId }, err.message);
+  else if (err.cause !== undefined) logger.debug({ err: err.cause, request_id: requestId }, err.message);
 }
 
 /**
@@ -37,10 +91,7 @@ export function toApiError(err: unknown): ApiError {
  * `{error, error_description}`. Always sets x-sb-error-code. A cause is logged, never sent.
  */
 export function sendError(req: Request, res: Response, err: ApiError, errorId: string, logger: Logger): void {
-  if (err.status >= 500) logger.error({ err: err.cause ?? err, error_id: errorId, request_id: req.id }, 'request failed');
-  // A vendor that cannot send is an operator's problem (credentials, balance, outage): worth a warning.
-  else if (err.code === ErrorCodes.smsSendFailed) logger.warn({ err: err.cause, request_id: req.id }, err.message);
-  else if (err.cause !== undefined) logger.debug({ err: err.cause, request_id: req.id }, err.message);
+  logApiError(logger, err, req.id, errorId);
   res.setHeader('x-sb-error-code', err.code);
   res.setHeader('Cache-Control', 'no-store');
   if (err.oauth) {

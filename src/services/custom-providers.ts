@@ -106,6 +106,17 @@ function toDb(r: ReturnType<typeof rowFrom>) {
   };
 }
 
+/**
+ * A client secret is never stored in plaintext: it is sealed by the vault, and without GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS
+ * there is no key to seal it with, so the request is refused (400 feature_disabled, naming the setting).
+ */
+function sealSecret(deps: Deps, identifier: string, secret: string): string {
+  if (!deps.vault.enabled) {
+    throw badRequest(ErrorCodes.featureDisabled, 'Storing a client secret needs GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS (it is never stored in plaintext): set it to kid:base64key (openssl rand -base64 32)');
+  }
+  return deps.vault.seal(secret, secretContext(identifier));
+}
+
 /** The stored row for these fields over the current row (PUT changes only what it names). */
 function rowFrom(deps: Deps, identifier: string, f: CustomProviderFields, cur: CustomOauthProviderRow | undefined) {
   const pick = <T>(v: T | undefined, c: T | undefined, d: T): T => (v !== undefined ? v : c !== undefined ? c : d);
@@ -114,7 +125,7 @@ function rowFrom(deps: Deps, identifier: string, f: CustomProviderFields, cur: C
     provider_type: pick(cur ? undefined : f.provider_type, cur?.provider_type, 'oauth2' as const),
     name: pick(f.name, cur?.name, identifier.slice('custom:'.length)),
     client_id: pick(f.client_id, cur?.client_id, ''),
-    client_secret: f.client_secret !== undefined ? (deps.vault.enabled ? deps.vault.seal(f.client_secret, secretContext(identifier)) : f.client_secret) : (cur?.client_secret ?? ''),
+    client_secret: f.client_secret !== undefined ? sealSecret(deps, identifier, f.client_secret) : (cur?.client_secret ?? ''),
     acceptable_client_ids: pick(f.acceptable_client_ids, cur?.acceptable_client_ids, []),
     scopes: pick(f.scopes, cur?.scopes, []),
     custom_claims_allowlist: pick(f.custom_claims_allowlist, cur?.custom_claims_allowlist, []),

@@ -7,7 +7,7 @@ import { GithubStandIn } from '../helpers/github-stand-in';
 import { startOidcProvider, type LocalOidcProvider } from '../helpers/oidc-provider';
 import { useTestApp } from '../helpers/test-app';
 import { dbKind } from '../helpers/test-db';
-import { API_VERSION, uniqueEmail } from '../helpers/test-server';
+import { API_VERSION, startTestServer, uniqueEmail } from '../helpers/test-server';
 
 const PUBLIC = 'http://localhost:9999';
 const SITE = 'http://localhost:3000';
@@ -130,5 +130,33 @@ describe(`/admin/custom-providers (${dbKind})`, () => {
     if (role) headers.Authorization = `Bearer ${apiKeyJwt(server.deps, role)}`;
     const res = await fetch(`${server.url}${path}`, { method, headers, body: method === 'PUT' ? '{}' : undefined });
     expect([res.status, (await jsonOf(res)).code]).toEqual([status, code]);
+  });
+
+  it('never stores a client secret in plaintext: without GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS, create and a secret update are refused', async () => {
+    const noVault = await startTestServer(db, { GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: '' });
+    try {
+      const call = (method: string, path: string, body: unknown) =>
+        fetch(`${noVault.url}${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${serviceRoleJwt(noVault.deps)}`, 'content-type': 'application/json', ...API_VERSION },
+          body: JSON.stringify(body),
+        });
+      const plain = { provider_type: 'oauth2', identifier: 'custom:novault', name: 'x', client_id: 'x', client_secret: 'plain-secret', authorization_url: `${gh.url}/a`, token_url: `${gh.url}/t`, userinfo_url: `${gh.url}/u` };
+      const refused = await call('POST', '/admin/custom-providers', plain);
+      const body = await jsonOf(refused);
+      expect([refused.status, body.code]).toEqual([400, 'feature_disabled']);
+      expect(body.message).toContain('GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS');
+      expect(await db.db.selectFrom('custom_oauth_providers').select('id').where('identifier', '=', 'custom:novault').executeTakeFirst()).toBeUndefined();
+
+      // A provider sealed while the vault was configured: a new secret is refused too, the sealed one stays.
+      const sealed = await admin.customProviders.createProvider({ ...plain, provider_type: 'oauth2', identifier: 'custom:sealed' });
+      expect(sealed.error).toBeNull();
+      const secretUpdate = await call('PUT', '/admin/custom-providers/custom:sealed', { client_secret: 'new-plain-secret' });
+      expect([secretUpdate.status, (await jsonOf(secretUpdate)).code]).toEqual([400, 'feature_disabled']);
+      const stored = await db.db.selectFrom('custom_oauth_providers').select('client_secret').where('identifier', '=', 'custom:sealed').executeTakeFirstOrThrow();
+      expect(stored.client_secret).toMatch(/^vault:v1:/);
+    } finally {
+      await noVault.close();
+    }
   });
 });

@@ -105,6 +105,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...pgEnv, PORT: '7000' }).api.port).toBe(7000);
   });
 
+  it('reads GoTrue’s GOTRUE_EXTERNAL_REDIRECTURL, with GOTRUE_EXTERNAL_REDIRECT_URL as an alias', () => {
+    expect(loadConfig({ ...pgEnv, GOTRUE_EXTERNAL_REDIRECTURL: 'https://app.example.com/done' }).external.redirectUrl).toBe('https://app.example.com/done');
+    expect(loadConfig({ ...pgEnv, GOTRUE_EXTERNAL_REDIRECT_URL: 'https://app.example.com/old' }).external.redirectUrl).toBe('https://app.example.com/old');
+    const both = loadConfig({ ...pgEnv, GOTRUE_EXTERNAL_REDIRECTURL: 'https://app.example.com/new', GOTRUE_EXTERNAL_REDIRECT_URL: 'https://app.example.com/old' });
+    expect(both.external.redirectUrl).toBe('https://app.example.com/new');
+    expect(loadConfig(pgEnv).external.redirectUrl).toBeUndefined();
+    expect(() => loadConfig({ ...pgEnv, GOTRUE_EXTERNAL_REDIRECT_URL: 'not a url' })).toThrow(/GOTRUE_EXTERNAL_REDIRECTURL/);
+  });
+
   it('parses values as GoTrue does', () => {
     const c = loadConfig({
       ...pgEnv,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRedirectAllowed, resolveRedirectTo } from '../../src/services/redirect-url';
+import { isRedirectAllowed, resolveRedirectTo } from '../../src/domain/redirect-url';
 
 const config = {
   siteUrl: 'https://app.example.com',

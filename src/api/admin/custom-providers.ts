@@ -1,32 +1,30 @@
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { CustomOauthProviderRow } from '../../db/schema';
-import type { Deps } from '../../deps';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { parseBody } from '../../http/parse';
+import { endpoint } from '../../http/endpoint';
+import { optBool, queryString, safeString } from '../../http/fields';
 import { createProvider, deleteProvider, getProvider, listProviders, updateProvider } from '../../services/custom-providers';
 
 const url = () =>
-  z
-    .string()
-    .max(2048)
+  safeString(2048)
     .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'expected an absolute http(s) URL')
     .nullish()
     .transform((v) => v ?? undefined);
-const strings = (max: number) => z.array(z.string().min(1).max(256)).max(max).nullish().transform((v) => v ?? undefined);
+const strings = (max: number) => z.array(safeString(256).min(1)).max(max).nullish().transform((v) => v ?? undefined);
 const record = () =>
   z
-    .record(z.string().min(1).max(128), z.string().max(1024))
+    .record(safeString(128).min(1), safeString(1024))
     .refine((r) => Object.keys(r).length <= 50, 'at most 50 entries')
     .nullish()
     .transform((v) => v ?? undefined);
-const flag = () => z.boolean().nullish().transform((v) => v ?? undefined);
+const flag = optBool;
+const text = (max: number) => safeString(max).min(1).nullish().transform((v) => v ?? undefined);
 
 const Common = {
-  name: z.string().min(1).max(100).nullish().transform((v) => v ?? undefined),
-  client_id: z.string().min(1).max(512).nullish().transform((v) => v ?? undefined),
-  client_secret: z.string().min(1).max(4096).nullish().transform((v) => v ?? undefined),
+  name: text(100),
+  client_id: text(512),
+  client_secret: text(4096),
   acceptable_client_ids: strings(20),
   scopes: strings(50),
   custom_claims_allowlist: strings(50),
@@ -49,9 +47,9 @@ const CreateBody = z.object({
   provider_type: z.enum(['oauth2', 'oidc']),
   identifier: z.string().regex(/^custom:[a-z0-9][a-z0-9_-]{0,49}$/, 'identifier must be custom:<name> (a-z, 0-9, _ and -)'),
   ...Common,
-  name: z.string().min(1).max(100),
-  client_id: z.string().min(1).max(512),
-  client_secret: z.string().min(1).max(4096),
+  name: safeString(100).min(1),
+  client_id: safeString(512).min(1),
+  client_secret: safeString(4096).min(1),
 });
 const UpdateBody = z.object({ ...Common });
 
@@ -86,32 +84,33 @@ export function customProviderJson(r: CustomOauthProviderRow) {
   };
 }
 
+const ListQuery = z.object({ type: queryString() });
+
 /** GET /admin/custom-providers?type=oauth2|oidc → {providers} */
-export const listCustomProviders = (deps: Deps): RequestHandler => async (req, res) => {
-  const type = req.query.type;
-  if (type !== undefined && type !== '' && type !== 'oauth2' && type !== 'oidc') throw badRequest(ErrorCodes.validationFailed, 'type must be oauth2 or oidc');
-  const rows = await listProviders(deps, type === 'oauth2' || type === 'oidc' ? type : undefined);
-  res.json({ providers: rows.map(customProviderJson) });
-};
+export const listCustomProviders = endpoint({ auth: 'admin', query: ListQuery }, async ({ query }, deps) => {
+  const { type } = query;
+  if (type !== '' && type !== 'oauth2' && type !== 'oidc') throw badRequest(ErrorCodes.validationFailed, 'type must be oauth2 or oidc');
+  const rows = await listProviders(deps, type === '' ? undefined : type);
+  return { providers: rows.map(customProviderJson) };
+});
 
 /** POST /admin/custom-providers → 201 provider */
-export const createCustomProvider = (deps: Deps): RequestHandler => async (req, res) => {
-  const row = await createProvider(deps, parseBody(req, CreateBody));
-  res.status(201).json(customProviderJson(row));
-};
+export const createCustomProvider = endpoint({ auth: 'admin', body: CreateBody }, async ({ body, res }, deps) => {
+  const row = await createProvider(deps, body);
+  res.status(201);
+  return customProviderJson(row);
+});
 
 /** GET /admin/custom-providers/{id | identifier} */
-export const getCustomProvider = (deps: Deps): RequestHandler => async (req, res) => {
-  res.json(customProviderJson(await getProvider(deps, String(req.params.id))));
-};
+export const getCustomProvider = endpoint({ auth: 'admin' }, async ({ params }, deps) => customProviderJson(await getProvider(deps, params.id ?? '')));
 
 /** PUT /admin/custom-providers/{id | identifier}: only the fields sent change; type and identifier never do. */
-export const updateCustomProvider = (deps: Deps): RequestHandler => async (req, res) => {
-  res.json(customProviderJson(await updateProvider(deps, String(req.params.id), parseBody(req, UpdateBody))));
-};
+export const updateCustomProvider = endpoint({ auth: 'admin', body: UpdateBody }, async ({ params, body }, deps) =>
+  customProviderJson(await updateProvider(deps, params.id ?? '', body)),
+);
 
 /** DELETE /admin/custom-providers/{id | identifier} → 204 */
-export const deleteCustomProvider = (deps: Deps): RequestHandler => async (req, res) => {
-  await deleteProvider(deps, String(req.params.id));
+export const deleteCustomProvider = endpoint({ auth: 'admin' }, async ({ params, res }, deps) => {
+  await deleteProvider(deps, params.id ?? '');
   res.status(204).end();
-};
+});

@@ -1,6 +1,9 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
+import type { z } from 'zod';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
+import { queryString } from '../../http/fields';
+import { encodeValues } from '../../http/url-values';
 
 export interface PageParams {
   /** 1-based. */
@@ -12,12 +15,9 @@ const DEFAULT_PER_PAGE = 50;
 /** Keeps OFFSET (page − 1) × per_page inside Postgres' bigint. */
 const MAX_PARAM = 2_147_483_647;
 
-/** The first value of a query parameter ('' when absent), as Go's url.Values.Get reads it. */
-export function queryParam(req: Request, name: string): string {
-  const v: unknown = req.query[name];
-  const first = Array.isArray(v) ? v[0] : v;
-  return typeof first === 'string' ? first : '';
-}
+/** `?page=&per_page=` as Go's url.Values.Get reads them: the first value, '' when absent. */
+export const PageQuery = { page: queryString(), per_page: queryString() };
+type PageQueryOut = { [K in keyof typeof PageQuery]: z.output<(typeof PageQuery)[K]> };
 
 function positive(name: string, text: string, dflt: number): number {
   if (text === '') return dflt;
@@ -29,20 +29,8 @@ function positive(name: string, text: string, dflt: number): number {
 }
 
 /** `?page=&per_page=`: empty or absent = page 1 of 50 (auth-js sends both, empty when unset). */
-export function parsePagination(req: Request): PageParams {
-  return { page: positive('page', queryParam(req, 'page'), 1), perPage: positive('per_page', queryParam(req, 'per_page'), DEFAULT_PER_PAGE) };
-}
-
-/** Go's url.QueryEscape: only A–Z a–z 0–9 - _ . ~ stay; a space becomes '+'. */
-const goQueryEscape = (s: string) =>
-  encodeURIComponent(s)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-
-/** Go's url.Values.Encode: keys sorted, each value escaped. */
-function encodeSorted(params: URLSearchParams): string {
-  const keys = [...new Set(params.keys())].sort();
-  return keys.flatMap((k) => params.getAll(k).map((v) => `${goQueryEscape(k)}=${goQueryEscape(v)}`)).join('&');
+export function parsePagination(q: PageQueryOut): PageParams {
+  return { page: positive('page', q.page, 1), perPage: positive('per_page', q.per_page, DEFAULT_PER_PAGE) };
 }
 
 /**
@@ -51,12 +39,12 @@ function encodeSorted(params: URLSearchParams): string {
  * sorted as Go encodes them, so with auth-js' usual page/per_page query `page` comes first — auth-js reads the
  * character after the first '='. Page numbers are written in full; clients that parse the URL follow any page.
  */
-export function setPaginationHeaders(req: Request, res: Response, p: PageParams, total: number): void {
-  const [path = '', rawQuery = ''] = req.originalUrl.split(/\?(.*)/s);
+export function setPaginationHeaders(url: string, res: Response, p: PageParams, total: number): void {
+  const [path = '', rawQuery = ''] = url.split(/\?(.*)/s);
   const params = new URLSearchParams(rawQuery);
   const link = (page: number, rel: string) => {
     params.set('page', String(page));
-    return `<${path}?${encodeSorted(params)}>; rel="${rel}"`;
+    return `<${path}?${encodeValues(params)}>; rel="${rel}"`;
   };
   const links: string[] = [];
   if (total > p.page * p.perPage) links.push(link(p.page + 1, 'next'));

@@ -1,18 +1,15 @@
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../../deps';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { optObject, optString, parseBody } from '../../http/parse';
-import { adminOf } from '../../http/middleware/require-admin';
-import { requestMeta } from '../../http/request-meta';
+import { endpoint } from '../../http/endpoint';
+import { email, metadata, newPassword, optBool, optString, phone, queryString, uuidParam } from '../../http/fields';
+import { parseBody } from '../../http/parse';
 import { adminCreateUser } from '../../services/admin/create-user';
 import { adminDeleteUser } from '../../services/admin/delete-user';
 import { adminUpdateUser, type AdminUpdateUserInput } from '../../services/admin/update-user';
 import { adminGetUser, adminListUsers } from '../../services/admin/users';
 import { userJson } from '../shapes';
-import { parsePagination, queryParam, setPaginationHeaders } from './pagination';
-import { optBool, uuidParam } from './params';
+import { PageQuery, parsePagination, setPaginationHeaders } from './pagination';
 
 /** GoTrue's `sort=created_at [asc|desc]` (direction case-insensitive, desc by default); only created_at sorts. */
 function parseSort(text: string): 'asc' | 'desc' {
@@ -25,31 +22,33 @@ function parseSort(text: string): 'asc' | 'desc' {
   return d;
 }
 
+const ListQuery = z.object({ ...PageQuery, sort: queryString(), filter: queryString() });
+
 /** GET /admin/users?page&per_page&filter&sort → {users, aud} with X-Total-Count and Link. */
-export const listUsers = (deps: Deps): RequestHandler => async (req, res) => {
-  const page = parsePagination(req);
-  const direction = parseSort(queryParam(req, 'sort'));
-  const { aud } = requestMeta(req, deps.config);
-  const filter = queryParam(req, 'filter');
-  const { users, total } = await adminListUsers(deps, { aud, ...page, direction, filter: filter === '' ? undefined : filter });
-  setPaginationHeaders(req, res, page, total);
-  res.json({ users: users.map(userJson), aud });
-};
+export const listUsers = endpoint({ auth: 'admin', query: ListQuery }, async ({ query, meta, url, res }, deps) => {
+  const page = parsePagination(query);
+  const direction = parseSort(query.sort);
+  const { aud } = meta;
+  const { users, total } = await adminListUsers(deps, { aud, ...page, direction, filter: query.filter === '' ? undefined : query.filter });
+  setPaginationHeaders(url, res, page, total);
+  return { users: users.map(userJson), aud };
+});
 
 const UserFields = {
   role: optString(),
-  email: optString(),
-  phone: optString(),
-  password: optString(),
+  email: email(),
+  phone: phone(),
+  password: newPassword(),
   password_hash: optString(),
   email_confirm: optBool(),
   phone_confirm: optBool(),
-  user_metadata: optObject(),
-  app_metadata: optObject(),
+  user_metadata: metadata(),
+  app_metadata: metadata(),
   ban_duration: optString(),
 };
 const CreateBody = z.object({ ...UserFields, id: optString(), aud: optString() });
 const UpdateBody = z.object(UserFields);
+const UserPath = z.object({ user_id: uuidParam('user_id') });
 
 /** The fields create and update share, from their JSON names to the services'. */
 function userFieldsOf(b: z.output<typeof UpdateBody>): AdminUpdateUserInput {
@@ -68,32 +67,26 @@ function userFieldsOf(b: z.output<typeof UpdateBody>): AdminUpdateUserInput {
 }
 
 /** POST /admin/users → User */
-export const createUser = (deps: Deps): RequestHandler => async (req, res) => {
-  const b = parseBody(req, CreateBody);
-  const user = await adminCreateUser(deps, requestMeta(req, deps.config), adminOf(res), { id: b.id, aud: b.aud, ...userFieldsOf(b) });
-  res.json(userJson(user));
-};
+export const createUser = endpoint({ auth: 'admin', body: CreateBody }, async ({ body, meta, admin }, deps) => {
+  const user = await adminCreateUser(deps, meta, admin, { id: body.id, aud: body.aud, ...userFieldsOf(body) });
+  return userJson(user);
+});
 
 /** GET /admin/users/{user_id} → User */
-export const getUser = (deps: Deps): RequestHandler => async (req, res) => {
-  res.json(userJson(await adminGetUser(deps, uuidParam(req, 'user_id'))));
-};
+export const getUser = endpoint({ auth: 'admin', params: UserPath }, async ({ params }, deps) => userJson(await adminGetUser(deps, params.user_id)));
 
 /** PUT /admin/users/{user_id} → User. An unknown user is 404 before the body is read, as in GoTrue. */
-export const updateUser = (deps: Deps): RequestHandler => async (req, res) => {
-  const userId = uuidParam(req, 'user_id');
-  await adminGetUser(deps, userId);
-  const b = parseBody(req, UpdateBody);
-  const user = await adminUpdateUser(deps, requestMeta(req, deps.config), adminOf(res), userId, userFieldsOf(b));
-  res.json(userJson(user));
-};
-
-const DeleteBody = z.object({ should_soft_delete: optBool() });
+export const updateUser = endpoint({ auth: 'admin', params: UserPath }, async ({ params, body, meta, admin }, deps) => {
+  await adminGetUser(deps, params.user_id);
+  const user = await adminUpdateUser(deps, meta, admin, params.user_id, userFieldsOf(parseBody(body, UpdateBody)));
+  return userJson(user);
+});
 
 /** DELETE /admin/users/{user_id} {should_soft_delete?} → {}. The body is optional (absent = hard delete). */
-export const deleteUser = (deps: Deps): RequestHandler => async (req, res) => {
-  const userId = uuidParam(req, 'user_id');
-  const soft = req.body === undefined ? false : parseBody(req, DeleteBody).should_soft_delete === true;
-  await adminDeleteUser(deps, requestMeta(req, deps.config), adminOf(res), userId, { soft });
-  res.json({});
-};
+export const deleteUser = endpoint(
+  { auth: 'admin', params: UserPath, body: z.object({ should_soft_delete: optBool() }).optional() },
+  async ({ params, body, meta, admin }, deps) => {
+    await adminDeleteUser(deps, meta, admin, params.user_id, { soft: body?.should_soft_delete === true });
+    return {};
+  },
+);

@@ -1,13 +1,14 @@
-import type { Request, RequestHandler, Response } from 'express';
-import type { Deps } from '../../deps';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
+import { endpoint, type EndpointContext } from '../../http/endpoint';
+import type { Deps } from '../../deps';
 import { idToken } from './id-token';
 import { password } from './password';
 import { pkce } from './pkce';
 import { refreshToken } from './refresh';
 
-type Grant = (deps: Deps, req: Request, res: Response) => Promise<void>;
+/** A grant reads the raw body with its own schema and returns the token response. */
+export type Grant = (ctx: EndpointContext<'none', undefined, undefined, undefined, false>, deps: Deps) => Promise<unknown>;
 
 /** One module per grant, as node-oidc-provider does. */
 const GRANTS: Record<string, Grant> = {
@@ -18,9 +19,9 @@ const GRANTS: Record<string, Grant> = {
 };
 
 /** POST /token?grant_type=… */
-export const token = (deps: Deps): RequestHandler => async (req, res) => {
-  const grantType = typeof req.query.grant_type === 'string' ? req.query.grant_type : '';
+export const token = endpoint({ auth: 'none' }, (ctx, deps) => {
+  const grantType = typeof ctx.query.grant_type === 'string' ? ctx.query.grant_type : '';
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
   if (!grant) throw badRequest(ErrorCodes.invalidCredentials, 'unsupported_grant_type');
-  await grant(deps, req, res);
-};
+  return grant(ctx, deps);
+});

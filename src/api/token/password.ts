@@ -1,16 +1,14 @@
-import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../../deps';
-import { optString, parseBody } from '../../http/parse';
-import { requestMeta } from '../../http/request-meta';
+import { email, phone, safeString } from '../../http/fields';
+import { parseBody } from '../../http/parse';
 import { passwordGrant } from '../../services/password-grant';
 import { tokenResponseJson } from '../shapes';
+import type { Grant } from './index';
 
-const PasswordBody = z.object({ email: optString(), phone: optString(), password: z.string().max(4096) });
+const PasswordBody = z.object({ email: email(), phone: phone(), password: safeString() });
 
 /** POST /token?grant_type=password */
-export async function password(deps: Deps, req: Request, res: Response): Promise<void> {
-  const body = parseBody(req, PasswordBody);
-  const result = await passwordGrant(deps, requestMeta(req, deps.config), body);
-  res.json(tokenResponseJson(result.tokens, result.user, result.weakPassword));
-}
+export const password: Grant = async ({ body, meta }, deps) => {
+  const result = await passwordGrant(deps, meta, parseBody(body, PasswordBody));
+  return tokenResponseJson(result.tokens, result.user, result.weakPassword);
+};

@@ -1,23 +1,20 @@
-import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../../deps';
+import { safeString } from '../../http/fields';
 import { parseBody } from '../../http/parse';
-import { requestMeta } from '../../http/request-meta';
 import { pkceGrant } from '../../services/pkce-grant';
 import { tokenResponseJson } from '../shapes';
+import type { Grant } from './index';
 
-const PkceBody = z.object({
-  auth_code: z.string().min(1, 'invalid request: both auth code and code verifier should be non-empty').max(256),
-  code_verifier: z.string().min(1, 'invalid request: both auth code and code verifier should be non-empty').max(256),
-});
+const NON_EMPTY = 'invalid request: both auth code and code verifier should be non-empty';
+const PkceBody = z.object({ auth_code: safeString(256).min(1, NON_EMPTY), code_verifier: safeString(256).min(1, NON_EMPTY) });
 
 /** POST /token?grant_type=pkce {auth_code, code_verifier} */
-export async function pkce(deps: Deps, req: Request, res: Response): Promise<void> {
-  const body = parseBody(req, PkceBody);
-  const r = await pkceGrant(deps, requestMeta(req, deps.config), { authCode: body.auth_code, codeVerifier: body.code_verifier });
-  res.json({
+export const pkce: Grant = async ({ body, meta }, deps) => {
+  const b = parseBody(body, PkceBody);
+  const r = await pkceGrant(deps, meta, { authCode: b.auth_code, codeVerifier: b.code_verifier });
+  return {
     ...tokenResponseJson(r.tokens, r.user),
     ...(r.providerToken ? { provider_token: r.providerToken } : {}),
     ...(r.providerRefreshToken ? { provider_refresh_token: r.providerRefreshToken } : {}),
-  });
-}
+  };
+};

@@ -1,16 +1,14 @@
-import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Deps } from '../../deps';
+import { safeString } from '../../http/fields';
 import { parseBody } from '../../http/parse';
-import { requestMeta } from '../../http/request-meta';
 import { refreshGrant } from '../../services/refresh-grant';
 import { tokenResponseJson } from '../shapes';
+import type { Grant } from './index';
 
-const RefreshBody = z.object({ refresh_token: z.string().min(1).max(512) });
+const RefreshBody = z.object({ refresh_token: safeString(512).min(1) });
 
 /** POST /token?grant_type=refresh_token */
-export async function refreshToken(deps: Deps, req: Request, res: Response): Promise<void> {
-  const body = parseBody(req, RefreshBody);
-  const result = await refreshGrant(deps, requestMeta(req, deps.config), body.refresh_token);
-  res.json(tokenResponseJson(result.tokens, result.user));
-}
+export const refreshToken: Grant = async ({ body, meta }, deps) => {
+  const result = await refreshGrant(deps, meta, parseBody(body, RefreshBody).refresh_token);
+  return tokenResponseJson(result.tokens, result.user);
+};

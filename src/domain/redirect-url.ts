@@ -1,11 +1,13 @@
 import { isIP } from 'node:net';
 import type { Config } from '../config';
+import { isStorableText } from './text';
 
 /**
  * redirect_to validation, contract §6.7. A redirect is allowed when it has SITE_URL's scheme and host (and port,
  * except on loopback, where any port goes), or when it matches a GOTRUE_URI_ALLOW_LIST glob (`*` stops at `.` and
  * `/`, `**` crosses them, `?` is one character; the fragment is ignored). An invalid one never errors: it falls
- * back to the Referer, then to SITE_URL, so the server can never be turned into an open redirect.
+ * back to the Referer, then to SITE_URL, so the server can never be turned into an open redirect. A candidate with
+ * a control character or an unpaired surrogate is invalid too, so it never reaches a row or a mail.
  */
 
 type RedirectConfig = Pick<Config, 'siteUrl' | 'uriAllowList'>;
@@ -19,9 +21,13 @@ function rawHost(url: string): string | undefined {
   return m?.[1];
 }
 
+/** Control characters (NUL included): WHATWG parsing tolerates some of them, Postgres and mail links do not. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** Structural checks every candidate must pass, whatever the allow list says. */
 function parseSafe(candidate: string): URL | undefined {
-  if (candidate.length > 2048 || !URL.canParse(candidate)) return undefined;
+  if (candidate.length > 2048 || CONTROL.test(candidate) || !isStorableText(candidate) || !URL.canParse(candidate)) return undefined;
   const u = new URL(candidate);
   if (u.username || u.password) return undefined;
   if (u.protocol === 'http:' || u.protocol === 'https:') {

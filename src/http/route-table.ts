@@ -1,0 +1,24 @@
+import type { RequestHandler, Router } from 'express';
+import type { Deps } from '../deps';
+import type { AuthLevel, Endpoint } from './endpoint';
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+type Mount = <A extends AuthLevel>(path: string, before: RequestHandler | RequestHandler[], auth: A, handler: Endpoint<NoInfer<A>>) => void;
+
+/**
+ * Binds endpoints to a router, one line per route: the path, what runs before the handler (its rate-limit bucket),
+ * the caller level and the handler. The level a line shows must be the one the endpoint enforces: a type error,
+ * and an error at startup.
+ */
+export function routeTable(r: Router, deps: Deps): Record<Method, Mount> {
+  const mount =
+    (method: Method): Mount =>
+    (path, before, auth, handler) => {
+      if (handler.auth !== auth) throw new Error(`${method.toUpperCase()} ${path}: the route table says ${auth}, the endpoint enforces ${handler.auth}`);
+      r[method](path, ...[before].flat(), handler.handler(deps));
+    };
+  return { get: mount('get'), post: mount('post'), put: mount('put'), delete: mount('delete') };
+}
+
+/** The bucket of a route no rate limit applies to. */
+export const unlimited: RequestHandler = (_req, _res, next) => next();
