@@ -146,3 +146,7 @@ export async function redeemAuthCode(
   }
   return flow;
 }
+
+/** Flow rows and the upstream provider's client state (state, our PKCE verifier, nonce) as /authorize and /callback use them. */
+export { findFlowStateById } from '../db/repositories/flow-state';
+export { attachClientStateToFlow, deleteOauthClientState, findOauthClientState, insertOauthClientState } from '../db/repositories/oauth-client-states';

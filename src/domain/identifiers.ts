@@ -23,4 +23,4 @@ export function normalizePhone(phone: string): string {
   return p;
 }
 
-export { isUuid } from '../domain/uuid';
+export { isUuid } from './uuid';

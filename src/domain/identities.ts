@@ -34,3 +34,14 @@ export async function upsertIdentity(trx: Executor, u: IdentityUpsert): Promise<
   });
   return { id, created: true };
 }
+
+/** Identity rows as the linking and sign-in flows read and change them. */
+export {
+  deleteIdentities,
+  findIdentitiesByEmails,
+  findIdentity,
+  insertIdentityReturningId,
+  listUserIdentities,
+  touchIdentity,
+  updateIdentityData,
+} from '../db/repositories/identities';

@@ -3,7 +3,7 @@ import type { Executor } from '../db/database';
 import { deleteUnissuedFlowStates } from '../db/repositories/flow-state';
 import type { OneTimeTokenType, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
-import { countEmailSend, countSmsSend, isSendLimitError } from '../domain/send-limits';
+import { countEmailSend, countSmsSend, isSendLimitError } from './send-limits';
 import { ApiError, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import type { MailInput } from '../mailer/mailer';

@@ -131,3 +131,6 @@ export function amrFromRows(rows: { authentication_method: string; updated_at: s
     timestamp: Math.floor(new Date(r.updated_at).getTime() / 1000),
   }));
 }
+
+/** The refresh-token rows the refresh grant reads, locks and rotates (house rule 5: a reused token revokes its family). */
+export { findActiveRefreshToken, findRefreshContext, lockSessionForRefresh, revokeSessionRefreshTokens, rotateRefreshToken } from '../db/repositories/refresh-tokens';

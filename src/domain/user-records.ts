@@ -11,6 +11,7 @@ import { updateUser } from '../db/repositories/users';
 export {
   findUserByEmail,
   findUserByPhone,
+  findUsersByEmails,
   findUserWithRelations,
   INSTANCE_ID,
   lockUser,

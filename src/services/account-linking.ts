@@ -1,7 +1,7 @@
 import type { Executor } from '../db/database';
-import { insertAuditEntries, type AuditEntry } from '../db/repositories/audit-log';
-import { deleteIdentities, findIdentitiesByEmails, findIdentity, insertIdentityReturningId, listUserIdentities, updateIdentityData } from '../db/repositories/identities';
-import { findUserByEmail, findUsersByEmails, lockUser, updateUser } from '../db/repositories/users';
+import { insertAuditEntries, type AuditEntry } from '../domain/audit';
+import { deleteIdentities, findIdentitiesByEmails, findIdentity, insertIdentityReturningId, listUserIdentities, updateIdentityData } from '../domain/identities';
+import { findUserByEmail, findUsersByEmails, lockUser, updateUser } from '../domain/user-records';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { ProviderUserData } from '../external/types';

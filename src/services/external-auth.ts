@@ -1,7 +1,7 @@
 import { hashAuthCode, s256Challenge } from '../crypto/pkce';
-import { attachClientStateToFlow, deleteOauthClientState, findOauthClientState, insertOauthClientState } from '../db/repositories/oauth-client-states';
-import { findFlowStateById } from '../db/repositories/flow-state';
-import { updateUser, type UserWithRelations } from '../db/repositories/users';
+import { attachClientStateToFlow, deleteOauthClientState, findOauthClientState, insertOauthClientState } from '../domain/flow-state';
+import { findFlowStateById } from '../domain/flow-state';
+import { updateUser, type UserWithRelations } from '../domain/user-records';
 import type { FlowStateRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { CallbackChecks } from '../external/callback';

@@ -1,4 +1,4 @@
-import { updateUser, type UserWithRelations } from '../db/repositories/users';
+import { updateUser, type UserWithRelations } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { atHashMatches, IdTokenError, nonceMatches, verifyIdToken } from '../external/id-token';
 import { ProviderError, type ExternalProvider } from '../external/types';

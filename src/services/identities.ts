@@ -1,10 +1,10 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { lockUser } from '../db/repositories/users';
+import { insertAuditEntries } from '../domain/audit';
+import { lockUser } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { forbidden, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
-import type { AuthenticatedUser } from './authenticate';
+import type { AuthenticatedUser } from '../domain/authenticate';
 import type { RequestMeta } from '../domain/request-meta';
 import { removeIdentity } from '../domain/users';
 

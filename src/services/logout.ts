@@ -1,6 +1,6 @@
 import type { Deps } from '../deps';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
-import type { AuthenticatedUser } from './authenticate';
+import type { AuthenticatedUser } from '../domain/authenticate';
 import type { RequestMeta } from '../domain/request-meta';
 import { endSessions } from '../domain/user-sessions';
 

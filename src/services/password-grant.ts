@@ -1,6 +1,6 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { touchIdentity } from '../db/repositories/identities';
-import { findUserByEmail, findUserByPhone, updateUser, type UserWithRelations } from '../db/repositories/users';
+import { insertAuditEntries } from '../domain/audit';
+import { touchIdentity } from '../domain/identities';
+import { findUserByEmail, findUserByPhone, updateUser, type UserWithRelations } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';

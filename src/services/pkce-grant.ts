@@ -1,5 +1,5 @@
-import { insertAuditEntries } from '../db/repositories/audit-log';
-import { findUserWithRelations, updateUser, type UserWithRelations } from '../db/repositories/users';
+import { insertAuditEntries } from '../domain/audit';
+import { findUserWithRelations, updateUser, type UserWithRelations } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';

@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
-import type { AuthenticatedUser } from './authenticate';
+import type { AuthenticatedUser } from '../domain/authenticate';
 import { assertSmsSendable, deliver, prepareMail, prepareSms } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 

@@ -4,8 +4,8 @@ import {
   lockSessionForRefresh,
   revokeSessionRefreshTokens,
   rotateRefreshToken,
-} from '../db/repositories/refresh-tokens';
-import type { UserWithRelations } from '../db/repositories/users';
+} from '../domain/sessions';
+import type { UserWithRelations } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';

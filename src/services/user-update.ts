@@ -4,7 +4,7 @@ import type { Deps } from '../deps';
 import { badRequest, forbidden, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
-import type { AuthenticatedUser } from './authenticate';
+import type { AuthenticatedUser } from '../domain/authenticate';
 import { prepareEmailChange, preparePhoneChange, type PreparedChange } from '../domain/contact-change';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';

@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Deps } from '../../deps';
-import { authenticateAdmin, type AdminCaller } from '../../services/authenticate';
+import { authenticateAdmin, type AdminCaller } from '../../domain/authenticate';
 
 /**
  * Admits callers at the "admin" level (contract §0): a JWT verified by the signer whose `role` is in

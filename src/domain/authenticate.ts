@@ -3,8 +3,8 @@ import { findUserWithRelations, type UserWithRelations } from '../db/repositorie
 import type { Deps } from '../deps';
 import { forbidden, unauthorized } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { isUuid } from '../domain/identifiers';
-import { assertNotBanned } from '../domain/users';
+import { isUuid } from './identifiers';
+import { assertNotBanned } from './users';
 
 /** A caller at the "user" level: a valid JWT whose user exists and whose session (if named) still exists. */
 export interface AuthenticatedUser {
