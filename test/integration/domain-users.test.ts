@@ -280,8 +280,10 @@ describe('unique violations', () => {
       token_url: 'https://idp.example/token',
       userinfo_url: 'https://idp.example/userinfo',
     };
-    await createProvider(deps, fields);
-    const err = await thrown(() => createProvider(deps, fields));
+    // Custom-provider secrets are always sealed, so these deps carry a vault key.
+    const sealing = testDeps(db, { GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` }, { clock: { now: () => NOW } });
+    await createProvider(sealing, fields);
+    const err = await thrown(() => createProvider(sealing, fields));
     expect(err).toMatchObject({ status: 409, code: 'conflict', message: `A custom provider ${identifier} already exists` });
     const dbError = (err as ApiError).cause;
     expect(violatedConstraint(dbError)).toBe('custom_oauth_providers_identifier_key');
