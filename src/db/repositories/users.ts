@@ -281,14 +281,6 @@ export async function deleteUserRow(ex: Executor, userId: string): Promise<boole
 }
 
 /**
- * Drops the user's pending one-time tokens (confirmation, recovery, email/phone change): GoTrue clears them
- * whenever the password changes or the account is confirmed or deleted, so an old link cannot act on it.
- */
-export async function clearOneTimeTokens(ex: Executor, userId: string): Promise<void> {
-  await ex.deleteFrom('one_time_tokens').where('user_id', '=', userId).execute();
-}
-
-/**
  * Deletes the user only while `column` still holds `token` (so a user someone else has since acted on stays), and
  * with it the flows and the audit rows (by id) that recorded its creation, in one statement; identities, tokens
  * and sessions go by cascade. True when the user was deleted.
