@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 // Each case spawns ./gotrue several times; on a loaded 2-core machine that takes a while.
-const SPAWNING = { timeout: 180_000 };
+const SPAWNING = { timeout: 300_000 };
 
 describe('./gotrue admin and ./gotrue keys on the embedded default', SPAWNING, () => {
   it('createuser/adduser/editrole/deleteuser work offline; keys gives a service_role key the admin API accepts', async () => {

@@ -24,7 +24,7 @@ const authClient = (url: string) =>
   new GoTrueClient({ url: `${url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false });
 
 // These spawn ./gotrue (and start servers): on a loaded 2-core machine a test can take several times its idle time.
-const SPAWNING = { timeout: 180_000 };
+const SPAWNING = { timeout: 300_000 };
 
 describe('./gotrue on the embedded default (no DATABASE_URL)', SPAWNING, () => {
   it('first run: generates and keeps a secret, prints keys, serves auth-js, stops on SIGTERM; a restart keeps sessions valid', async () => {
@@ -61,7 +61,7 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', SPAWNING, () => {
     const status = await runCli(['migrate', 'status'], cwd, env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/applied .* 20261122120000_create_auth_schema/);
-  }, 90_000); // four process starts (serve twice, keys, migrate): slow on a loaded machine
+  }, 240_000); // four process starts (serve twice, keys, migrate): slow on a loaded machine
 
   it('answers version and --help, and refuses unknown commands', async () => {
     const cwd = tempDir();

@@ -32,7 +32,7 @@ export interface RunningServer {
 }
 
 /** Starts `./gotrue serve` and waits until /health answers. */
-export async function startCliServer(cwd: string, env: NodeJS.ProcessEnv, port: number, timeoutMs = 60_000): Promise<RunningServer> {
+export async function startCliServer(cwd: string, env: NodeJS.ProcessEnv, port: number, timeoutMs = 120_000): Promise<RunningServer> {
   const child = spawn(GOTRUE, ['serve'], { cwd, env: { ...env, PORT: String(port) } });
   let stdout = '';
   let stderr = '';
