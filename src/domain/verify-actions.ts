@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../db/repositories/audit-log';
 import type { Executor } from '../db/database';
-import { findIdentityOfUser, insertIdentity, setIdentityData } from '../db/repositories/identities';
+import * as identities from './identities';
 import { findOneTimeToken } from '../db/repositories/one-time-tokens';
 import { findUserByEmail, phoneTakenByAnother, updateUser, type UserChange } from '../db/repositories/users';
 import type { JsonObject, UserRow } from '../db/schema';
@@ -22,31 +22,9 @@ async function setMetadata(trx: Executor, userId: string, patch: JsonObject, cur
   await updateUser(trx, userId, { raw_user_meta_data: JSON.stringify({ ...(current ?? {}), ...patch }) });
 }
 
-/**
- * The user's email or phone identity gets `data` merged into its identity_data, or is created with it (sub and
- * both *_verified false unless `data` says otherwise). Returns true when it was created.
- */
-export async function upsertContactIdentity(
-  ex: Executor,
-  user: Pick<UserRow, 'id'>,
-  provider: 'email' | 'phone',
-  data: JsonObject,
-  opts: { now: Date; lastSignInAt: Date | null },
-): Promise<boolean> {
-  const existing = await findIdentityOfUser(ex, user.id, provider);
-  if (existing) {
-    await setIdentityData(ex, existing.id, { ...existing.identity_data, ...data }, opts.now);
-    return false;
-  }
-  const identityData = { sub: user.id, email_verified: false, phone_verified: false, ...data };
-  await insertIdentity(ex, { providerId: user.id, userId: user.id, provider, identityData, now: opts.now, lastSignInAt: opts.lastSignInAt });
-  return true;
-}
-
 /** Merges into the identity_data of the user's identity for a provider, or creates that identity (signed in now). */
 async function upsertIdentity(ctx: Ctx, user: UserRow, provider: 'email' | 'phone', data: JsonObject): Promise<void> {
-  const now = ctx.deps.clock.now();
-  await upsertContactIdentity(ctx.trx, user, provider, data, { now, lastSignInAt: now });
+  await identities.upsertIdentity(ctx.trx, { user, provider, data, now: ctx.deps.clock.now(), signedIn: true });
 }
 
 /** app_metadata.providers gains the provider (and provider is set when the user had none, e.g. anonymous). */
