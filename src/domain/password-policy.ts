@@ -1,4 +1,4 @@
-import { unprocessable } from '../errors/api-error';
+import { badRequest, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 
 export interface PasswordPolicy {
@@ -6,8 +6,16 @@ export interface PasswordPolicy {
   requiredCharacters: string[];
 }
 
-/** Longest password accepted: argon2 has no 72-byte limit, but unbounded input is a cheap DoS. */
-export const MAX_PASSWORD_LENGTH = 1024;
+/**
+ * GoTrue's limit (bcrypt's), counted in bytes as Go's `len(password)`: a password longer than this is refused where
+ * one is set (argon2 has no such limit, but GoTrue-compatible clients expect it, and unbounded input is a cheap DoS).
+ * Passwords being checked (sign-in) are not bound by it: an imported hash may hold a longer one.
+ */
+export const MAX_PASSWORD_BYTES = 72;
+export const PASSWORD_TOO_LONG = `Password cannot be longer than ${MAX_PASSWORD_BYTES} characters`;
+
+/** Whether a password being set is within GoTrue's length limit. */
+export const isSettablePasswordLength = (password: string): boolean => Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
 
 export interface Weakness {
   message: string;
@@ -29,11 +37,13 @@ export function findWeakness(policy: PasswordPolicy, password: string): Weakness
   return reasons.length === 0 ? undefined : { message: messages.join(' '), reasons };
 }
 
-/** Throws 422 weak_password (with weak_password.reasons) for a password that breaks the policy. */
+/**
+ * Throws 400 validation_failed for a password over the length limit (the HTTP edge refuses it first; this covers
+ * callers without an edge, such as `./gotrue admin createuser`), and 422 weak_password (with
+ * weak_password.reasons) for one that breaks the policy.
+ */
 export function assertAcceptablePassword(policy: PasswordPolicy, password: string): void {
-  if ([...password].length > MAX_PASSWORD_LENGTH) {
-    throw unprocessable(ErrorCodes.validationFailed, `Password cannot be longer than ${MAX_PASSWORD_LENGTH} characters`);
-  }
+  if (!isSettablePasswordLength(password)) throw badRequest(ErrorCodes.validationFailed, PASSWORD_TOO_LONG);
   const weak = findWeakness(policy, password);
   if (weak) {
     throw unprocessable(ErrorCodes.weakPassword, weak.message, { extra: { weak_password: { reasons: weak.reasons } } });

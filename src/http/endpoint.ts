@@ -3,7 +3,6 @@ import type { z, ZodType } from 'zod';
 import type { Deps } from '../deps';
 import { resolveRedirectTo } from '../domain/redirect-url';
 import type { RequestMeta } from '../domain/request-meta';
-// TODO(domain): authenticate.ts is moving to src/domain/; only this import changes then.
 import { authenticateAdmin, authenticateUser, type AdminCaller, type AuthenticatedUser } from '../domain/authenticate';
 import { parseBody } from './parse';
 import { requestMeta } from './request-meta';

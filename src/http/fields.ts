@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSettablePasswordLength, PASSWORD_TOO_LONG } from '../domain/password-policy';
 import { isStorableText } from '../domain/text';
 import { isUuid } from '../domain/uuid';
 import type { IssueParams } from './error-handler';
@@ -11,8 +12,6 @@ import type { IssueParams } from './error-handler';
 
 /** Longest free-text field (a token, a name, a filter): far beyond any real value, far below the body limit. */
 export const MAX_TEXT = 4096;
-/** GoTrue's limit (bcrypt's): a password longer than 72 bytes is refused where one is set. */
-export const MAX_PASSWORD_BYTES = 72;
 /** user_metadata / app_metadata: nesting and serialized size caps. */
 export const MAX_METADATA_DEPTH = 32;
 export const MAX_METADATA_BYTES = 64 * 1024;
@@ -52,8 +51,8 @@ export const passwordToCheck = () => optString(MAX_TEXT);
  * refuses more than 72 bytes (`len(password)` in Go) with 400 validation_failed and this exact message.
  */
 export const newPassword = () =>
-  optString(MAX_TEXT).refine((v) => v === undefined || Buffer.byteLength(v, 'utf8') <= MAX_PASSWORD_BYTES, {
-    message: `Password cannot be longer than ${MAX_PASSWORD_BYTES} characters`,
+  optString(MAX_TEXT).refine((v) => v === undefined || isSettablePasswordLength(v), {
+    message: PASSWORD_TOO_LONG,
     params: { bare: true } satisfies IssueParams,
   });
 
