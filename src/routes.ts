@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { createCustomProvider, deleteCustomProvider, getCustomProvider, listCustomProviders, updateCustomProvider } from './api/admin/custom-providers';
 import { getProviderToken } from './api/admin/provider-tokens';
 import { authorize, callback } from './api/external';
-import { health } from './api/health';
+import { health, healthReady } from './api/health';
 import { linkIdentity, requireManualLinking, unlinkIdentity } from './api/identities';
 import { invite } from './api/invite';
 import { logout } from './api/logout';
@@ -32,6 +32,7 @@ export function buildRouter(deps: Deps): Router {
   const manualLinking = requireManualLinking(deps);
 
   t.get('/health', unlimited, 'none', health);
+  t.get('/health/ready', unlimited, 'none', healthReady);
   t.get('/settings', unlimited, 'none', settings);
   // Public key material, cacheable: plain handlers rather than endpoint()s, which answer no-store.
   r.get('/.well-known/jwks.json', wellKnownJwks(deps));

@@ -4,7 +4,8 @@ import { openConfiguredDatabase } from './serve';
 
 /** `./gotrue migrate [up|down|status]`; throws (so the CLI exits non-zero) on any failure. */
 export async function migrate(config: Config, action: 'up' | 'down' | 'status'): Promise<void> {
-  const database = await openConfiguredDatabase(config);
+  // A migration may rightly run longer than a request's statement (an index on a large table).
+  const database = await openConfiguredDatabase(config, { statementTimeout: false });
   const where = database.kind === 'pglite' ? `embedded database at ${database.dataDir}` : `schema "${database.namespace}" on Postgres`;
   try {
     if (action === 'status') {

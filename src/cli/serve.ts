@@ -13,8 +13,20 @@ import { createLogger } from './logger';
 /** Shutdown grace: in-flight requests get this long after SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-export const openConfiguredDatabase = (config: Config) =>
-  openDatabase({ url: config.db.url, namespace: config.db.namespace, maxPoolSize: config.db.maxPoolSize, dataDir: config.db.dataDir });
+/**
+ * The configured database. `logger` hears of dropped connections (serve passes it); `statementTimeout: false`
+ * lifts GOTRUE_DB_STATEMENT_TIMEOUT for work that may legitimately run long (migrations).
+ */
+export const openConfiguredDatabase = (config: Config, o: { logger?: Logger; statementTimeout?: boolean } = {}) =>
+  openDatabase({
+    url: config.db.url,
+    namespace: config.db.namespace,
+    maxPoolSize: config.db.maxPoolSize,
+    dataDir: config.db.dataDir,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    statementTimeoutMs: o.statementTimeout === false ? 0 : config.db.statementTimeoutMs,
+    logger: o.logger,
+  });
 
 /**
  * Prepares the schema: the embedded database migrates itself; on Postgres, `./gotrue migrate` does that and
@@ -37,7 +49,7 @@ export async function serve(baseConfig: Config): Promise<void> {
   const { config, generated } = resolveSecret(baseConfig);
   const logger = createLogger(config);
   if (cluster.isPrimary) {
-    const database = await openConfiguredDatabase(config);
+    const database = await openConfiguredDatabase(config, { logger });
     try {
       await prepareSchema(database, logger);
     } catch (err) {
@@ -51,7 +63,7 @@ export async function serve(baseConfig: Config): Promise<void> {
     }
     return runServer(config, logger, database);
   }
-  return runServer(config, logger, await openConfiguredDatabase(config));
+  return runServer(config, logger, await openConfiguredDatabase(config, { logger }));
 }
 
 async function runServer(config: Config, logger: Logger, database: DatabaseHandle): Promise<void> {

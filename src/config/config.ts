@@ -35,6 +35,10 @@ export interface Config {
     maxPoolSize: number;
     /** Where the embedded database and its generated secret live. */
     dataDir: string;
+    /** Postgres: longest wait for a connection (new, or a free pool slot); then 503 database_unavailable. */
+    connectTimeoutMs: number;
+    /** Postgres: statement_timeout of the server's connections (then 504 request_timeout); 0 = none. */
+    statementTimeoutMs: number;
   };
   siteUrl: string;
   uriAllowList: string[];

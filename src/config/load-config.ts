@@ -100,6 +100,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       namespace: e.GOTRUE_DB_NAMESPACE ?? 'auth',
       maxPoolSize: e.GOTRUE_DB_MAX_POOL_SIZE,
       dataDir: e.GOTRUE_DB_DATA_DIR ?? './.gotrue-data',
+      connectTimeoutMs: e.GOTRUE_DB_CONNECT_TIMEOUT,
+      statementTimeoutMs: e.GOTRUE_DB_STATEMENT_TIMEOUT,
     },
     siteUrl: e.GOTRUE_SITE_URL ?? 'http://localhost:3000',
     uriAllowList: e.GOTRUE_URI_ALLOW_LIST,

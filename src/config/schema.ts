@@ -151,6 +151,8 @@ export const envSchema = z.object({
   ),
   GOTRUE_DB_MAX_POOL_SIZE: int(10, 1),
   GOTRUE_DB_DATA_DIR: str(),
+  GOTRUE_DB_CONNECT_TIMEOUT: duration('5s').refine((ms) => ms > 0, { message: 'expected a positive duration such as 5s' }),
+  GOTRUE_DB_STATEMENT_TIMEOUT: duration('10s'),
 
   GOTRUE_API_HOST: str(),
   PORT: int(8081, 0),

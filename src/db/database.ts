@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { databaseTimedOut } from './connection-errors';
 import { PGliteDialect } from './pglite-dialect';
 import { statementName } from './statement-names';
 import type { Database } from './schema';
@@ -20,6 +21,11 @@ export interface DatabaseHandle {
   namespace: string;
   /** Where the embedded database lives; undefined on Postgres. */
   dataDir: string | undefined;
+  /**
+   * Runs `select 1` and resolves once the database answers; rejects within `timeoutMs` otherwise (with a
+   * connection-level error, see connection-errors.ts). The readiness check.
+   */
+  ping(timeoutMs: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -34,13 +40,44 @@ export interface DatabaseOptions {
   maxPoolSize: number;
   /** Folder for PGlite; 'memory://' for an in-memory database (tests). */
   dataDir: string;
+  /** Postgres: longest wait for a connection, a new one or a free pool slot (GOTRUE_DB_CONNECT_TIMEOUT). */
+  connectTimeoutMs?: number;
+  /** Postgres: the server's statement_timeout on every connection; 0 = none (GOTRUE_DB_STATEMENT_TIMEOUT). */
+  statementTimeoutMs?: number;
+  /** Where a dropped connection is reported; nothing is logged without one. */
+  logger?: WarnLogger;
 }
+
+/** The slice of a pino logger the pool reports to. */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/** Defaults for callers that do not pass the configured bounds (tests, CLI helpers). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Postgres connections say who they are in pg_stat_activity unless the URL names them (`?application_name=`). */
+export const DEFAULT_APPLICATION_NAME = 'gotrue';
 
 /** Opens Postgres through a pg pool when a URL is given, else PGlite in dataDir. */
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.maxPoolSize });
-    pool.on('connect', useNamedStatements);
+    const statementTimeout = opts.statementTimeoutMs ?? 0;
+    const pool = new pg.Pool({
+      // Values in the URL (application_name, statement_timeout, connect_timeout) win over these defaults.
+      connectionString: opts.url,
+      max: opts.maxPoolSize,
+      application_name: DEFAULT_APPLICATION_NAME,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(statementTimeout > 0 ? { statement_timeout: Math.ceil(statementTimeout) } : {}),
+      // A peer that vanished without a FIN/RST (failover, a NAT's idle timeout) is found by TCP keepalive.
+      keepAlive: true,
+    });
+    const onError = connectionErrorReporter(opts.logger);
+    pool.on('error', onError);
+    pool.on('connect', (client) => {
+      client.on('error', onError);
+      useNamedStatements(client);
+    });
     const root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return handle(root, 'postgres', opts.namespace, undefined);
   }
@@ -68,6 +105,24 @@ function useNamedStatements(client: pg.PoolClient): void {
   };
 }
 
+/**
+ * What a dropped connection (Postgres restarted or failed over, pg_terminate_backend, a proxy's idle timeout) costs:
+ * one warning. Without a listener, Node turns the pool's or the client's `error` event into a process exit. The pool
+ * has already discarded the client (pg-pool removes an idle client that errors, and refuses a released one that is
+ * no longer queryable) and opens a new connection on the next demand; a query that was running on it fails and
+ * is answered 503 database_unavailable by the error handler. An idle client's error reaches both the client's
+ * listener and the pool's: it is logged once. The message and SQLSTATE are logged, never the URL.
+ */
+function connectionErrorReporter(logger: WarnLogger | undefined): (err: Error) => void {
+  const seen = new WeakSet<Error>();
+  return (err) => {
+    if (seen.has(err)) return;
+    seen.add(err);
+    const code = (err as { code?: unknown }).code;
+    logger?.warn({ code: typeof code === 'string' ? code : undefined, reason: err.message }, 'database connection lost; it is replaced on next use');
+  };
+}
+
 function handle(
   root: Kysely<Database>,
   kind: DatabaseHandle['kind'],
@@ -80,6 +135,22 @@ function handle(
     kind,
     namespace,
     dataDir,
+    ping: (timeoutMs) => ping(root, timeoutMs),
     destroy: () => root.destroy(),
   };
+}
+
+async function ping(root: Kysely<Database>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(databaseTimedOut(timeoutMs)), timeoutMs);
+  });
+  const answer = sql`select 1`.execute(root);
+  // The losing query may still fail later; its outcome no longer matters.
+  answer.catch(() => {});
+  try {
+    await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

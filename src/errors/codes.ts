@@ -85,6 +85,8 @@ export const ErrorCodes = {
   overRequestRateLimit: 'over_request_rate_limit',
   /** The request took longer than API_MAX_REQUEST_DURATION. */
   requestTimeout: 'request_timeout',
+  /** The database cannot be reached or dropped the connection; retry after Retry-After seconds (this server's code). */
+  databaseUnavailable: 'database_unavailable',
   /** Anything unexpected; details are logged under error_id, never sent. */
   unexpectedFailure: 'unexpected_failure',
   /** OAuth callback: the `state` is missing, malformed, unknown or expired. */

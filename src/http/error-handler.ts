@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { databaseFailure } from '../db/connection-errors';
 import { ApiError } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 
@@ -42,6 +43,25 @@ function databaseInputError(err: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** What a 503 database_unavailable tells the client to wait before retrying, seconds. */
+export const DATABASE_RETRY_AFTER_SECONDS = 3;
+
+/**
+ * The database is away (unreachable, restarting, dropped the connection, no connection free within
+ * GOTRUE_DB_CONNECT_TIMEOUT): 503 database_unavailable, which the client may retry. A statement that outlived
+ * GOTRUE_DB_STATEMENT_TIMEOUT: 504 request_timeout, as GoTrue answers a request that ran too long.
+ */
+function databaseOutage(err: unknown): ApiError | undefined {
+  const failure = databaseFailure(err);
+  if (failure === 'unavailable') {
+    return new ApiError(503, ErrorCodes.databaseUnavailable, 'The database is unavailable, please retry after a moment.', { cause: err });
+  }
+  if (failure === 'timeout') {
+    return new ApiError(504, ErrorCodes.requestTimeout, 'Processing this request timed out, please retry after a moment.', { cause: err });
+  }
+  return undefined;
+}
+
 /** Errors body-parser and the router raise for the request itself (http-errors with a 4xx status). */
 function requestError(err: unknown): ApiError | undefined {
   const e = err as { type?: string; status?: unknown } | null;
@@ -60,14 +80,15 @@ function requestError(err: unknown): ApiError | undefined {
 
 /** Maps anything thrown to an ApiError; unknown errors become 500 unexpected_failure. */
 export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
+  // A flow that wrapped a driver error as an internal failure still answers the outage as one.
+  if (err instanceof ApiError) return (err.status === 500 && databaseOutage(err.cause)) || err;
   if (err instanceof ZodError) {
     const first = err.issues[0];
     const params = (first?.code === 'custom' ? first.params : undefined) as IssueParams | undefined;
     const where = first && first.path.length > 0 && !params?.bare ? `${first.path.join('.')}: ` : '';
     return new ApiError(params?.status ?? 400, ErrorCodes.validationFailed, `${where}${first?.message ?? 'invalid input'}`);
   }
-  const known = requestError(err) ?? databaseInputError(err);
+  const known = requestError(err) ?? databaseOutage(err) ?? databaseInputError(err);
   if (known) return known;
   return new ApiError(500, ErrorCodes.unexpectedFailure, 'Unexpected failure, please check server logs for more information', { cause: err });
 }
@@ -78,11 +99,19 @@ export function toApiError(err: unknown): ApiError {
  * debug. The cause is logged, never sent.
  */
 export function logApiError(logger: Logger, err: ApiError, requestId: unknown, errorId = String(requestId ?? '')): void {
-  if (err.status >= 500) logger.error({ err: err.cause ?? err, error_id: errorId, request_id: requestId }, 'request failed');
+  // An outage is the operator's (the pool has warned already): one line with the driver's reason, no stack.
+  if (err.code === ErrorCodes.databaseUnavailable) logger.warn({ reason: reason(err.cause), error_id: errorId, request_id: requestId }, err.message);
+  else if (err.status >= 500) logger.error({ err: err.cause ?? err, error_id: errorId, request_id: requestId }, 'request failed');
   // A vendor that cannot send is an operator's problem (credentials, balance, outage): worth a warning.
   else if (err.code === ErrorCodes.smsSendFailed) logger.warn({ err: err.cause, request_id: requestId }, err.message);
   else if (sqlState(err.cause) !== undefined) logger.warn({ err: err.cause, request_id: requestId }, err.message);
   else if (err.cause !== undefined) logger.debug({ err: err.cause, request_id: requestId }, err.message);
+}
+
+function reason(cause: unknown): string | undefined {
+  const e = cause as { code?: unknown; message?: unknown } | null | undefined;
+  if (!e) return undefined;
+  return [e.code, e.message].filter((x) => typeof x === 'string' && x !== '').join(': ') || undefined;
 }
 
 /**
@@ -94,6 +123,7 @@ export function sendError(req: Request, res: Response, err: ApiError, errorId: s
   logApiError(logger, err, req.id, errorId);
   res.setHeader('x-sb-error-code', err.code);
   res.setHeader('Cache-Control', 'no-store');
+  if (err.code === ErrorCodes.databaseUnavailable) res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
   if (err.oauth) {
     res.status(err.status).json({ error: err.oauth.error, error_description: err.message });
     return;
