@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import { openDatabase } from '../../src/db/database';
 import { dropNamespace, migrateToLatest } from '../../src/db/migrate';
 import { cleanEnv, freePort, startCliServer, type RunningServer } from '../helpers/cli';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
+import { TcpProxy } from '../helpers/tcp-proxy';
 
 // A real `./gotrue serve` on Postgres whose connections are killed (pg_terminate_backend) or cut (a TCP proxy of
 // the test's own between it and Postgres). Postgres only: the faults are those of a network database server;
@@ -62,54 +62,6 @@ async function timeUntilOk(probe: () => Promise<Reply>, limitMs: number): Promis
     if (r && r.status >= 200 && r.status < 300) return Date.now() - started;
     if (Date.now() - started > limitMs) throw new Error(`no success within ${limitMs} ms; last: ${JSON.stringify(r)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A TCP proxy to Postgres the test can cut (refuse and drop), black-hole (accept, never answer) and restore. */
-class PgProxy {
-  private server: Server;
-  private readonly sockets = new Set<Socket>();
-  mode: 'pass' | 'refuse' | 'blackhole' = 'pass';
-  readonly port = freePort();
-
-  constructor(private readonly target: { host: string; port: number }) {
-    this.server = createServer((client) => this.accept(client));
-  }
-
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-  }
-
-  private accept(client: Socket): void {
-    client.on('error', () => {});
-    if (this.mode === 'refuse') {
-      client.destroy();
-      return;
-    }
-    this.sockets.add(client);
-    client.on('close', () => this.sockets.delete(client));
-    if (this.mode === 'blackhole') return;
-    const upstream = connect(this.target.port, this.target.host);
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    this.sockets.add(upstream);
-    upstream.on('close', () => this.sockets.delete(upstream));
-    client.pipe(upstream).pipe(client);
-  }
-
-  /** Drops every open connection and handles new ones as `mode` says. */
-  set(mode: PgProxy['mode']): void {
-    this.mode = mode;
-    if (mode !== 'pass') for (const s of this.sockets) s.destroy();
-  }
-
-  close(): Promise<void> {
-    this.set('refuse');
-    return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
 
@@ -234,8 +186,7 @@ describe.runIf(onPostgres)('database faults on Postgres', SPAWNING, () => {
 
   it('while Postgres is unreachable answers 503 database_unavailable within the connect timeout, /health/ready 503, /health 200; recovers without a restart', async () => {
     const target = new URL(testDatabaseUrl!);
-    const proxy = new PgProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.listen();
+    const proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) }).listen();
     try {
       const appName = `gotrue_proxy_${randomBytes(4).toString('hex')}`;
       const server = await start(

@@ -13,6 +13,7 @@ import { createRateLimitStore } from '../../src/domain/rate-limit-store';
 import { startMailTestServer } from '../helpers/email-flows';
 import { recordingSms, uniquePhone } from '../helpers/sms-recorder';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
+import { TcpProxy } from '../helpers/tcp-proxy';
 import { API_VERSION, baseEnv, TEST_ARGON2, testDeps, uniqueEmail } from '../helpers/test-server';
 
 let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -168,6 +169,31 @@ describe(`an unreachable store (${dbKind})`, () => {
     await deps.rateLimitStore.close();
     expect(statuses).toEqual([400, 400, 400, 429, 429, 429, 429, 429]);
     expect(warnings().map((w) => w.msg)).toEqual(['rate limits: the store is unreachable; counting per process until it answers again']);
+  });
+
+  it('Redis dropped while in use (a restart, a failover): no crash, requests answered from the fallback, shared again once it is back', async () => {
+    const target = new URL(REDIS_URL);
+    const proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) }).listen();
+    const { logger, lines, warnings } = capturingLogger();
+    const config = loadConfig({ ...baseEnv(db), GOTRUE_RATE_LIMIT_REDIS_URL: `redis://127.0.0.1:${proxy.port}`, GOTRUE_RATE_LIMIT_KEY_PREFIX: prefix() });
+    const store = createRateLimitStore(config, db, logger);
+    try {
+      const limiter = store.limiter('probe', 100, 60);
+      expect((await limiter.consume('client')).allowed).toBe(true);
+      proxy.set('refuse');
+      for (let i = 0; i < 3; i++) expect((await limiter.consume('client')).allowed).toBe(true);
+      expect(warnings().map((w) => w.msg)).toEqual(['rate limits: the store is unreachable; counting per process until it answers again']);
+      proxy.set('pass');
+      // ioredis reconnects by itself (backoff up to 2 s between attempts).
+      for (let i = 0; i < 150 && !lines.some((l) => /store answers again/.test(l.msg)); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await limiter.consume('client');
+      }
+      expect(lines.filter((l) => l.level >= 30).map((l) => l.msg)).toContain('rate limits: the store answers again; counts are shared again');
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
   });
 
   it('Postgres counters failing (no rate_limits table): answered from the fallback, one warning', async () => {

@@ -1,0 +1,58 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy of a test's own between a server and its database (Postgres, Redis), to fake an outage without
+ * touching the shared server: `refuse` drops open connections and closes new ones at once, `blackhole` drops open
+ * connections and accepts new ones that never answer, `pass` forwards again.
+ */
+export class TcpProxy {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private mode: 'pass' | 'refuse' | 'blackhole' = 'pass';
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  /** Listens on a free port of 127.0.0.1. */
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  private track(s: Socket): void {
+    s.on('error', () => {});
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+  }
+
+  private accept(client: Socket): void {
+    this.track(client);
+    if (this.mode === 'refuse') {
+      client.destroy();
+      return;
+    }
+    if (this.mode === 'blackhole') return;
+    const upstream = connect(this.target.port, this.target.host);
+    this.track(upstream);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  }
+
+  /** Switches mode; anything but `pass` drops every open connection first. */
+  set(mode: TcpProxy['mode']): void {
+    this.mode = mode;
+    if (mode !== 'pass') for (const s of this.sockets) s.destroy();
+  }
+
+  close(): Promise<void> {
+    this.set('refuse');
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
