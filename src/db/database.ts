@@ -74,9 +74,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     });
     const onError = connectionErrorReporter(opts.logger);
     pool.on('error', onError);
+    const effectiveStatementTimeout = statementTimeoutInUrl(opts.url) ?? statementTimeout;
     pool.on('connect', (client) => {
       client.on('error', onError);
       useNamedStatements(client);
+      if (effectiveStatementTimeout > 0) dropUnansweredConnections(client, effectiveStatementTimeout + UNANSWERED_GRACE_MS);
     });
     const root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return handle(root, 'postgres', opts.namespace, undefined);
@@ -90,6 +92,34 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   await lite.waitReady;
   const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
   return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir);
+}
+
+/** How long past its statement_timeout a query may go unanswered before its connection is taken for dead. */
+export const UNANSWERED_GRACE_MS = 2_000;
+
+/** A `statement_timeout` given in the URL (milliseconds, as Postgres reads a bare number), which wins over ours. */
+function statementTimeoutInUrl(url: string): number | undefined {
+  const v = URL.canParse(url) ? new URL(url).searchParams.get('statement_timeout') : null;
+  return v !== null && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * A query still unanswered `ms` after it was sent, though the server cancels any statement at statement_timeout,
+ * means the peer is gone without a FIN or RST (a failover that moved the address, a partition): the socket is
+ * destroyed, so the query fails as `Connection terminated` (answered 503), the pool discards the client, and the
+ * slot is free again instead of held until TCP keepalive gives up minutes later. node-postgres exposes the socket
+ * only as `client.connection.stream`; without it, nothing is wrapped.
+ */
+function dropUnansweredConnections(client: pg.PoolClient, ms: number): void {
+  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+  if (typeof stream?.destroy !== 'function') return;
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (!(result instanceof Promise)) return result;
+    const timer = setTimeout(() => stream.destroy!(), ms);
+    return result.finally(() => clearTimeout(timer));
+  };
 }
 
 /**

@@ -190,7 +190,11 @@ describe.runIf(onPostgres)('database faults on Postgres', SPAWNING, () => {
     try {
       const appName = `gotrue_proxy_${randomBytes(4).toString('hex')}`;
       const server = await start(
-        envFor(urlNamed(testDatabaseUrl!, appName, `127.0.0.1:${proxy.port}`), { GOTRUE_DB_CONNECT_TIMEOUT: '2s', GOTRUE_RATE_LIMIT_STORE: 'memory' }),
+        envFor(urlNamed(testDatabaseUrl!, appName, `127.0.0.1:${proxy.port}`), {
+          GOTRUE_DB_CONNECT_TIMEOUT: '2s',
+          GOTRUE_DB_STATEMENT_TIMEOUT: '1s',
+          GOTRUE_RATE_LIMIT_STORE: 'memory',
+        }),
       );
       const up = await signUp(server.url, 'proxy');
       expect(up.status).toBe(200);
@@ -221,6 +225,19 @@ describe.runIf(onPostgres)('database faults on Postgres', SPAWNING, () => {
       console.log('proxy restored, first success after', recoveryMs, 'ms');
       expect(recoveryMs).toBeLessThan(5_000);
       expect((await call(server.url, '/health/ready')).status).toBe(200);
+
+      // Frozen: the pool's open connections stay open and go silent (a failover that moved the address). A query
+      // unanswered past statement_timeout + 2 s drops its connection: 503, not a request held until the 504.
+      await Promise.all([signUp(server.url, 'warm'), signUp(server.url, 'warm')]);
+      proxy.set('freeze');
+      const [frozen, frozenReady] = await Promise.all([signUp(server.url, 'frozen'), call(server.url, '/health/ready')]);
+      expect([frozen.status, frozen.code]).toEqual([503, 'database_unavailable']);
+      expect(frozen.ms).toBeLessThan(1_000 + 2_000 + 2_000 + 1_500); // statement timeout + grace (+ a connect timeout)
+      expect([frozenReady.status, frozenReady.code]).toEqual([503, 'database_unavailable']);
+      proxy.set('pass');
+      const afterFreezeMs = await timeUntilOk(() => signUp(server.url, 'thawed'), 10_000);
+      console.log('proxy unfrozen, first success after', afterFreezeMs, 'ms');
+      expect(afterFreezeMs).toBeLessThan(5_000);
       expect(server.child.exitCode).toBeNull();
     } finally {
       await proxy.close();

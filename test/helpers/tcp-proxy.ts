@@ -3,12 +3,14 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /**
  * A TCP proxy of a test's own between a server and its database (Postgres, Redis), to fake an outage without
  * touching the shared server: `refuse` drops open connections and closes new ones at once, `blackhole` drops open
- * connections and accepts new ones that never answer, `pass` forwards again.
+ * connections and accepts new ones that never answer, `freeze` keeps open connections open but stops forwarding
+ * (a peer gone without FIN or RST) and accepts new ones that never answer, `pass` forwards new connections again.
  */
 export class TcpProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
-  private mode: 'pass' | 'refuse' | 'blackhole' = 'pass';
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private mode: 'pass' | 'refuse' | 'blackhole' | 'freeze' = 'pass';
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {
@@ -37,18 +39,32 @@ export class TcpProxy {
       client.destroy();
       return;
     }
-    if (this.mode === 'blackhole') return;
+    if (this.mode === 'blackhole' || this.mode === 'freeze') return;
     const upstream = connect(this.target.port, this.target.host);
     this.track(upstream);
-    client.on('close', () => upstream.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
+    this.pairs.add(pair);
+    client.on('close', () => {
+      upstream.destroy();
+      this.pairs.delete(pair);
+    });
     upstream.on('close', () => client.destroy());
     client.pipe(upstream).pipe(client);
   }
 
-  /** Switches mode; anything but `pass` drops every open connection first. */
+  /** Switches mode; `refuse` and `blackhole` drop every open connection first. */
   set(mode: TcpProxy['mode']): void {
     this.mode = mode;
-    if (mode !== 'pass') for (const s of this.sockets) s.destroy();
+    if (mode === 'freeze') {
+      for (const [client, upstream] of this.pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    } else if (mode !== 'pass') {
+      for (const s of this.sockets) s.destroy();
+    }
   }
 
   close(): Promise<void> {
