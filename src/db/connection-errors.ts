@@ -38,7 +38,6 @@ const DRIVER_MESSAGES = [
   /^Client has encountered a connection error and is not queryable$/,
   /^Client was closed and is not queryable$/,
   /^Query read timeout$/,
-  /^The server does not support SSL connections$/,
 ];
 
 /** Classifies a thrown value; undefined for anything that is not a database outage or timeout. */
