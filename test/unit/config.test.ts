@@ -88,8 +88,17 @@ describe('loadConfig', () => {
     ['GOTRUE_SMS_TEST_OTP_VALID_UNTIL', 'tomorrow'],
     ['GOTRUE_MAILER_OTP_LENGTH', '4'],
     ['GOTRUE_SMTP_PORT', 'smtp'],
+    ['GOTRUE_DB_CONNECT_TIMEOUT', '0s'],
+    ['GOTRUE_DB_CONNECT_TIMEOUT', 'soon'],
+    ['GOTRUE_DB_STATEMENT_TIMEOUT', '-1s'],
   ])('refuses a malformed %s', (key, value) => {
     expect(() => loadConfig({ ...pgEnv, [key]: value })).toThrow(key);
+  });
+
+  it('bounds database waits: GOTRUE_DB_CONNECT_TIMEOUT 5s and GOTRUE_DB_STATEMENT_TIMEOUT 10s by default, Go durations', () => {
+    expect(loadConfig(pgEnv).db).toMatchObject({ connectTimeoutMs: 5_000, statementTimeoutMs: 10_000 });
+    const c = loadConfig({ ...pgEnv, GOTRUE_DB_CONNECT_TIMEOUT: '1500ms', GOTRUE_DB_STATEMENT_TIMEOUT: '0' });
+    expect(c.db).toMatchObject({ connectTimeoutMs: 1_500, statementTimeoutMs: 0 });
   });
 
   it('returns a frozen config', () => {
