@@ -30,6 +30,8 @@ let burst: Burst;
 let restarted: RunningServer;
 let killedBy: NodeJS.Signals | null = null;
 
+const show = (r: Reply) => `${r.status ?? 'no reply'} ${String(r.body.error_code ?? r.body.code ?? '')}`.trim();
+
 async function signUp(url: string, email: string): Promise<Reply> {
   return postJson(`${url}/signup`, { email, password: PASSWORD });
 }
@@ -120,10 +122,17 @@ describe(`a SIGKILLed ./gotrue serve keeps every write it acknowledged (${dbKind
   });
 
   it('every sign-up answered 2xx before the kill can sign in with its password after the restart', async () => {
-    const results = await Promise.all(
-      burst.acknowledged.map(async (email) => [email, (await postJson(`${restarted.url}/token?grant_type=password`, { email, password: PASSWORD })).status] as const),
+    // A few at a time: password hashing for all at once can outlast the request timeout on a loaded machine.
+    const results: (readonly [string, string])[] = [];
+    const queue = [...burst.acknowledged];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let email = queue.shift(); email; email = queue.shift()) {
+          results.push([email, show(await postJson(`${restarted.url}/token?grant_type=password`, { email, password: PASSWORD }))]);
+        }
+      }),
     );
-    expect(results.filter(([, status]) => status !== 200)).toEqual([]);
+    expect(results.filter(([, status]) => status !== '200')).toEqual([]);
   });
 
   it('the last refresh token each client received in a 2xx still refreshes after the restart', async () => {
