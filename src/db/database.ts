@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { databaseTimedOut } from './connection-errors';
+import { durablePGliteOptions } from './pglite-durable-fs';
 import { PGliteDialect } from './pglite-dialect';
 import { statementName } from './statement-names';
 import type { Database } from './schema';
@@ -86,9 +87,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   const inMemory = opts.dataDir.startsWith('memory://');
   const dataDir = inMemory ? opts.dataDir : resolve(opts.dataDir);
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const lite = new PGlite(inMemory ? opts.dataDir : `${dataDir}/pgdata`, {
-    parsers: { 20: (s: string) => s, 1114: parseUtcTimestamp },
-  });
+  const parsers = { 20: (s: string) => s, 1114: parseUtcTimestamp };
+  // On disk, a commit is fsynced before it is acknowledged (pglite-durable-fs.ts); PGlite's default is not.
+  const lite = inMemory ? new PGlite(opts.dataDir, { parsers }) : new PGlite({ ...durablePGliteOptions(`${dataDir}/pgdata`), parsers });
   await lite.waitReady;
   const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
   return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir);

@@ -39,14 +39,17 @@ export async function refreshGrant(
   const ctx = await findRefreshContext(deps.db, selector);
   if (!ctx || !ctx.sessionExists) throw notFound();
   const { sessionId, user } = ctx;
-  const now = deps.clock.now();
-  assertNotBanned(user, now, 'refresh');
+  assertNotBanned(user, deps.clock.now(), 'refresh');
   const { security } = deps.config;
 
   // Round trips 2–5: BEGIN, lock + token state, one rotation statement, COMMIT.
   const outcome = await deps.db.transaction().execute(async (trx): Promise<Outcome> => {
     const state = await lockSessionForRefresh(trx, sessionId, selector);
     if (!state || !state.token_id) throw notFound();
+    // The clock is read once the lock is held, as GoTrue does: a caller that waited behind the refresh that
+    // revoked its token must not judge the reuse interval by a time from before that revocation (it would fall
+    // "inside" the interval and fork the family with a second child; seen with two servers, two-servers-refresh).
+    const now = deps.clock.now();
     if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired');
     const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id };
 
