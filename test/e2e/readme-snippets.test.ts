@@ -38,7 +38,8 @@ async function quickStartServer(env: Record<string, string> = {}) {
   const cwd = mkdtempSync(join(tmpdir(), 'gotrue-readme-'));
   dirs.push(cwd);
   const serverEnv = cleanEnv(env);
-  const server = await startCliServer(cwd, serverEnv, freePort());
+  // A first start migrates the embedded database: seconds alone, minutes on a machine loaded many times over.
+  const server = await startCliServer(cwd, serverEnv, freePort(), 400_000);
   servers.push(server);
   const log = join(cwd, 'server.log');
   writeFileSync(log, server.output().stdout);
@@ -83,7 +84,7 @@ async function runSnippet(code: string, url: string, anonKey: string, log: strin
   return { exitCode, stdout, stderr };
 }
 
-const SPAWNING = { timeout: 300_000 };
+const SPAWNING = { timeout: 600_000 };
 
 describe('README supabase-js snippets, run as written against ./gotrue serve', SPAWNING, () => {
   const snippets = readmeSnippets(README);
