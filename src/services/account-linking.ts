@@ -185,15 +185,24 @@ async function linkToUser(trx: Executor, deps: Deps, meta: RequestMeta, input: E
 }
 
 /**
- * After an external sign-in refused an unverified provider email on a new (or unconfirmed) account: the
- * confirmation mail to that address, as GoTrue sends it. The sign-in answers provider_email_needs_verification
- * either way, so a mail that cannot go out (throttled, SMTP down) is logged rather than turned into an error.
+ * After an external sign-in met an unverified provider email on a new (or unconfirmed) account: the confirmation
+ * mail to that address, as GoTrue sends it. When the sign-in is refused (provider_email_needs_verification, whose
+ * message says a confirmation email has been sent), a mail that does not go out fails the sign-in instead, as in
+ * GoTrue: inside GOTRUE_SMTP_MAX_FREQUENCY that is 429 over_email_send_rate_limit, never a claim that a mail was
+ * sent. When unverified sign-ins are allowed, the session was already issued, so a failed mail is only logged.
  */
-export async function sendProviderEmailConfirmation(deps: Deps, meta: RequestMeta, user: { id: string; email: string | null }, redirectTo: string): Promise<void> {
+export async function sendProviderEmailConfirmation(
+  deps: Deps,
+  meta: RequestMeta,
+  user: { id: string; email: string | null },
+  redirectTo: string,
+  signInRefused: boolean,
+): Promise<void> {
   if (!user.email) return;
   try {
     await resendConfirmation(deps, meta, user.id, { via: 'email', pkce: undefined, redirectTo, smsChannel: 'sms' });
   } catch (err) {
+    if (signInRefused) throw err;
     deps.logger.warn({ err, user_id: user.id }, 'could not send the confirmation mail for an unverified provider email');
   }
 }

@@ -151,7 +151,7 @@ export async function completeCallback(
   });
 
   if (result.signed.confirmationFor) {
-    await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, flow.referrer ?? deps.config.siteUrl);
+    await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, flow.referrer ?? deps.config.siteUrl, result.signed.refusal !== undefined);
   }
   if (result.signed.refusal) throw result.signed.refusal;
   if (pkce) return { kind: 'code', authCode };

@@ -71,7 +71,7 @@ export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdToken
     await updateUser(trx, signed.user.id, { last_sign_in_at: now, updated_at: now });
     return { signed, started: await sessions.issue(trx, deps, { user: signed.user, method: 'oauth', meta }) };
   });
-  if (result.signed.confirmationFor) await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, deps.config.siteUrl);
+  if (result.signed.confirmationFor) await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, deps.config.siteUrl, result.signed.refusal !== undefined);
   if (result.signed.refusal || !result.started) throw result.signed.refusal!;
   return { user: result.started.user, tokens: await sessions.mintTokens(deps, result.started) };
 }

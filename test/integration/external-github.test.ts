@@ -105,6 +105,15 @@ describe(`GitHub through a local stand-in (${dbKind})`, () => {
     expect(row).toEqual({ email: gh.account.emails[0]!.email, email_confirmed_at: null });
   });
 
+  it('the same unverified sign-in again inside GOTRUE_SMTP_MAX_FREQUENCY: 429 over_email_send_rate_limit, not "a confirmation email has been sent"', async () => {
+    gh.account.emails = [{ email: uniqueEmail('unverified-twice'), primary: true, verified: false }];
+    const signIn = () => browserFor(strict).navigate(`${strict.url}/authorize?provider=github&redirect_to=${encodeURIComponent(`${SITE}/x`)}`, atSite);
+    expect(queryOf(await signIn()).error_code).toBe('provider_email_needs_verification');
+    const again = queryOf(await signIn());
+    expect(again).toMatchObject({ error_code: 'over_email_send_rate_limit' });
+    expect(again.error_description).toMatch(/^For security purposes, you can only request this after \d+ seconds\.$/);
+  });
+
   it('a verified provider email takes over an unconfirmed password account, dropping its password', async () => {
     const email = gh.account.emails[0]!.email;
     const res = await fetch(`${strict.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'attacker-pw-1' }) });
