@@ -49,11 +49,22 @@ export async function serve(baseConfig: Config): Promise<void> {
     for (const warning of startupWarnings(config)) logger.warn({ startup_warning: true }, warning);
     if (config.api.workers > 1) {
       await database.destroy();
+      await assertPortFree(config);
       return runPrimary(config, logger);
     }
     return runServer(config, logger, database);
   }
   return runServer(config, logger, await openConfiguredDatabase(config));
+}
+
+/** Workers listen on the primary's behalf: try the port here first, so a port in use is one error, not one per worker. */
+async function assertPortFree(config: Config): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ port: config.api.port, ...(config.api.host ? { host: config.api.host } : {}) }, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 async function runServer(config: Config, logger: Logger, database: DatabaseHandle): Promise<void> {
