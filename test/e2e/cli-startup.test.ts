@@ -56,7 +56,9 @@ function expectOneLine(r: { code: number | null; stdout: string; stderr: string 
 }
 
 // Each spawns ./gotrue: on a loaded 2-core machine a process start can take many times its idle time.
-const SPAWNING = { timeout: 300_000 };
+const SPAWNING = { timeout: 600_000 };
+/** How long a server start may take here (the helper's default is 120 s). */
+const START_MS = 300_000;
 
 describe('./gotrue startup failures: one line naming the setting and the fix, exit 1', SPAWNING, () => {
   it('a DATABASE_URL that is not a URL (never echoing it)', async () => {
@@ -74,7 +76,8 @@ describe('./gotrue startup failures: one line naming the setting and the fix, ex
 
   it('the port is in use: names PORT', async () => {
     const port = await occupiedPort();
-    const r = await runCli(['serve'], tempDir(), cleanEnv({ PORT: String(port) }));
+    // A configured secret: no first-run key banner on stderr beside the one line.
+    const r = await runCli(['serve'], tempDir(), cleanEnv({ GOTRUE_JWT_SECRET: SECRET, PORT: String(port) }));
     expectOneLine(r, new RegExp(`port ${port} is already in use .*set PORT \\(or GOTRUE_API_PORT\\) to a free port`));
   });
 
@@ -115,7 +118,7 @@ describe.runIf(onPostgres)('./gotrue startup on Postgres', SPAWNING, () => {
     expect((await runCli(['migrate'], cwd, env)).code).toBe(0);
     const taken = await occupiedPort();
     expectOneLine(await runCli(['serve'], cwd, { ...env, GOTRUE_WORKERS: '2', PORT: String(taken) }), new RegExp(`port ${taken} is already in use .*PORT`));
-    const server = await startCliServer(cwd, env, freePort());
+    const server = await startCliServer(cwd, env, freePort(), START_MS);
     try {
       const warnings = server
         .output()
@@ -144,7 +147,7 @@ describe('./gotrue logs', SPAWNING, () => {
   };
 
   it('to a pipe: JSON lines; the placeholder secret warns; the dev mail line says it is dev-only and carries the link', async () => {
-    const server = await startCliServer(tempDir(), cleanEnv({ GOTRUE_JWT_SECRET: COMPOSE_PLACEHOLDER }), freePort());
+    const server = await startCliServer(tempDir(), cleanEnv({ GOTRUE_JWT_SECRET: COMPOSE_PLACEHOLDER }), freePort(), START_MS);
     try {
       expect((await signUp(server.url, 'json-log@example.com')).status).toBe(200);
       const stdout = await waitFor(() => server.output().stdout, /DEV MAIL/);
@@ -159,7 +162,7 @@ describe('./gotrue logs', SPAWNING, () => {
   });
 
   it('GOTRUE_LOG_FORMAT=pretty: human-readable lines; the dev mail is a block with the link on its own line', async () => {
-    const server = await startCliServer(tempDir(), cleanEnv({ GOTRUE_LOG_FORMAT: 'pretty' }), freePort());
+    const server = await startCliServer(tempDir(), cleanEnv({ GOTRUE_LOG_FORMAT: 'pretty' }), freePort(), START_MS);
     try {
       expect((await signUp(server.url, 'pretty-log@example.com')).status).toBe(200);
       const stdout = await waitFor(() => server.output().stdout, /POST \/signup/);
