@@ -4,6 +4,7 @@ import { apiKeys, resolveSecret, signerFor } from './cli/embedded';
 import { keysGenerate, KEYS_GENERATE_HELP } from './cli/keys';
 import { migrate } from './cli/migrate';
 import { serve } from './cli/serve';
+import { startupErrorLines } from './cli/startup-errors';
 import { VERSION } from './version';
 
 const HELP: Record<string, string> = {
@@ -40,16 +41,23 @@ ${KEYS_GENERATE_HELP}`,
   version: `Usage: gotrue version`,
 };
 
+/** The configuration this run loaded, so a startup failure can name the setting behind it. */
+let loaded: Config | undefined;
+
 function configOrExit(): Config {
   try {
-    return loadConfig(readEnvironment());
+    loaded = loadConfig(readEnvironment());
+    return loaded;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`gotrue: ${err.message}\n`);
-      process.exit(1);
-    }
+    if (err instanceof ConfigError) exitWith(err);
     throw err;
   }
+}
+
+/** Every startup failure: one line per problem on stderr, naming the setting and the fix; exit 1. */
+function exitWith(err: unknown): never {
+  process.stderr.write(startupErrorLines(err, loaded).map((line) => `gotrue: ${line}\n`).join(''));
+  process.exit(1);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -99,7 +107,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`gotrue: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).catch(exitWith);

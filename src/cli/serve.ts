@@ -9,6 +9,7 @@ import { buildDeps } from '../deps';
 import { VERSION } from '../version';
 import { keysBanner, resolveSecret } from './embedded';
 import { createLogger } from './logger';
+import { startupWarnings } from './startup-warnings';
 
 /** Shutdown grace: in-flight requests get this long after SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -57,13 +58,25 @@ export async function serve(baseConfig: Config): Promise<void> {
       throw err;
     }
     if (generated) process.stderr.write((await keysBanner(config)) + '\n');
+    for (const warning of startupWarnings(config)) logger.warn({ startup_warning: true }, warning);
     if (config.api.workers > 1) {
       await database.destroy();
+      await assertPortFree(config);
       return runPrimary(config, logger);
     }
     return runServer(config, logger, database);
   }
   return runServer(config, logger, await openConfiguredDatabase(config, { logger }));
+}
+
+/** Workers listen on the primary's behalf: try the port here first, so a port in use is one error, not one per worker. */
+async function assertPortFree(config: Config): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ port: config.api.port, ...(config.api.host ? { host: config.api.host } : {}) }, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 async function runServer(config: Config, logger: Logger, database: DatabaseHandle): Promise<void> {
@@ -101,10 +114,21 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
 
 function runPrimary(config: Config, logger: Logger): Promise<void> {
   let stopping = false;
+  let exitCode = 0;
+  const listening = new Set<number>();
   for (let i = 0; i < config.api.workers; i++) cluster.fork();
+  cluster.on('listening', (worker) => listening.add(worker.id));
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+      return;
+    }
+    if (!listening.has(worker.id)) {
+      // It failed before listening (port in use, database gone) and printed why; another would fail the same way.
+      logger.error({ pid: worker.process.pid, code, signal }, 'a worker failed to start; stopping');
+      exitCode = 1;
+      stop('SIGTERM');
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
       return;
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another');

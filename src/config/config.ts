@@ -171,5 +171,9 @@ export interface Config {
     /** SMS sent by the whole server (GOTRUE_RATE_LIMIT_SMS_SENT); over it is 429 over_sms_send_rate_limit. */
     smsSent: Rate;
   };
-  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
+  log: {
+    level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+    /** GOTRUE_LOG_FORMAT: undefined = pretty when stdout is a terminal, JSON otherwise. */
+    format: 'json' | 'pretty' | undefined;
+  };
 }

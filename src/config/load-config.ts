@@ -171,7 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       emailSent: e.GOTRUE_RATE_LIMIT_EMAIL_SENT,
       smsSent: e.GOTRUE_RATE_LIMIT_SMS_SENT,
     },
-    log: { level: e.GOTRUE_LOG_LEVEL ?? 'info' },
+    log: { level: e.GOTRUE_LOG_LEVEL ?? 'info', format: e.GOTRUE_LOG_FORMAT },
   };
   return deepFreeze(config);
 }

@@ -253,6 +253,7 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_SMS_SENT: rate('30'),
 
   GOTRUE_LOG_LEVEL: logLevel,
+  GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),
 });
 
 export type RawEnv = z.output<typeof envSchema>;

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { MailTransport } from './transport';
 
+/** How a dev mail's log line begins, so it stands out in JSON and pretty logs alike. */
+export const DEV_MAIL_HEADER = 'DEV MAIL, not sent (log transport: embedded database without GOTRUE_SMTP_HOST, for development only)';
+
 /**
  * The development default on the embedded database when GOTRUE_SMTP_HOST is unset: no mail leaves the machine;
  * each mail's recipient, subject, link and code are written to the log at info, so a developer can click through
@@ -11,9 +14,10 @@ export function createLogTransport(logger: Logger): MailTransport {
   return {
     name: 'log',
     async send(mail) {
+      // One line that stands out in either format; the pretty format (cli/logger.ts) lays it out as a block.
       logger.info(
-        { mail: { kind: mail.kind, to: mail.to, subject: mail.subject, link: mail.link, code: mail.otp } },
-        `mail not sent (no GOTRUE_SMTP_HOST): ${mail.subject} for ${mail.to}${mail.link ? ` ${mail.link}` : ''} code ${mail.otp}`,
+        { dev_mail: true, mail: { kind: mail.kind, to: mail.to, subject: mail.subject, link: mail.link, code: mail.otp } },
+        `${DEV_MAIL_HEADER}: "${mail.subject}" to ${mail.to}${mail.link ? ` | open ${mail.link}` : ''} | code ${mail.otp}`,
       );
     },
   };
@@ -27,7 +31,7 @@ export function createDropTransport(logger: Logger): MailTransport {
   return {
     name: 'none',
     async send(mail) {
-      logger.warn({ mail: { kind: mail.kind, to: mail.to } }, 'mail not sent: GOTRUE_SMTP_HOST is not set');
+      logger.warn({ mail: { kind: mail.kind, to: mail.to } }, `mail not sent: GOTRUE_SMTP_HOST is not set (${mail.kind} for ${mail.to})`);
     },
   };
 }

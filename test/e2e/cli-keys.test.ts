@@ -61,8 +61,8 @@ describe('./gotrue keys generate', SPAWNING, () => {
   it('serve stops at start with one clear message for a bad key set', async () => {
     const r = await runCli(['serve'], tempDir(), cleanEnv({ GOTRUE_JWT_SECRET: SECRET, GOTRUE_JWT_KEYS: '[{"kid":"k1","alg":"ES512","kty":"EC"}]' }));
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe(
-      'gotrue: invalid configuration:\n  - GOTRUE_JWT_KEYS: key "k1": "alg" "ES512" is not supported (expected one of RS256, ES256, EdDSA, HS256)',
+    expect(r.stderr).toBe(
+      'gotrue: invalid configuration: GOTRUE_JWT_KEYS: key "k1": "alg" "ES512" is not supported (expected one of RS256, ES256, EdDSA, HS256)\n',
     );
   });
 });
