@@ -269,6 +269,16 @@ describe(`hostile input never reaches a 500 (${dbKind})`, () => {
     });
   });
 
+  it('an Origin no browser sends is not reflected: a Latin-1 one came back twice its size, past clients’ 16 KiB header limit', async () => {
+    const odd = await send('post', '/magiclink', 'anon', JSON.stringify({ email: uniqueEmail() }), { Origin: 'é'.repeat(8000) });
+    expect(odd.status).toBe(200);
+    expect(odd.headers['access-control-allow-origin']).toBeUndefined();
+    const long = await send('get', '/settings', 'anon', undefined, { Origin: `https://${'a'.repeat(3000)}.example` });
+    expect(long.headers['access-control-allow-origin']).toBeUndefined();
+    const browser = await send('get', '/settings', 'anon', undefined, { Origin: 'http://localhost:3000' });
+    expect(browser.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+  });
+
   describe('requests Node’s HTTP parser refuses before the app sees them get a JSON error too', () => {
     /** Writes raw bytes to a listening server and reads its whole answer (it closes the connection). */
     async function raw(bytes: string) {
