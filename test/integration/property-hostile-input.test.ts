@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import { createHash, randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { insertFactor } from '../helpers/admin';
 import { GithubStandIn } from '../helpers/github-stand-in';
 import { listRoutes, type MountedRoute } from '../helpers/routes';
@@ -37,6 +37,10 @@ const PASSWORD = 'pass-word-1';
 const VERIFIER = 'v'.repeat(43) + '-fuzz-verifier';
 const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
 const OTHER_SECRET = 'another-secret-that-is-at-least-32-bytes';
+
+// Two servers, a stand-in, an SMTP listener and seeded users: on a loaded machine PGlite's migrations alone have
+// taken most of the default 90 s.
+vi.setConfig({ hookTimeout: 300_000 });
 
 const gh = new GithubStandIn('gh-client', 'gh-secret');
 const sms = recordingSms();
