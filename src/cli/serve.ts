@@ -1,11 +1,12 @@
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from '../app';
 import type { Config } from '../config';
 import { openDatabase, type DatabaseHandle } from '../db/database';
 import { migrateToLatest, migrationStatus } from '../db/migrate';
 import { buildDeps } from '../deps';
+import { createHttpServer } from '../http/http-server';
 import { VERSION } from '../version';
 import { keysBanner, resolveSecret } from './embedded';
 import { createLogger } from './logger';
@@ -83,7 +84,7 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
   const deps = buildDeps(config, database, logger);
   const app = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
-    const s = createServer(app);
+    const s = createHttpServer(app, logger);
     s.once('error', reject);
     s.listen({ port: config.api.port, ...(config.api.host ? { host: config.api.host } : {}) }, () => resolve(s));
   });

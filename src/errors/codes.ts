@@ -9,6 +9,8 @@ export const ErrorCodes = {
   badJson: 'bad_json',
   /** Body larger than the 1 MiB limit. */
   requestEntityTooLarge: 'request_entity_too_large',
+  /** The request line and headers exceed the HTTP server's 16 KiB limit (this server's code; Go answers plain text). */
+  requestHeadersTooLarge: 'request_headers_too_large',
   /** PKCE: no flow matches the auth code (unknown, already redeemed, or removed). */
   flowStateNotFound: 'flow_state_not_found',
   /** PKCE / OAuth: the flow is older than its expiry. */

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../src/app';
+import { createHttpServer } from '../../src/http/http-server';
 import { loadConfig } from '../../src/config';
 import type { DatabaseHandle } from '../../src/db/database';
 import { buildDeps, type Deps, type DepsOverrides } from '../../src/deps';
@@ -57,7 +58,7 @@ export interface RunningTestServer extends TestServer {
 export async function startTestServer(db: DatabaseHandle, env: Record<string, string> = {}, overrides: DepsOverrides = {}): Promise<RunningTestServer> {
   const deps = testDeps(db, env, overrides);
   const app = createApp(deps);
-  const server = createServer(app);
+  const server = createHttpServer(app, deps.logger);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
@@ -6,7 +7,7 @@ import type { Deps } from '../../src/deps';
 import { adminHeaders } from '../helpers/admin';
 import { claimsOf, signUp } from '../helpers/flows';
 import { dbKind, openTestDatabase } from '../helpers/test-db';
-import { API_VERSION, testDeps, uniqueEmail } from '../helpers/test-server';
+import { API_VERSION, startTestServer, testDeps, uniqueEmail } from '../helpers/test-server';
 
 /**
  * What a hostile-input run found answered with 500s, each now a 4xx JSON error with an error_code: malformed
@@ -265,6 +266,48 @@ describe(`hostile input never reaches a 500 (${dbKind})`, () => {
     it('72 bytes is accepted', async () => {
       const r = await send('post', '/signup', 'anon', JSON.stringify({ email: uniqueEmail(), password: 'p'.repeat(72) }));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
+    });
+  });
+
+  it('an Origin no browser sends is not reflected: a Latin-1 one came back twice its size, past clients’ 16 KiB header limit', async () => {
+    const odd = await send('post', '/magiclink', 'anon', JSON.stringify({ email: uniqueEmail() }), { Origin: 'é'.repeat(8000) });
+    expect(odd.status).toBe(200);
+    expect(odd.headers['access-control-allow-origin']).toBeUndefined();
+    const long = await send('get', '/settings', 'anon', undefined, { Origin: `https://${'a'.repeat(3000)}.example` });
+    expect(long.headers['access-control-allow-origin']).toBeUndefined();
+    const browser = await send('get', '/settings', 'anon', undefined, { Origin: 'http://localhost:3000' });
+    expect(browser.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+  });
+
+  describe('requests Node’s HTTP parser refuses before the app sees them get a JSON error too', () => {
+    /** Writes raw bytes to a listening server and reads its whole answer (it closes the connection). */
+    async function raw(bytes: string) {
+      const server = await startTestServer(db);
+      try {
+        const { port } = new URL(server.url);
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.end(bytes);
+        const chunks: Buffer[] = [];
+        for await (const c of socket) chunks.push(c as Buffer);
+        const [head = '', body = ''] = Buffer.concat(chunks).toString().split('\r\n\r\n');
+        return { statusLine: head.split('\r\n')[0], head: head.toLowerCase(), body: JSON.parse(body) as Record<string, unknown> };
+      } finally {
+        await server.close();
+      }
+    }
+
+    it('a query string past the 16 KiB header limit is 431 request_headers_too_large, not a bare status line', async () => {
+      const r = await raw(`GET /callback?error_description=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(r.statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+      expect(r.head).toContain('content-type: application/json');
+      expect(r.head).toContain('x-sb-error-code: request_headers_too_large');
+      expect(r.body).toEqual({ code: 431, error_code: 'request_headers_too_large', msg: 'Request Header Fields Too Large' });
+    });
+
+    it('malformed HTTP is 400 validation_failed', async () => {
+      const r = await raw('NOT HTTP AT ALL\r\n\r\n');
+      expect(r.statusLine).toBe('HTTP/1.1 400 Bad Request');
+      expect(r.body).toMatchObject({ code: 400, error_code: 'validation_failed' });
     });
   });
 });
