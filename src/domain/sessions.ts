@@ -157,7 +157,9 @@ export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'rand
   const next = deps.refreshTokens.issue();
   await rotateRefreshToken(trx, {
     revokeId: active?.id ?? null,
-    next: { selector: next.selector, userId: input.userId, sessionId: session.id, parent: active?.token ?? null, now },
+    // No parent: the aal1 token must not lead to the aal2 one (the refresh grant hands a revoked token's live child
+    // back). Presented again it is reuse, as GoTrue's counter +2 makes it for its newer refresh tokens.
+    next: { selector: next.selector, userId: input.userId, sessionId: session.id, parent: null, now },
     audit: input.audit,
   });
   await deleteAal1Sessions(trx, input.userId);
