@@ -24,6 +24,7 @@ export {
   insertFactor,
   listFactorsOfUser,
   markFactorVerified,
+  undoChallenge,
   updateFactor,
   type FactorSummary,
 } from '../db/repositories/factors';

@@ -10,6 +10,7 @@ let offsetMs = 0;
 const serverNow = () => new Date(Date.now() + offsetMs);
 const VAULT = `mfa:${Buffer.alloc(32, 9).toString('base64')}`;
 
+const sms = recordingSms();
 const main = useTestApp({
   env: {
     GOTRUE_MFA_MAX_ENROLLED_FACTORS: '3',
@@ -18,7 +19,7 @@ const main = useTestApp({
     GOTRUE_SESSIONS_ALLOW_LOW_AAL: '10m',
     GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY: '100000',
   },
-  overrides: { clock: { now: serverNow }, sms: recordingSms() },
+  overrides: { clock: { now: serverNow }, sms },
 });
 
 const as = (token: string) => ({ Authorization: `Bearer ${token}`, ...API_VERSION });
@@ -164,6 +165,34 @@ describe('every /factors route answers bad input with a 4xx JSON error_code, nev
       expect([400, 422]).toContain(r.status);
       expect(r.body.code).toMatch(/^(mfa_verification_failed|validation_failed)$/);
     }
+  });
+
+  it('a phone challenge whose SMS cannot be sent is 422 sms_send_failed and leaves no challenge behind', async () => {
+    sms.fail = true;
+    try {
+      const r = await request(main.app).post(`/factors/${phoneId}/challenge`).set(as(token)).send({ channel: 'sms' });
+      expect(r.status).toBe(422);
+      expect(r.body.code).toBe('sms_send_failed');
+      expect(JSON.stringify(r.body)).not.toContain('AC-secret');
+    } finally {
+      sms.fail = false;
+    }
+    const left = await main.db.db.selectFrom('mfa_challenges').select('id').where('factor_id', '=', phoneId).execute();
+    expect(left).toEqual([]);
+    // The failed send does not count against GOTRUE_MFA_PHONE_MAX_FREQUENCY.
+    const retry = await request(main.app).post(`/factors/${phoneId}/challenge`).set(as(token)).send({});
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+  });
+
+  it('two verifications of one challenge at once: exactly one gets tokens', async () => {
+    const s = await signUp(main.app);
+    const f = await enrolTotp(s.body.access_token, 'race');
+    const c = await request(main.app).post(`/factors/${f.id}/challenge`).set(as(s.body.access_token)).send({});
+    const code = totpCodeAt(f.totp.secret, serverNow());
+    const send = () => request(main.app).post(`/factors/${f.id}/verify`).set(as(s.body.access_token)).send({ challenge_id: c.body.id, code });
+    const results = await Promise.all([send(), send(), send()]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 422, 422]);
+    for (const r of results.filter((x) => x.status !== 200)) expect(r.body.code).toMatch(/^(mfa_ip_address_mismatch|mfa_verification_failed)$/);
   });
 
   it('every route needs a signed-in caller', async () => {

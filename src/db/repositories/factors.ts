@@ -135,3 +135,13 @@ export async function countFactorsOfUser(ex: Executor, userId: string): Promise<
     .executeTakeFirstOrThrow();
   return { total: Number(row.total), verified: Number(row.verified) };
 }
+
+/** Takes back a challenge whose code could not be sent: the row goes and the factor's last_challenged_at is restored. */
+export async function undoChallenge(ex: Executor, c: { id: string; factorId: string; previousChallengedAt: Date | null }): Promise<void> {
+  await ex
+    .with('gone', (db) => db.deleteFrom('mfa_challenges').where('id', '=', c.id).returning('id'))
+    .updateTable('mfa_factors')
+    .set({ last_challenged_at: c.previousChallengedAt })
+    .where('id', '=', c.factorId)
+    .execute();
+}

@@ -157,7 +157,7 @@ export interface ChallengeResult {
  * POST /factors/{id}/challenge. TOTP: a challenge row bound to the caller's IP. Phone: at most one per
  * GOTRUE_MFA_PHONE_MAX_FREQUENCY per factor (429 over_sms_send_rate_limit), a code of GOTRUE_MFA_PHONE_OTP_LENGTH
  * digits (a GOTRUE_SMS_TEST_OTP phone gets its fixed code and no SMS) stored hashed, sent after commit; a failed
- * send deletes the challenge. Audited as challenge_created.
+ * send takes the challenge back. Audited as challenge_created.
  */
 export async function challenge(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, factorId: string, channelInput: string | undefined): Promise<ChallengeResult> {
   assertNotAnonymous(auth);
@@ -184,7 +184,12 @@ export async function challenge(deps: Deps, meta: RequestMeta, auth: Authenticat
     try {
       await sendMfaSms(deps, { phone: factor.phone!, otp: sms.otp, channel: sms.channel, template: mfa.phone.template });
     } catch (err) {
-      await factors.deleteChallenge(deps.db, challengeId);
+      // Nothing half-made: the challenge goes and the frequency limit does not count the unsent code.
+      try {
+        await factors.undoChallenge(deps.db, { id: challengeId, factorId: factor.id, previousChallengedAt: factor.last_challenged_at });
+      } catch (undoErr) {
+        deps.logger.error({ err: undoErr }, 'could not undo an MFA challenge whose SMS was not sent');
+      }
       throw err;
     }
   }
