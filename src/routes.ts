@@ -20,6 +20,7 @@ import { deleteFactor, listFactors, updateFactor } from './api/admin/factors';
 import { generateLink } from './api/admin/generate-link';
 import { createUser, deleteUser, getUser as adminGetUser, listUsers, updateUser as adminUpdateUser } from './api/admin/users';
 import type { Deps } from './deps';
+import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from './features/mfa/handlers';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createRateLimits } from './http/middleware/rate-limit';
 import { routeTable, unlimited } from './http/route-table';
@@ -57,6 +58,12 @@ export function buildRouter(deps: Deps): Router {
   t.post('/logout', unlimited, 'user', logout);
   t.get('/user/identities/authorize', [manualLinking, limit.external], 'user', linkIdentity);
   t.delete('/user/identities/:identity_id', [manualLinking, unlimited], 'user', unlinkIdentity);
+
+  // MFA (GoTrue's /factors): enrol, challenge, verify (→ aal2), unenrol.
+  t.post('/factors', unlimited, 'user', enrollFactor);
+  t.post('/factors/:factor_id/challenge', limit.mfaChallenge, 'user', challengeFactor);
+  t.post('/factors/:factor_id/verify', limit.mfaVerify, 'user', verifyFactor);
+  t.delete('/factors/:factor_id', unlimited, 'user', unenrollFactor);
 
   t.post('/invite', unlimited, 'admin', invite);
 

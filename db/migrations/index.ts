@@ -3,6 +3,7 @@ import * as createAuthSchema from './20261122120000_create_auth_schema';
 import * as oneTimeTokenAttempts from './20261123100000_one_time_token_attempts';
 import * as externalProviders from './20261123120000_external_providers';
 import * as rateLimits from './20261130120000_rate_limits';
+import * as mfaTotpReplay from './20261130160000_mfa_totp_replay';
 
 /**
  * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '20261123100000_one_time_token_attempts': oneTimeTokenAttempts,
   '20261123120000_external_providers': externalProviders,
   '20261130120000_rate_limits': rateLimits,
+  '20261130160000_mfa_totp_replay': mfaTotpReplay,
 };

@@ -140,6 +140,34 @@ export interface Config {
     /** A password change in a session older than 24 h needs the nonce from GET /reauthenticate. */
     updatePasswordRequireReauthentication: boolean;
   };
+  /** Multi-factor authentication (GoTrue's MFAConfiguration, GOTRUE_MFA_*). */
+  mfa: {
+    /** Seconds a challenge stays verifiable (GoTrue raises anything under 300 to 300). */
+    challengeExpirySeconds: number;
+    /** How long an unverified factor with no challenge lives before enrolment sweeps it (at least 300 s). */
+    factorExpiryMs: number;
+    /** Challenge and verify requests per minute per client, each counted apart. */
+    rateLimitChallengeAndVerify: number;
+    /** Factors (any status) a user may hold. */
+    maxEnrolledFactors: number;
+    /** Verified factors a user may hold. */
+    maxVerifiedFactors: number;
+    totp: { enrollEnabled: boolean; verifyEnabled: boolean };
+    phone: {
+      enrollEnabled: boolean;
+      verifyEnabled: boolean;
+      /** Digits in an MFA SMS code, 6–10 (anything else is 6, as GoTrue). */
+      otpLength: number;
+      /** Least time between two challenges of one phone factor. */
+      maxFrequencyMs: number;
+      /** Go-template text with `{{ .Code }}`. */
+      template: string;
+    };
+  };
+  sessions: {
+    /** GOTRUE_SESSIONS_ALLOW_LOW_AAL: how long a session may stay below the user's highest AAL and still refresh; 0 = forever. */
+    allowLowAalMs: number;
+  };
   password: { minLength: number; requiredCharacters: string[] };
   cors: { allowedHeaders: string[] };
   rateLimit: {

@@ -155,6 +155,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       manualLinkingEnabled: e.GOTRUE_SECURITY_MANUAL_LINKING_ENABLED,
       updatePasswordRequireReauthentication: e.GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION,
     },
+    mfa: {
+      challengeExpirySeconds: Math.max(300, e.GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION),
+      factorExpiryMs: Math.max(300_000, e.GOTRUE_MFA_FACTOR_EXPIRY_DURATION),
+      rateLimitChallengeAndVerify: e.GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY,
+      maxEnrolledFactors: e.GOTRUE_MFA_MAX_ENROLLED_FACTORS,
+      maxVerifiedFactors: e.GOTRUE_MFA_MAX_VERIFIED_FACTORS,
+      totp: { enrollEnabled: e.GOTRUE_MFA_TOTP_ENROLL_ENABLED, verifyEnabled: e.GOTRUE_MFA_TOTP_VERIFY_ENABLED },
+      phone: {
+        enrollEnabled: e.GOTRUE_MFA_PHONE_ENROLL_ENABLED,
+        verifyEnabled: e.GOTRUE_MFA_PHONE_VERIFY_ENABLED,
+        otpLength: e.GOTRUE_MFA_PHONE_OTP_LENGTH >= 6 && e.GOTRUE_MFA_PHONE_OTP_LENGTH <= 10 ? e.GOTRUE_MFA_PHONE_OTP_LENGTH : 6,
+        maxFrequencyMs: e.GOTRUE_MFA_PHONE_MAX_FREQUENCY === 0 ? 60_000 : e.GOTRUE_MFA_PHONE_MAX_FREQUENCY,
+        template: e.GOTRUE_MFA_PHONE_TEMPLATE ?? 'Your code is {{ .Code }}',
+      },
+    },
+    sessions: { allowLowAalMs: e.GOTRUE_SESSIONS_ALLOW_LOW_AAL },
     password: { minLength: e.GOTRUE_PASSWORD_MIN_LENGTH, requiredCharacters: e.GOTRUE_PASSWORD_REQUIRED_CHARACTERS },
     cors: { allowedHeaders: e.GOTRUE_CORS_ALLOWED_HEADERS },
     rateLimit: {

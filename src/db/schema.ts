@@ -152,6 +152,8 @@ export interface MfaFactorsTable {
   web_authn_credential: JsonNullable;
   web_authn_aaguid: string | null;
   last_webauthn_challenge_data: JsonNullable;
+  /** The TOTP time step of the last accepted code (migration 20261130160000); int8, read as a string. */
+  last_totp_step: ColumnType<string | null, number | null | undefined, number | null>;
 }
 
 export interface MfaChallengesTable {
@@ -260,6 +262,8 @@ export type IdentityRow = Selectable<IdentitiesTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type FactorRow = Selectable<MfaFactorsTable>;
+export type NewFactor = Insertable<MfaFactorsTable>;
+export type ChallengeRow = Selectable<MfaChallengesTable>;
 export type FlowStateRow = Selectable<FlowStateTable>;
 export type OneTimeTokenRow = Selectable<OneTimeTokensTable>;
 export type CustomOauthProviderRow = Selectable<CustomOauthProvidersTable>;

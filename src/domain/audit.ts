@@ -28,6 +28,10 @@ export const AuditActions = {
   provider_token_revoked: 'token',
   factor_updated: 'factor',
   factor_deleted: 'factor',
+  factor_in_progress: 'factor',
+  factor_unenrolled: 'factor',
+  challenge_created: 'factor',
+  verification_attempted: 'factor',
 } as const;
 export type AuditAction = keyof typeof AuditActions;
 

@@ -1,12 +1,48 @@
+import type { Executor } from '../db/database';
+import { countFactorsOfUser } from '../db/repositories/factors';
+import { downgradeSessions } from '../db/repositories/sessions';
+import type { FactorRow } from '../db/schema';
+
 /**
- * A user's MFA factors as the admin API sees them (never their secrets): listed, found, renamed or re-numbered,
- * deleted. Plain table access with no rule of its own, so the repository's functions are the domain's.
+ * A user's MFA factors and their challenges: the admin API sees them (never their secrets) — listed, found,
+ * renamed, deleted; the /factors flows enrol, challenge and verify them. Plain table access, so the repository's
+ * functions are the domain's; the rules that span tables are below.
  */
 export {
+  claimTotpStep,
+  consumeChallenge,
+  countFactorsOfUser,
+  deleteChallenge,
+  deleteExpiredFactorsOfUser,
   deleteFactorOfUser,
   deleteFactorsOfUser,
+  deleteUnverifiedFactors,
+  findChallengeOfFactor,
   findFactorOfUser,
+  findFactorRowOfUser,
+  insertChallenge,
+  insertFactor,
   listFactorsOfUser,
+  markFactorVerified,
+  undoChallenge,
   updateFactor,
   type FactorSummary,
 } from '../db/repositories/factors';
+
+export type FactorType = FactorRow['factor_type'];
+
+/** The `amr` method a verified factor of each type adds to a session, as GoTrue names them. */
+export const AMR_METHOD: Record<FactorType, string> = { totp: 'totp', phone: 'mfa/phone', webauthn: 'mfa/webauthn' };
+
+/** The vault context binding a sealed TOTP secret to its factor row. */
+export const secretContext = (factorId: string) => `mfa_factors.secret:${factorId}`;
+
+/**
+ * After a factor is deleted (by its user or an admin): the sessions it raised lose its AMR method and drop to aal1
+ * (GoTrue's DowngradeSessionsToAAL1); when the user has no verified factor left, every session of theirs does.
+ */
+export async function lowerSessionsAfterFactorDeleted(ex: Executor, factor: Pick<FactorRow, 'id' | 'user_id' | 'factor_type'>, now: Date): Promise<void> {
+  await downgradeSessions(ex, factor.user_id, { factorId: factor.id, amrMethods: [AMR_METHOD[factor.factor_type]] }, now);
+  const { verified } = await countFactorsOfUser(ex, factor.user_id);
+  if (verified === 0) await downgradeSessions(ex, factor.user_id, { amrMethods: Object.values(AMR_METHOD) }, now);
+}

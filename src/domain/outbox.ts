@@ -10,6 +10,7 @@ import type { MailInput } from '../mailer/mailer';
 import { renderSmsTemplate, type SmsChannel } from '../sms/sms-provider';
 import { startFlow, type PkceParams } from './flow-state';
 import { issueToken, newOtp, revertIssuedToken, testOtpFor } from './one-time-tokens';
+import { generateOtp } from '../crypto/otp';
 
 /**
  * Mail and SMS leave after the transaction that issued their token has committed (house rule 7), never while it
@@ -190,4 +191,28 @@ export async function deliver(deps: Deps, messages: PreparedMessage[], undo?: (t
     }
   }
   return messageId;
+}
+
+/**
+ * An MFA phone challenge's code: GOTRUE_SMS_TEST_OTP's fixed code for a test phone (no SMS then), else a random
+ * one of `length` digits.
+ */
+export function mfaSmsCode(deps: Pick<Deps, 'config' | 'clock' | 'random'>, phone: string, length: number): { otp: string; test: boolean } {
+  const fixed = testOtpFor(deps, phone);
+  return fixed !== undefined ? { otp: fixed, test: true } : { otp: generateOtp(deps.random, length), test: false };
+}
+
+/**
+ * Sends an MFA phone challenge's code (after the challenge committed): counted against GOTRUE_RATE_LIMIT_SMS_SENT,
+ * rendered with `template`; a vendor failure is 422 sms_send_failed. Returns the vendor's message id.
+ */
+export async function sendMfaSms(deps: Deps, input: { phone: string; otp: string; channel: SmsChannel; template: string }): Promise<string> {
+  if (!deps.sms) throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
+  await countSmsSend(deps);
+  try {
+    const { messageId } = await deps.sms.send({ to: input.phone, body: renderSmsTemplate(input.template, input.otp), otp: input.otp, channel: input.channel });
+    return messageId;
+  } catch (cause) {
+    throw cause instanceof ApiError && cause.code === ErrorCodes.smsSendFailed ? cause : unprocessable(ErrorCodes.smsSendFailed, 'Error sending SMS OTP to provider', { cause });
+  }
 }

@@ -1,6 +1,11 @@
 import type { Executor } from '../db/database';
-import { insertSessionReturningUser } from '../db/repositories/sessions';
-import type { UserWithRelations } from '../db/repositories/users';
+import { listAmrClaims, upsertAmrClaim } from '../db/repositories/amr-claims';
+import { findActiveRefreshToken, rotateRefreshToken } from '../db/repositories/refresh-tokens';
+import { deleteAal1Sessions, insertSessionReturningUser, lockUserSession, setSessionAal } from '../db/repositories/sessions';
+import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
+import type { AuditEntry } from '../db/repositories/audit-log';
+import { forbidden } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
 import type { AalLevel, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { RequestMeta } from './request-meta';
@@ -122,6 +127,54 @@ function accessTokenFor(deps: Pick<Deps, 'clock' | 'config'>, { user, session, a
     ...(session.oauthClientId ? { client_id: session.oauthClientId } : {}),
   };
   return { claims, exp };
+}
+
+export interface UpgradeInput {
+  userId: string;
+  sessionId: string;
+  /** The AMR method the second factor proved: totp, mfa/phone, … */
+  method: string;
+  /** The factor that raised the session (sessions.factor_id), so unenrolling it lowers the session again. */
+  factorId: string | null;
+  /** Audit rows of the verification, written by the same statement as the refresh-token swap. */
+  audit: [AuditEntry, ...AuditEntry[]];
+}
+
+/**
+ * GoTrue's updateMFASessionAndClaims: raises the EXISTING session to aal2 inside the caller's transaction — the
+ * method joins the session's AMR claims, the session row records aal2 and the factor, and the session's live refresh
+ * token is swapped for a new one (the aal1 token it replaces is revoked, so only the client that verified holds a
+ * token that refreshes at aal2). The user's other aal1 sessions end (GoTrue's InvalidateSessionsWithAALLessThan).
+ * Returns what mintTokens needs; call it after commit. A session that is gone is 403 session_not_found.
+ */
+export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'>, input: UpgradeInput): Promise<IssuedSession> {
+  const now = deps.clock.now();
+  const session = await lockUserSession(trx, input.userId, input.sessionId);
+  if (!session) throw forbidden(ErrorCodes.sessionNotFound, 'Session from session_id claim in JWT does not exist');
+  await upsertAmrClaim(trx, { id: deps.random.uuid(), sessionId: session.id, method: input.method, now });
+  await setSessionAal(trx, session.id, 'aal2', input.factorId, now);
+  const active = await findActiveRefreshToken(trx, session.id);
+  const next = deps.refreshTokens.issue();
+  await rotateRefreshToken(trx, {
+    revokeId: active?.id ?? null,
+    // No parent: the aal1 token must not lead to the aal2 one (the refresh grant hands a revoked token's live child
+    // back). Presented again it is reuse, as GoTrue's counter +2 makes it for its newer refresh tokens.
+    next: { selector: next.selector, userId: input.userId, sessionId: session.id, parent: null, now },
+    audit: input.audit,
+  });
+  await deleteAal1Sessions(trx, input.userId);
+  const amr = amrFromRows(await listAmrClaims(trx, session.id));
+  const found = await findUserWithRelations(trx, input.userId);
+  if (!found) throw new Error(`upgradeAal: user ${input.userId} vanished inside its own transaction`);
+  const { session_exists: _ignored, ...user } = found;
+  return { user, session: { id: session.id, aal: 'aal2', oauthClientId: session.oauth_client_id }, amr, refreshToken: next.token };
+}
+
+/** The AAL a session row records (aal1 when unset or gone). */
+export async function sessionAal(ex: Executor, userId: string, sessionId: string | undefined): Promise<AalLevel> {
+  if (sessionId === undefined) return 'aal1';
+  const s = await lockUserSession(ex, userId, sessionId);
+  return s?.aal ?? 'aal1';
 }
 
 /** AMR rows (newest first) as claim entries. */

@@ -61,6 +61,30 @@ export const ErrorCodes = {
   mfaFactorNotFound: 'mfa_factor_not_found',
   /** Another factor of the user has that friendly name. */
   mfaFactorNameConflict: 'mfa_factor_name_conflict',
+  /** The user holds GOTRUE_MFA_MAX_ENROLLED_FACTORS factors, or GOTRUE_MFA_MAX_VERIFIED_FACTORS verified ones. */
+  tooManyEnrolledMfaFactors: 'too_many_enrolled_mfa_factors',
+  /** The challenge was already verified, or is verified from another IP address than the one that created it. */
+  mfaIpAddressMismatch: 'mfa_ip_address_mismatch',
+  /** The challenge is older than GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION; it is deleted. */
+  mfaChallengeExpired: 'mfa_challenge_expired',
+  /** The TOTP or SMS code is wrong, expired, or (TOTP) was already accepted once. */
+  mfaVerificationFailed: 'mfa_verification_failed',
+  /** The session's AAL is too low for the operation (aal2 needed). */
+  insufficientAal: 'insufficient_aal',
+  /** GOTRUE_MFA_PHONE_ENROLL_ENABLED is off. */
+  mfaPhoneEnrollNotEnabled: 'mfa_phone_enroll_not_enabled',
+  /** GOTRUE_MFA_PHONE_VERIFY_ENABLED is off. */
+  mfaPhoneVerifyNotEnabled: 'mfa_phone_verify_not_enabled',
+  /** GOTRUE_MFA_TOTP_ENROLL_ENABLED is off. */
+  mfaTotpEnrollNotEnabled: 'mfa_totp_enroll_not_enabled',
+  /** GOTRUE_MFA_TOTP_VERIFY_ENABLED is off. */
+  mfaTotpVerifyNotEnabled: 'mfa_totp_verify_not_enabled',
+  /** WebAuthn factors are not offered by this server (GoTrue's default: disabled). */
+  mfaWebauthnEnrollNotEnabled: 'mfa_webauthn_enroll_not_enabled',
+  /** WebAuthn factors are not offered by this server (GoTrue's default: disabled). */
+  mfaWebauthnVerifyNotEnabled: 'mfa_webauthn_verify_not_enabled',
+  /** The user already has a verified phone factor for that number. */
+  mfaVerifiedFactorExists: 'mfa_verified_factor_exists',
   /** No Bearer token was sent where one is required. */
   noAuthorization: 'no_authorization',
   /** The JWT is malformed, forged, of a wrong algorithm or expired. */

@@ -17,6 +17,17 @@ import { assertNotBanned } from '../domain/users';
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
 
+/**
+ * GOTRUE_SESSIONS_ALLOW_LOW_AAL: a session below the user's highest possible AAL (aal2 once they have a verified
+ * factor) stops refreshing that long after it started. 0 = no limit.
+ */
+function isLowAalPastAllowance(deps: Deps, session: { aal: string | null; created_at: Date | null }, user: UserWithRelations, now: Date): boolean {
+  const allowance = deps.config.sessions.allowLowAalMs;
+  if (allowance <= 0 || session.aal === 'aal2' || session.aal === 'aal3') return false;
+  if (!user.factors.some((f) => f.status === 'verified')) return false;
+  return now.getTime() > (session.created_at?.getTime() ?? 0) + allowance;
+}
+
 type Outcome = { kind: 'issued'; selector: string; session: sessions.TokenSession } | { kind: 'reused' };
 
 /**
@@ -51,6 +62,9 @@ export async function refreshGrant(
     // "inside" the interval and fork the family with a second child; seen with two servers, two-servers-refresh).
     const now = deps.clock.now();
     if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired');
+    if (isLowAalPastAllowance(deps, state, user, now)) {
+      throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
+    }
     const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id };
 
     if (state.revoked) {

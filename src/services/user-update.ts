@@ -1,7 +1,7 @@
 import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserWithRelations } from '../domain/user-records';
 import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
-import { badRequest, forbidden, unprocessable } from '../errors/api-error';
+import { badRequest, forbidden, unauthorized, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { AuthenticatedUser } from '../domain/authenticate';
@@ -12,6 +12,7 @@ import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from 
 import { assertSmsSendable, deliver, parseChannel } from '../domain/outbox';
 import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
+import { sessionAal } from '../domain/sessions';
 import { endSessions, sessionCreatedAt } from '../domain/user-sessions';
 import { mergeMetadata } from '../domain/users';
 import { applyEmailChange, applyPhoneChange } from '../domain/verify-actions';
@@ -55,6 +56,11 @@ export async function updateCurrentUser(
   const emailChange = newEmail !== undefined && newEmail !== (user.email ?? '') ? newEmail : undefined;
   const newPhone = input.phone ? normalizePhone(input.phone) : undefined;
   const phoneChange = newPhone !== undefined && newPhone !== (user.phone ?? '') ? newPhone : undefined;
+  const mfaEnabled = user.factors.some((f) => f.status === 'verified');
+  if (mfaEnabled && (input.password || emailChange || phoneChange) && (await sessionAal(deps.db, user.id, auth.sessionId)) !== 'aal2') {
+    // GoTrue answers this one 401 (UserUpdate), unlike the /factors gates.
+    throw unauthorized(ErrorCodes.insufficientAal, 'AAL2 session is required to update email or password when MFA is enabled.');
+  }
   if (emailChange && phoneChange) throw badRequest(ErrorCodes.validationFailed, 'Only an email address or phone number should be provided');
   if (emailChange) {
     const taken = await findUserByEmail(deps.db, emailChange, meta.aud);

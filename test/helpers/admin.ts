@@ -18,8 +18,8 @@ export async function adminCreate(app: Express, deps: Pick<Deps, 'config'>, body
 }
 
 /**
- * An MFA factor row, as the MFA endpoints will write it. MFA enrolment is not built yet; the admin factor routes
- * are tested over rows the test owns.
+ * An MFA factor row, shaped as POST /factors writes it (the secret is not a real one): the admin factor routes are
+ * tested over rows the test owns; test/e2e/mfa-auth-js.test.ts enrols real factors.
  */
 export async function insertFactor(
   db: DatabaseHandle,

@@ -24,3 +24,13 @@ export async function upsertAmrClaim(ex: Executor, c: NewAmrClaim): Promise<void
     .onConflict((oc) => oc.columns(['session_id', 'authentication_method']).doUpdateSet({ updated_at: c.now }))
     .execute();
 }
+
+/** A session's AMR claims, newest first. */
+export async function listAmrClaims(ex: Executor, sessionId: string): Promise<{ authentication_method: string; updated_at: Date }[]> {
+  return ex
+    .selectFrom('mfa_amr_claims')
+    .select(['authentication_method', 'updated_at'])
+    .where('session_id', '=', sessionId)
+    .orderBy('updated_at', 'desc')
+    .execute();
+}

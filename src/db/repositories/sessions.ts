@@ -61,3 +61,40 @@ export async function deleteSessions(
 export async function findSession(ex: Executor, sessionId: string): Promise<SessionRow | undefined> {
   return ex.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
 }
+
+/** Locks the user's session row for an AAL change; undefined when it is gone or not theirs. */
+export async function lockUserSession(ex: Executor, userId: string, sessionId: string): Promise<Pick<SessionRow, 'id' | 'aal' | 'factor_id' | 'oauth_client_id' | 'created_at'> | undefined> {
+  return ex
+    .selectFrom('sessions')
+    .select(['id', 'aal', 'factor_id', 'oauth_client_id', 'created_at'])
+    .where('id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function setSessionAal(ex: Executor, sessionId: string, aal: AalLevel, factorId: string | null, now: Date): Promise<void> {
+  await ex.updateTable('sessions').set({ aal, factor_id: factorId, updated_at: now }).where('id', '=', sessionId).execute();
+}
+
+/** GoTrue's InvalidateSessionsWithAALLessThan(aal2): the user's aal1 sessions end. */
+export async function deleteAal1Sessions(ex: Executor, userId: string): Promise<number> {
+  const r = await ex.deleteFrom('sessions').where('user_id', '=', userId).where('aal', '=', 'aal1').executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/**
+ * GoTrue's DowngradeSessionsToAAL1: sessions raised by the factor lose its AMR method and drop to aal1. `factorId`
+ * undefined: every session of the user (their last verified factor went).
+ */
+export async function downgradeSessions(ex: Executor, userId: string, which: { factorId?: string; amrMethods: string[] }, now: Date): Promise<void> {
+  let sessions = ex.selectFrom('sessions').select('id').where('user_id', '=', userId);
+  if (which.factorId !== undefined) sessions = sessions.where('factor_id', '=', which.factorId);
+  if (which.amrMethods.length > 0) {
+    await ex.deleteFrom('mfa_amr_claims').where('session_id', 'in', sessions).where('authentication_method', 'in', which.amrMethods).execute();
+  }
+  let q = ex.updateTable('sessions').set({ aal: 'aal1', factor_id: null, updated_at: now }).where('user_id', '=', userId);
+  if (which.factorId !== undefined) q = q.where('factor_id', '=', which.factorId);
+  else q = q.where('aal', '!=', 'aal1');
+  await q.execute();
+}

@@ -5,6 +5,7 @@ import { tooManyRequests } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { remoteAddress, sbForwardedFor } from '../request-meta';
 
+const MINUTE = 60;
 const FIVE_MINUTES = 300;
 const HOUR = 3600;
 
@@ -33,7 +34,11 @@ const BUCKETS = {
   reauthenticate: (r: RateLimitConfig) => [r.otp, FIVE_MINUTES],
   /** /authorize, /callback, identity linking: each creates rows (a flow; an account), so they are bounded here too. */
   external: (r: RateLimitConfig) => [r.otp * 10, FIVE_MINUTES],
-} satisfies Record<string, (r: RateLimitConfig) => [number, number]>;
+  /** POST /factors/{id}/challenge: GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY per minute (GoTrue's FactorChallenge limiter). */
+  mfaChallenge: (_r: RateLimitConfig, c: Config) => [c.mfa.rateLimitChallengeAndVerify, MINUTE],
+  /** POST /factors/{id}/verify: the same rate, counted apart (GoTrue's FactorVerify limiter). */
+  mfaVerify: (_r: RateLimitConfig, c: Config) => [c.mfa.rateLimitChallengeAndVerify, MINUTE],
+} satisfies Record<string, (r: RateLimitConfig, c: Config) => [number, number]>;
 
 export type RateLimitBucket = keyof typeof BUCKETS;
 
@@ -71,7 +76,7 @@ export function rateLimitKey(req: Request, config: Config): string {
  */
 export function createRateLimits(deps: Pick<Deps, 'config' | 'rateLimitStore'>): RateLimits {
   const middleware = (bucket: RateLimitBucket): RequestHandler => {
-    const [points, windowSeconds] = BUCKETS[bucket](deps.config.rateLimit);
+    const [points, windowSeconds] = BUCKETS[bucket](deps.config.rateLimit, deps.config);
     const limiter = deps.rateLimitStore.limiter(bucket, points, windowSeconds);
     return async (req, res, next) => {
       const verdict = await limiter.consume(rateLimitKey(req, deps.config));

@@ -2,7 +2,7 @@ import type { Deps } from '../../deps';
 import { notFound } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
-import { deleteFactorOfUser, findFactorOfUser, listFactorsOfUser, updateFactor, type FactorSummary } from '../../domain/factors';
+import { deleteFactorOfUser, findFactorOfUser, listFactorsOfUser, lowerSessionsAfterFactorDeleted, updateFactor, type FactorSummary } from '../../domain/factors';
 import { normalizePhone } from '../../domain/identifiers';
 import type { RequestMeta } from '../../domain/request-meta';
 import { findUserWithRelations } from '../../domain/user-records';
@@ -58,12 +58,16 @@ export async function adminUpdateFactor(
   }
 }
 
-/** DELETE /admin/users/{id}/factors/{factor_id}: returns the deleted factor. Audited as factor_deleted. */
+/**
+ * DELETE /admin/users/{id}/factors/{factor_id}: returns the deleted factor. Audited as factor_deleted. The sessions
+ * it raised drop to aal1, and every session of the user does when it was their last verified factor.
+ */
 export async function adminDeleteFactor(deps: Deps, meta: RequestMeta, actor: AdminActor, userId: string, factorId: string): Promise<FactorSummary> {
   await requireUser(deps, userId);
   return deps.db.transaction().execute(async (trx) => {
     const deleted = await deleteFactorOfUser(trx, userId, factorId);
     if (!deleted) throw factorNotFound();
+    await lowerSessionsAfterFactorDeleted(trx, deleted, deps.clock.now());
     await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'factor_deleted', { user_id: userId, factor_id: factorId })]);
     return deleted;
   });

@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { tokensEqual } from '../../crypto/otp';
+import { newTotpKey, qrCodeSvg, totpStepOf } from '../../crypto/totp';
+import type { Deps } from '../../deps';
+import { auditEntry, insertAuditEntries } from '../../domain/audit';
+import type { AuthenticatedUser } from '../../domain/authenticate';
+import * as factors from '../../domain/factors';
+import { AMR_METHOD, secretContext, type FactorType } from '../../domain/factors';
+import { normalizePhone } from '../../domain/identifiers';
+import { mfaSmsCode, parseChannel, sendMfaSms } from '../../domain/outbox';
+import type { RequestMeta } from '../../domain/request-meta';
+import * as sessions from '../../domain/sessions';
+import { lockUser, type UserWithRelations } from '../../domain/user-records';
+import { badRequest, forbidden, notFound, tooManyRequests, unprocessable } from '../../errors/api-error';
+import { ErrorCodes } from '../../errors/codes';
+
+/**
+ * The /factors flows, GoTrue's mfa.go rule by rule. A factor is enrolled unverified; a challenge of it is verified
+ * with a code, which verifies the factor (first time) and raises the caller's session to aal2 in place.
+ */
+
+const factorNotFound = () => notFound(ErrorCodes.mfaFactorNotFound, 'Factor not found');
+
+/** The TOTP or phone code as stored on a phone challenge: a hash bound to the challenge, never the code itself. */
+const challengeCodeHash = (challengeId: string, code: string) => createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
+
+/** mfa_challenges.ip_address is inet: a request without a usable address is recorded as 0.0.0.0. */
+const challengeIp = (meta: RequestMeta) => (isIP(meta.ip) ? meta.ip : '0.0.0.0');
+
+export interface EnrollInput {
+  factorType: string | undefined;
+  friendlyName: string;
+  issuer: string | undefined;
+  phone: string | undefined;
+}
+
+export type EnrollResult =
+  | { id: string; type: 'totp'; friendly_name: string; totp: { qr_code: string; secret: string; uri: string } }
+  | { id: string; type: 'phone'; friendly_name: string; phone: string };
+
+/** Anonymous users cannot use /factors (GoTrue's requireNotAnonymous). */
+export function assertNotAnonymous(auth: AuthenticatedUser): void {
+  if (auth.claims['is_anonymous'] === true || auth.user.is_anonymous) {
+    throw forbidden(ErrorCodes.noAuthorization, 'Anonymous user not allowed to perform these actions');
+  }
+}
+
+/**
+ * POST /factors. Under the user's row lock: expired unverified factors are swept, then GoTrue's validateFactors —
+ * a unique friendly name (`""` included, as GoTrue compares), at most MAX_ENROLLED factors and MAX_VERIFIED
+ * verified ones, and a user with a verified factor enrols more only from an aal2 session (403 insufficient_aal).
+ * TOTP: a new secret, sealed with the vault key when one is configured, returned once with its URI and QR code.
+ * Phone: an E.164 number; an unverified factor of the same number is replaced, a verified one is 422. Audited.
+ */
+export async function enroll(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, input: EnrollInput): Promise<EnrollResult> {
+  assertNotAnonymous(auth);
+  const { mfa } = deps.config;
+  let type: FactorType;
+  switch (input.factorType) {
+    case 'totp':
+      if (!mfa.totp.enrollEnabled) throw unprocessable(ErrorCodes.mfaTotpEnrollNotEnabled, 'MFA enroll is disabled for TOTP');
+      type = 'totp';
+      break;
+    case 'phone':
+      if (!mfa.phone.enrollEnabled) throw unprocessable(ErrorCodes.mfaPhoneEnrollNotEnabled, 'MFA enroll is disabled for Phone');
+      type = 'phone';
+      break;
+    case 'webauthn':
+      throw unprocessable(ErrorCodes.mfaWebauthnEnrollNotEnabled, 'MFA enroll is disabled for WebAuthn');
+    default:
+      throw badRequest(ErrorCodes.validationFailed, 'factor_type needs to be totp, phone, or webauthn');
+  }
+  let phone: string | undefined;
+  if (type === 'phone') {
+    if (!input.phone) throw badRequest(ErrorCodes.validationFailed, 'Phone number required to enroll Phone factor');
+    phone = normalizePhone(input.phone);
+    if (!/^[1-9]\d{1,14}$/.test(phone)) throw badRequest(ErrorCodes.validationFailed, 'Invalid phone number format (E.164 required)');
+  }
+  const { user } = auth;
+  const factorId = deps.random.uuid();
+  const now = deps.clock.now();
+  const totp = type === 'totp' ? newTotpKey(deps.random, input.issuer || issuerOf(deps.config.siteUrl), user.email || user.phone || user.id) : undefined;
+  const qrCode = totp ? await qrCodeSvg(totp.uri) : undefined;
+
+  await deps.db.transaction().execute(async (trx) => {
+    await lockUser(trx, user.id);
+    await factors.deleteExpiredFactorsOfUser(trx, user.id, new Date(now.getTime() - mfa.factorExpiryMs));
+    if (phone !== undefined) {
+      const existing = (await factors.listFactorsOfUser(trx, user.id)).filter((f) => f.factor_type === 'phone' && f.phone === phone);
+      if (existing.some((f) => f.status === 'verified')) {
+        throw unprocessable(ErrorCodes.mfaVerifiedFactorExists, 'A verified phone factor already exists, unenroll the existing factor to continue');
+      }
+      await factors.deleteUnverifiedFactors(trx, user.id, { type: 'phone', phone });
+    }
+    const current = await factors.listFactorsOfUser(trx, user.id);
+    if (current.some((f) => (f.friendly_name ?? '') === input.friendlyName)) {
+      throw unprocessable(ErrorCodes.mfaFactorNameConflict, `A factor with the friendly name "${input.friendlyName}" for this user already exists`);
+    }
+    const verified = current.filter((f) => f.status === 'verified').length;
+    if (current.length >= mfa.maxEnrolledFactors || verified >= mfa.maxVerifiedFactors) {
+      throw unprocessable(ErrorCodes.tooManyEnrolledMfaFactors, 'Maximum number of verified factors reached, unenroll to continue');
+    }
+    if (verified > 0 && (await sessions.sessionAal(trx, user.id, auth.sessionId)) !== 'aal2') {
+      throw forbidden(ErrorCodes.insufficientAal, 'AAL2 required to enroll a new factor');
+    }
+    const secret = totp ? (deps.vault.enabled ? deps.vault.seal(totp.secret, secretContext(factorId)) : totp.secret) : null;
+    await factors.insertFactor(trx, {
+      id: factorId,
+      user_id: user.id,
+      friendly_name: input.friendlyName,
+      factor_type: type,
+      status: 'unverified',
+      created_at: now,
+      updated_at: now,
+      secret,
+      phone: phone ?? null,
+    });
+    const traits = type === 'phone' ? { factor_id: factorId, factor_type: type } : { factor_id: factorId };
+    await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'factor_in_progress', traits)]);
+  });
+  if (totp) return { id: factorId, type: 'totp', friendly_name: input.friendlyName, totp: { qr_code: qrCode!, secret: totp.secret, uri: totp.uri } };
+  return { id: factorId, type: 'phone', friendly_name: input.friendlyName, phone: input.phone! };
+}
+
+/** GoTrue's default issuer: the host of GOTRUE_SITE_URL. */
+function issuerOf(siteUrl: string): string {
+  try {
+    return new URL(siteUrl).host;
+  } catch {
+    return siteUrl;
+  }
+}
+
+/** The caller's factor, with its secret, or 404 mfa_factor_not_found (someone else's factor is not found either). */
+async function loadFactor(deps: Deps, auth: AuthenticatedUser, factorId: string) {
+  const factor = await factors.findFactorRowOfUser(deps.db, auth.user.id, factorId);
+  if (!factor) throw factorNotFound();
+  return factor;
+}
+
+/** GoTrue's per-type verify switches, shared by challenge and verify. */
+function assertVerifyEnabled(deps: Deps, type: FactorType): void {
+  const { mfa } = deps.config;
+  if (type === 'totp' && !mfa.totp.verifyEnabled) throw unprocessable(ErrorCodes.mfaTotpVerifyNotEnabled, 'MFA verification is disabled for TOTP');
+  if (type === 'phone' && !mfa.phone.verifyEnabled) throw unprocessable(ErrorCodes.mfaPhoneVerifyNotEnabled, 'MFA verification is disabled for Phone');
+  if (type === 'webauthn') throw unprocessable(ErrorCodes.mfaWebauthnVerifyNotEnabled, 'MFA verification is disabled for WebAuthn');
+}
+
+export interface ChallengeResult {
+  id: string;
+  type: FactorType;
+  expires_at: number;
+}
+
+/**
+ * POST /factors/{id}/challenge. TOTP: a challenge row bound to the caller's IP. Phone: at most one per
+ * GOTRUE_MFA_PHONE_MAX_FREQUENCY per factor (429 over_sms_send_rate_limit), a code of GOTRUE_MFA_PHONE_OTP_LENGTH
+ * digits (a GOTRUE_SMS_TEST_OTP phone gets its fixed code and no SMS) stored hashed, sent after commit; a failed
+ * send takes the challenge back. Audited as challenge_created.
+ */
+export async function challenge(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, factorId: string, channelInput: string | undefined): Promise<ChallengeResult> {
+  assertNotAnonymous(auth);
+  const factor = await loadFactor(deps, auth, factorId);
+  assertVerifyEnabled(deps, factor.factor_type);
+  const { mfa } = deps.config;
+  const now = deps.clock.now();
+  const challengeId = deps.random.uuid();
+  let sms: { otp: string; test: boolean; channel: ReturnType<typeof parseChannel> } | undefined;
+  if (factor.factor_type === 'phone') {
+    const channel = parseChannel(deps, channelInput);
+    if (factor.last_challenged_at && now.getTime() < factor.last_challenged_at.getTime() + mfa.phone.maxFrequencyMs) {
+      const wait = Math.ceil((factor.last_challenged_at.getTime() + mfa.phone.maxFrequencyMs - now.getTime()) / 1000);
+      throw tooManyRequests(ErrorCodes.overSmsSendRateLimit, `For security purposes, you can only request this after ${wait} seconds.`);
+    }
+    sms = { ...mfaSmsCode(deps, factor.phone!, mfa.phone.otpLength), channel };
+    if (!sms.test && !deps.sms) throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    await factors.insertChallenge(trx, { id: challengeId, factorId: factor.id, ip: challengeIp(meta), otpCode: sms ? challengeCodeHash(challengeId, sms.otp) : null, now });
+    await insertAuditEntries(trx, [auditEntry(deps, meta, auth.user, 'challenge_created', { factor_id: factor.id, factor_status: factor.status })]);
+  });
+  if (sms && !sms.test) {
+    try {
+      await sendMfaSms(deps, { phone: factor.phone!, otp: sms.otp, channel: sms.channel, template: mfa.phone.template });
+    } catch (err) {
+      // Nothing half-made: the challenge goes and the frequency limit does not count the unsent code.
+      try {
+        await factors.undoChallenge(deps.db, { id: challengeId, factorId: factor.id, previousChallengedAt: factor.last_challenged_at });
+      } catch (undoErr) {
+        deps.logger.error({ err: undoErr }, 'could not undo an MFA challenge whose SMS was not sent');
+      }
+      throw err;
+    }
+  }
+  return { id: challengeId, type: factor.factor_type, expires_at: Math.floor(now.getTime() / 1000) + mfa.challengeExpirySeconds };
+}
+
+/**
+ * POST /factors/{id}/verify. The challenge must be this factor's (422 mfa_factor_not_found), unverified and from the
+ * caller's IP (422 mfa_ip_address_mismatch), and younger than GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION (else it is
+ * deleted: 422 mfa_challenge_expired). A wrong code is 422 mfa_verification_failed; so is a TOTP code of a time step
+ * this factor already accepted (replay). Then, in one transaction: the challenge is consumed (one concurrent caller
+ * wins), the factor verified (its type's other unverified factors go), the session raised to aal2 in place with the
+ * factor's AMR method, the verification audited. Tokens are minted after commit.
+ */
+export async function verify(
+  deps: Deps,
+  meta: RequestMeta,
+  auth: AuthenticatedUser,
+  factorId: string,
+  input: { challengeId: string; code: string },
+): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations }> {
+  assertNotAnonymous(auth);
+  const factor = await loadFactor(deps, auth, factorId);
+  assertVerifyEnabled(deps, factor.factor_type);
+  if (!auth.sessionId) throw forbidden(ErrorCodes.sessionNotFound, 'A valid session is required to verify a factor');
+  const now = deps.clock.now();
+  const found = await factors.findChallengeOfFactor(deps.db, factor.id, input.challengeId);
+  if (!found) throw unprocessable(ErrorCodes.mfaFactorNotFound, 'MFA factor with the provided challenge ID not found');
+  const mismatch = () => unprocessable(ErrorCodes.mfaIpAddressMismatch, 'Challenge and verify IP addresses mismatch.');
+  if (found.verified_at !== null || found.ip_address !== challengeIp(meta)) throw mismatch();
+  if (now.getTime() > found.created_at.getTime() + deps.config.mfa.challengeExpirySeconds * 1000) {
+    await factors.deleteChallenge(deps.db, found.id);
+    throw unprocessable(ErrorCodes.mfaChallengeExpired, `MFA challenge ${found.id} has expired, verify against another challenge or create a new challenge.`);
+  }
+  let totpStep: number | undefined;
+  if (factor.factor_type === 'totp') {
+    // A secret stored before a vault key was configured is read as it is.
+    const secret = deps.vault.openIfSealed(factor.secret ?? '', secretContext(factor.id));
+    totpStep = totpStepOf(secret, input.code, now);
+    if (totpStep === undefined) throw unprocessable(ErrorCodes.mfaVerificationFailed, 'Invalid TOTP code entered');
+  } else if (!found.otp_code || !tokensEqual(found.otp_code, challengeCodeHash(found.id, input.code))) {
+    throw unprocessable(ErrorCodes.mfaVerificationFailed, 'Invalid MFA Phone code entered');
+  }
+
+  const issued = await deps.db.transaction().execute(async (trx) => {
+    if (!(await factors.consumeChallenge(trx, found.id, now))) throw mismatch();
+    if (totpStep !== undefined && !(await factors.claimTotpStep(trx, factor.id, totpStep))) {
+      throw unprocessable(ErrorCodes.mfaVerificationFailed, 'Invalid TOTP code entered');
+    }
+    if (await factors.markFactorVerified(trx, factor.id, now)) {
+      await factors.deleteUnverifiedFactors(trx, auth.user.id, { type: factor.factor_type });
+    }
+    const traits = { factor_id: factor.id, challenge_id: found.id, factor_type: factor.factor_type };
+    return sessions.upgradeAal(trx, deps, {
+      userId: auth.user.id,
+      sessionId: auth.sessionId!,
+      method: AMR_METHOD[factor.factor_type],
+      factorId: factor.id,
+      audit: [auditEntry(deps, meta, auth.user, 'verification_attempted', traits)],
+    });
+  });
+  const tokens = await sessions.mintTokens(deps, issued);
+  return { tokens, user: issued.user };
+}
+
+/**
+ * DELETE /factors/{id}. A verified factor needs an aal2 session (422 insufficient_aal, as GoTrue). The factor and
+ * its challenges go, the sessions it raised drop to aal1 (all of them when no verified factor is left). Audited.
+ */
+export async function unenroll(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, factorId: string): Promise<{ id: string }> {
+  assertNotAnonymous(auth);
+  const factor = await loadFactor(deps, auth, factorId);
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    if (factor.status === 'verified' && (await sessions.sessionAal(trx, auth.user.id, auth.sessionId)) !== 'aal2') {
+      throw unprocessable(ErrorCodes.insufficientAal, 'AAL2 required to unenroll verified factor');
+    }
+    const deleted = await factors.deleteFactorOfUser(trx, auth.user.id, factor.id);
+    if (!deleted) throw factorNotFound();
+    const traits = { factor_id: factor.id, factor_status: factor.status, session_id: auth.sessionId ?? null };
+    await insertAuditEntries(trx, [auditEntry(deps, meta, auth.user, 'factor_unenrolled', traits)]);
+    await factors.lowerSessionsAfterFactorDeleted(trx, factor, now);
+  });
+  return { id: factor.id };
+}
