@@ -60,7 +60,7 @@ Object.defineProperty(globalThis, 'CODE_FROM_LOG', { get() {
   const { readFileSync } = process.getBuiltinModule('node:fs');
   const sleep = new Int32Array(new SharedArrayBuffer(4));
   for (let i = 0; i < 200; i++) {
-    const codes = [...readFileSync(${JSON.stringify(log)}, 'utf8').matchAll(/mail not sent \\(no GOTRUE_SMTP_HOST\\): .* code (\\d+)/g)];
+    const codes = [...readFileSync(${JSON.stringify(log)}, 'utf8').matchAll(/DEV MAIL, not sent .* \\| code (\\d+)/g)];
     if (codes.length > 0) return codes.at(-1)[1];
     Atomics.wait(sleep, 0, 0, 50);
   }
