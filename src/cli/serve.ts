@@ -34,16 +34,20 @@ export async function prepareSchema(database: DatabaseHandle, logger: Logger): P
 
 /** `./gotrue serve`: one process, or a primary and GOTRUE_WORKERS workers sharing the port. */
 export async function serve(baseConfig: Config): Promise<void> {
-  const { config, generated } = resolveSecret(baseConfig);
-  const logger = createLogger(config);
+  const logger = createLogger(baseConfig);
   if (cluster.isPrimary) {
-    const database = await openConfiguredDatabase(config);
+    // The database first: on the embedded one that takes the data folder's lock, and only its owner may create
+    // the secret kept there (a second serve is refused before it writes anything).
+    const database = await openConfiguredDatabase(baseConfig);
+    let resolved: ReturnType<typeof resolveSecret>;
     try {
+      resolved = resolveSecret(baseConfig);
       await prepareSchema(database, logger);
     } catch (err) {
       await database.destroy();
       throw err;
     }
+    const { config, generated } = resolved;
     if (generated) process.stderr.write((await keysBanner(config)) + '\n');
     if (config.api.workers > 1) {
       await database.destroy();
@@ -51,7 +55,7 @@ export async function serve(baseConfig: Config): Promise<void> {
     }
     return runServer(config, logger, database);
   }
-  return runServer(config, logger, await openConfiguredDatabase(config));
+  return runServer(resolveSecret(baseConfig).config, logger, await openConfiguredDatabase(baseConfig));
 }
 
 async function runServer(config: Config, logger: Logger, database: DatabaseHandle): Promise<void> {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import { lockDataFolder, type DataFolderLock } from './data-folder-lock';
 import { PGliteDialect } from './pglite-dialect';
 import { statementName } from './statement-names';
 import type { Database } from './schema';
@@ -36,7 +37,11 @@ export interface DatabaseOptions {
   dataDir: string;
 }
 
-/** Opens Postgres through a pg pool when a URL is given, else PGlite in dataDir. */
+/**
+ * Opens Postgres through a pg pool when a URL is given, else PGlite in dataDir. A PGlite folder admits one
+ * process: its single-writer lock (data-folder-lock.ts) is taken before PGlite opens it, so a second opener gets
+ * DataFolderInUseError and writes nothing, and it is released by destroy() (or at exit). `memory://` takes none.
+ */
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.maxPoolSize });
@@ -46,13 +51,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   }
   const inMemory = opts.dataDir.startsWith('memory://');
   const dataDir = inMemory ? opts.dataDir : resolve(opts.dataDir);
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const lite = new PGlite(inMemory ? opts.dataDir : `${dataDir}/pgdata`, {
-    parsers: { 20: (s: string) => s, 1114: parseUtcTimestamp },
-  });
-  await lite.waitReady;
-  const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
-  return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir);
+  let lock: DataFolderLock | undefined;
+  if (!inMemory) {
+    mkdirSync(dataDir, { recursive: true });
+    lock = lockDataFolder(dataDir);
+  }
+  try {
+    const lite = new PGlite(inMemory ? opts.dataDir : `${dataDir}/pgdata`, {
+      parsers: { 20: (s: string) => s, 1114: parseUtcTimestamp },
+    });
+    await lite.waitReady;
+    const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
+    return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir, lock);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 }
 
 /**
@@ -73,6 +87,7 @@ function handle(
   kind: DatabaseHandle['kind'],
   namespace: string,
   dataDir: string | undefined,
+  lock?: DataFolderLock,
 ): DatabaseHandle {
   return {
     db: root.withSchema(namespace),
@@ -80,6 +95,12 @@ function handle(
     kind,
     namespace,
     dataDir,
-    destroy: () => root.destroy(),
+    destroy: async () => {
+      try {
+        await root.destroy();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
