@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, readEnvironment, type Config } from './config';
 import { admin, ADMIN_HELP } from './cli/admin';
-import { apiKeys, resolveSecret, signerFor } from './cli/embedded';
+import { apiKeys, keysSigner, NoSigningKeyError } from './cli/embedded';
+import type { Signer } from './crypto/signer';
 import { keysGenerate, KEYS_GENERATE_HELP } from './cli/keys';
 import { migrate } from './cli/migrate';
 import { serve } from './cli/serve';
@@ -33,8 +34,11 @@ Stops gracefully on SIGTERM or SIGINT.`,
   keys: `Usage: gotrue keys
        gotrue keys generate --alg ES256|RS256|EdDSA
 
-Prints the anon and service_role API keys (JWTs) signed by the signing key: the GOTRUE_JWT_KEYS key with "sign"
-in its key_ops when one is configured, else GOTRUE_JWT_SECRET (HS256) or the embedded default's generated secret.
+Prints the anon and service_role API keys (JWTs) signed by the key serve signs with: the GOTRUE_JWT_KEYS key
+with "sign" in its key_ops when one is configured, else GOTRUE_JWT_SECRET (HS256), else the secret serve generated
+in the embedded data folder (GOTRUE_DB_DATA_DIR, default ./.gotrue-data). It reads the configuration serve reads
+(environment and ./.env), needs no database and never creates a secret: with none to be found it says where it
+looked and exits 1. On Postgres, GOTRUE_JWT_SECRET or GOTRUE_JWT_KEYS is all it requires.
 
 ${KEYS_GENERATE_HELP}`,
   admin: ADMIN_HELP,
@@ -44,9 +48,9 @@ ${KEYS_GENERATE_HELP}`,
 /** The configuration this run loaded, so a startup failure can name the setting behind it. */
 let loaded: Config | undefined;
 
-function configOrExit(): Config {
+function configOrExit(purpose: 'serve' | 'keys' = 'serve'): Config {
   try {
-    loaded = loadConfig(readEnvironment());
+    loaded = loadConfig(readEnvironment(), { purpose });
     return loaded;
   } catch (err) {
     if (err instanceof ConfigError) exitWith(err);
@@ -93,8 +97,15 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`gotrue keys: unknown argument "${rest[0]}"\n\n${HELP.keys}\n`);
         process.exit(2);
       }
-      const { config } = resolveSecret(configOrExit());
-      const { anon, serviceRole } = await apiKeys(signerFor(config));
+      let signer: Signer;
+      try {
+        signer = keysSigner(configOrExit('keys'));
+      } catch (err) {
+        if (!(err instanceof NoSigningKeyError)) throw err;
+        process.stderr.write(`gotrue keys: ${err.message}\n`);
+        process.exit(1);
+      }
+      const { anon, serviceRole } = await apiKeys(signer);
       console.log(`anon: ${anon}\nservice_role: ${serviceRole}`);
       return;
     }

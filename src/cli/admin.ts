@@ -26,7 +26,11 @@ Commands (run against the configured database directly, no HTTP):
                           set a user's role
 
 --aud picks the audience (default GOTRUE_JWT_AUD). Exit status: 0 done, 1 refused or failed, 2 usage.
-With the embedded database, stop \`gotrue serve\` first: one process owns the data folder.`;
+
+The embedded database admits one process at a time: while \`gotrue serve\` (or any other gotrue command) has its
+data folder open, these commands are refused (exit 1, nothing written) with the folder and that process's pid.
+Stop the server first, or while it runs use its admin API (POST /admin/users with the service_role key from
+\`gotrue keys\`). On Postgres they run beside a running server.`;
 
 /** Audit rows written from the console name this author, as rows from the API name the admin role. */
 const CLI_ACTOR: AdminActor = { role: 'gotrue-cli' };
@@ -120,11 +124,12 @@ export async function admin(baseConfig: Config, args: string[]): Promise<number>
     process.stderr.write(`gotrue admin: ${err.message}\n\n${ADMIN_HELP}\n`);
     return 2;
   }
-  const { config } = resolveSecret(baseConfig);
   // stdout carries the command's result; info-level log lines (the embedded database opening) would clutter it.
-  const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } });
-  const database = await openConfiguredDatabase(config);
+  const logger = createLogger({ log: { level: baseConfig.log.level === 'info' ? 'warn' : baseConfig.log.level } });
+  // Opening the embedded database takes its folder's lock: while `serve` has it, this throws before any write.
+  const database = await openConfiguredDatabase(baseConfig);
   try {
+    const { config } = resolveSecret(baseConfig);
     await prepareSchema(database, logger);
     const deps = buildDeps(config, database, logger);
     const meta: RequestMeta = { ip: '', userAgent: null, aud: parsed.aud ?? config.jwt.aud };

@@ -26,6 +26,31 @@ export function resolveSecret(config: Config): { config: Config; generated: bool
   return { config: { ...config, jwt: { ...config.jwt, secret } }, generated, fromFile: true };
 }
 
+/** `./gotrue keys` found nothing to sign with. The message is one line naming where it looked. */
+export class NoSigningKeyError extends Error {}
+
+/**
+ * The signer `./gotrue keys` uses: the one serve builds from the same configuration, except that keys never
+ * creates a secret. A GOTRUE_JWT_KEYS key with "sign" signs (no secret needed); else GOTRUE_JWT_SECRET; else, on
+ * the embedded database, the secret serve generated in the data folder. No such file → NoSigningKeyError naming
+ * the absolute folder: printing keys for a new secret would print keys the running server rejects.
+ */
+export function keysSigner(config: Config): Signer {
+  if (config.jwt.secret) return signerFor(config);
+  if (config.jwt.keys.some((k) => k.sign)) {
+    // The secret only verifies HS256 tokens no key claims; keys only signs, so a throwaway one changes nothing.
+    return signerFor({ ...config, jwt: { ...config.jwt, secret: randomBytes(32).toString('base64url') } });
+  }
+  const file = secretFile(config);
+  if (config.db.url || !existsSync(file)) {
+    throw new NoSigningKeyError(
+      `no embedded database at ${resolve(config.db.dataDir)} (no jwt-secret there) and no GOTRUE_JWT_SECRET; keys never creates a secret: ` +
+        `run it where ./gotrue serve runs, or set GOTRUE_DB_DATA_DIR to serve's data folder, or GOTRUE_JWT_SECRET / GOTRUE_JWT_KEYS as serve has them`,
+    );
+  }
+  return signerFor({ ...config, jwt: { ...config.jwt, secret: readFileSync(file, 'utf8').trim() } });
+}
+
 /** The server's signer for a config whose secret is resolved (resolveSecret). */
 export function signerFor(config: Config): Signer {
   if (!config.jwt.secret) throw new Error('signerFor: the JWT secret must be resolved first');

@@ -48,16 +48,20 @@ export async function prepareSchema(database: DatabaseHandle, logger: Logger): P
 
 /** `./gotrue serve`: one process, or a primary and GOTRUE_WORKERS workers sharing the port. */
 export async function serve(baseConfig: Config): Promise<void> {
-  const { config, generated } = resolveSecret(baseConfig);
-  const logger = createLogger(config);
+  const logger = createLogger(baseConfig);
   if (cluster.isPrimary) {
-    const database = await openConfiguredDatabase(config, { logger });
+    // The database first: on the embedded one that takes the data folder's lock, and only its owner may create
+    // the secret kept there (a second serve is refused before it writes anything).
+    const database = await openConfiguredDatabase(baseConfig, { logger });
+    let resolved: ReturnType<typeof resolveSecret>;
     try {
+      resolved = resolveSecret(baseConfig);
       await prepareSchema(database, logger);
     } catch (err) {
       await database.destroy();
       throw err;
     }
+    const { config, generated } = resolved;
     if (generated) process.stderr.write((await keysBanner(config)) + '\n');
     for (const warning of startupWarnings(config)) logger.warn({ startup_warning: true }, warning);
     if (config.api.workers > 1) {
@@ -67,7 +71,7 @@ export async function serve(baseConfig: Config): Promise<void> {
     }
     return runServer(config, logger, database);
   }
-  return runServer(config, logger, await openConfiguredDatabase(config, { logger }));
+  return runServer(resolveSecret(baseConfig).config, logger, await openConfiguredDatabase(baseConfig, { logger }));
 }
 
 /** Workers listen on the primary's behalf: try the port here first, so a port in use is one error, not one per worker. */

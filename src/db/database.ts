@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { databaseTimedOut } from './connection-errors';
+import { lockDataFolder, type DataFolderLock } from './data-folder-lock';
 import { durablePGliteOptions } from './pglite-durable-fs';
 import { PGliteDialect } from './pglite-dialect';
 import { statementName } from './statement-names';
@@ -59,7 +60,11 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Postgres connections say who they are in pg_stat_activity unless the URL names them (`?application_name=`). */
 export const DEFAULT_APPLICATION_NAME = 'gotrue';
 
-/** Opens Postgres through a pg pool when a URL is given, else PGlite in dataDir. */
+/**
+ * Opens Postgres through a pg pool when a URL is given, else PGlite in dataDir. A PGlite folder admits one
+ * process: its single-writer lock (data-folder-lock.ts) is taken before PGlite opens it, so a second opener gets
+ * DataFolderInUseError and writes nothing, and it is released by destroy() (or at exit). `memory://` takes none.
+ */
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.url) {
     const statementTimeout = opts.statementTimeoutMs ?? 0;
@@ -86,13 +91,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   }
   const inMemory = opts.dataDir.startsWith('memory://');
   const dataDir = inMemory ? opts.dataDir : resolve(opts.dataDir);
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const parsers = { 20: (s: string) => s, 1114: parseUtcTimestamp };
-  // On disk, a commit is fsynced before it is acknowledged (pglite-durable-fs.ts); PGlite's default is not.
-  const lite = inMemory ? new PGlite(opts.dataDir, { parsers }) : new PGlite({ ...durablePGliteOptions(`${dataDir}/pgdata`), parsers });
-  await lite.waitReady;
-  const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
-  return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir);
+  let lock: DataFolderLock | undefined;
+  if (!inMemory) {
+    mkdirSync(dataDir, { recursive: true });
+    lock = lockDataFolder(dataDir);
+  }
+  try {
+    const parsers = { 20: (s: string) => s, 1114: parseUtcTimestamp };
+    // On disk, a commit is fsynced before it is acknowledged (pglite-durable-fs.ts); PGlite's default is not.
+    const lite = inMemory ? new PGlite(opts.dataDir, { parsers }) : new PGlite({ ...durablePGliteOptions(`${dataDir}/pgdata`), parsers });
+    await lite.waitReady;
+    const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
+    return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir, lock);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 }
 
 /** How long past its statement_timeout a query may go unanswered before its connection is taken for dead. */
@@ -159,6 +173,7 @@ function handle(
   kind: DatabaseHandle['kind'],
   namespace: string,
   dataDir: string | undefined,
+  lock?: DataFolderLock,
 ): DatabaseHandle {
   return {
     db: root.withSchema(namespace),
@@ -167,7 +182,13 @@ function handle(
     namespace,
     dataDir,
     ping: (timeoutMs) => ping(root, timeoutMs),
-    destroy: () => root.destroy(),
+    destroy: async () => {
+      try {
+        await root.destroy();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 

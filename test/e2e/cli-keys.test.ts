@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
@@ -56,6 +56,29 @@ describe('./gotrue keys generate', SPAWNING, () => {
       expect(r.stderr).toMatch(cases[i]![1]);
       expect(r.stderr).toMatch(/Usage: gotrue keys/);
     }
+  });
+
+  it('on Postgres needs only a signing key: no site or external URL, no reachable database', async () => {
+    // Port 1 answers nothing: keys must not connect.
+    const postgres = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    const withSecret = await runCli(['keys'], tempDir(), cleanEnv({ ...postgres, GOTRUE_JWT_SECRET: SECRET }));
+    expect([withSecret.code, withSecret.stderr]).toEqual([0, '']);
+    const anon = /^anon: (\S+)$/m.exec(withSecret.stdout)![1]!;
+    expect((await jwtVerify(anon, new TextEncoder().encode(SECRET))).payload.role).toBe('anon');
+
+    const cwd = tempDir();
+    const jwk = JSON.parse((await runCli(['keys', 'generate', '--alg', 'ES256'], cwd, cleanEnv())).stdout) as JWK & { kid: string };
+    const withKeys = await runCli(['keys'], cwd, cleanEnv({ ...postgres, GOTRUE_JWT_KEYS: JSON.stringify([jwk]) }));
+    expect([withKeys.code, withKeys.stderr]).toEqual([0, '']);
+    const serviceRole = /^service_role: (\S+)$/m.exec(withKeys.stdout)![1]!;
+    expect((await jwtVerify(serviceRole, await importJWK(publicOf(jwk), 'ES256'))).payload.role).toBe('service_role');
+
+    const neither = await runCli(['keys'], cwd, cleanEnv(postgres));
+    expect(neither.code).toBe(1);
+    expect(neither.stderr.trim()).toBe(
+      'gotrue: invalid configuration:\n  - GOTRUE_JWT_SECRET: required when DATABASE_URL is set (or a GOTRUE_JWT_KEYS key with "sign" in its key_ops)',
+    );
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('serve stops at start with one clear message for a bad key set', async () => {

@@ -83,7 +83,9 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', SPAWNING, () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(cwd, '.env'), 'GOTRUE_JWT_EXP=notanumber\nGOTRUE_SITE_URL=http://from-file\n');
     expect((await runCli(['keys'], cwd, cleanEnv())).stderr).toMatch(/GOTRUE_JWT_EXP/);
-    expect((await runCli(['keys'], cwd, cleanEnv({ GOTRUE_JWT_EXP: '60' }))).code).toBe(0);
+    // keys never creates a secret, so this folder (no embedded database in it) needs one configured.
+    const secret = { GOTRUE_JWT_SECRET: 'cli-dotenv-test-secret-that-is-32-bytes' };
+    expect((await runCli(['keys'], cwd, cleanEnv({ GOTRUE_JWT_EXP: '60', ...secret }))).code).toBe(0);
   });
 });
 
