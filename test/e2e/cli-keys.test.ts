@@ -76,7 +76,7 @@ describe('./gotrue keys generate', SPAWNING, () => {
     const neither = await runCli(['keys'], cwd, cleanEnv(postgres));
     expect(neither.code).toBe(1);
     expect(neither.stderr.trim()).toBe(
-      'gotrue: invalid configuration:\n  - GOTRUE_JWT_SECRET: required when DATABASE_URL is set (or a GOTRUE_JWT_KEYS key with "sign" in its key_ops)',
+      'gotrue: invalid configuration: GOTRUE_JWT_SECRET: required when DATABASE_URL is set (or a GOTRUE_JWT_KEYS key with "sign" in its key_ops)',
     );
     expect(readdirSync(cwd)).toEqual([]);
   });
