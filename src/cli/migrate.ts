@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { migrateDown, migrateToLatest, migrationStatus } from '../db/migrate';
-import { openConfiguredDatabase } from './serve';
+import { openConfiguredDatabase } from './database';
 
 /** `./gotrue migrate [up|down|status]`; throws (so the CLI exits non-zero) on any failure. */
 export async function migrate(config: Config, action: 'up' | 'down' | 'status'): Promise<void> {
