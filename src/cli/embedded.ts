@@ -22,8 +22,23 @@ export function resolveSecret(config: Config): { config: Config; generated: bool
     chmodSync(file, 0o600);
     generated = true;
   }
-  const secret = readFileSync(file, 'utf8').trim();
+  const secret = readSecretFile(file);
   return { config: { ...config, jwt: { ...config.jwt, secret } }, generated, fromFile: true };
+}
+
+/**
+ * The secret kept in the data folder. An empty or truncated file (a full disk, a bad copy) is refused with one line
+ * naming the file and the ways out, rather than signing with a weak secret or failing deep inside the signer.
+ */
+function readSecretFile(file: string): string {
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 32) {
+    throw new Error(
+      `the embedded JWT secret ${file} is ${secret ? 'shorter than 32 characters' : 'empty'}: restore it from a backup, ` +
+        `or delete it to generate a new one (tokens and API keys made with the old one stop working), or set GOTRUE_JWT_SECRET`,
+    );
+  }
+  return secret;
 }
 
 /** `./gotrue keys` found nothing to sign with. The message is one line naming where it looked. */
@@ -48,7 +63,7 @@ export function keysSigner(config: Config): Signer {
         `run it where ./gotrue serve runs, or set GOTRUE_DB_DATA_DIR to serve's data folder, or GOTRUE_JWT_SECRET / GOTRUE_JWT_KEYS as serve has them`,
     );
   }
-  return signerFor({ ...config, jwt: { ...config.jwt, secret: readFileSync(file, 'utf8').trim() } });
+  return signerFor({ ...config, jwt: { ...config.jwt, secret: readSecretFile(file) } });
 }
 
 /** The server's signer for a config whose secret is resolved (resolveSecret). */
