@@ -83,8 +83,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     const effectiveStatementTimeout = statementTimeoutInUrl(opts.url) ?? statementTimeout;
     pool.on('connect', (client) => {
       client.on('error', onError);
-      useNamedStatements(client);
-      if (effectiveStatementTimeout > 0) dropUnansweredConnections(client, effectiveStatementTimeout + UNANSWERED_GRACE_MS);
+      wrapQueries(client, effectiveStatementTimeout > 0 ? effectiveStatementTimeout + UNANSWERED_GRACE_MS : 0);
     });
     const root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return handle(root, 'postgres', opts.namespace, undefined);
@@ -119,34 +118,26 @@ function statementTimeoutInUrl(url: string): number | undefined {
 }
 
 /**
- * A query still unanswered `ms` after it was sent, though the server cancels any statement at statement_timeout,
- * means the peer is gone without a FIN or RST (a failover that moved the address, a partition): the socket is
- * destroyed, so the query fails as `Connection terminated` (answered 503), the pool discards the client, and the
- * slot is free again instead of held until TCP keepalive gives up minutes later. node-postgres exposes the socket
- * only as `client.connection.stream`; without it, nothing is wrapped.
+ * The one wrapper of this connection's `query`, for two jobs:
+ * - Registered SQL texts (statement-names.ts) run as named statements. Kysely's driver calls `query(text, values)`;
+ *   only that form is rewritten, everything else passes through untouched.
+ * - With `unansweredMs` > 0: a query still unanswered that long after it was sent, though the server cancels any
+ *   statement at statement_timeout, means the peer is gone without a FIN or RST (a failover that moved the address,
+ *   a partition): the socket is destroyed, so the query fails as `Connection terminated` (answered 503), the pool
+ *   discards the client, and the slot is free again instead of held until TCP keepalive gives up minutes later.
+ *   node-postgres exposes the socket only as `client.connection.stream`; without it, no timer is set.
  */
-function dropUnansweredConnections(client: pg.PoolClient, ms: number): void {
+function wrapQueries(client: pg.PoolClient, unansweredMs: number): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
-  if (typeof stream?.destroy !== 'function') return;
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  (client as { query: unknown }).query = (...args: unknown[]) => {
-    const result = query(...args);
-    if (!(result instanceof Promise)) return result;
-    const timer = setTimeout(() => stream.destroy!(), ms);
-    return result.finally(() => clearTimeout(timer));
-  };
-}
-
-/**
- * Runs registered SQL texts (statement-names.ts) as named statements on this connection. Kysely's driver calls
- * `query(text, values)`; only that form is rewritten, everything else passes through untouched.
- */
-function useNamedStatements(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const watch = unansweredMs > 0 && typeof stream?.destroy === 'function';
   (client as { query: unknown }).query = (...args: unknown[]) => {
     const [text, values] = args;
     const name = args.length === 2 && typeof text === 'string' ? statementName(text) : undefined;
-    return name ? query({ name, text, values }) : query(...args);
+    const result = name ? query({ name, text, values }) : query(...args);
+    if (!watch || !(result instanceof Promise)) return result;
+    const timer = setTimeout(() => stream!.destroy!(), unansweredMs);
+    return result.finally(() => clearTimeout(timer));
   };
 }
 

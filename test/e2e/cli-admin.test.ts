@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GoTrueAdminApi, GoTrueClient } from '@supabase/auth-js';
 import pg from 'pg';
@@ -9,16 +6,9 @@ import { cleanEnv, freePort, runCli, startCliServer } from '../helpers/cli';
 import { openDatabase } from '../../src/db/database';
 import { dropNamespace } from '../../src/db/migrate';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
+import { useTempDirs } from '../helpers/temp-dirs';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'gotrue-cli-admin-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('gotrue-cli-admin-');
 
 // Each case spawns ./gotrue several times; on a loaded 2-core machine that takes a while.
 const SPAWNING = { timeout: 300_000 };

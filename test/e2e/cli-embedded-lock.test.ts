@@ -1,21 +1,15 @@
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GoTrueAdminApi, GoTrueClient } from '@supabase/auth-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, freePort, runCli, startCliServer, type RunningServer } from '../helpers/cli';
+import { useTempDirs } from '../helpers/temp-dirs';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'gotrue-cli-lock-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = useTempDirs('gotrue-cli-lock-');
 const servers: RunningServer[] = [];
 afterAll(async () => {
   for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 // Every step spawns ./gotrue (three servers, several commands): on a 2-core machine under a load of 20, a first

@@ -1,26 +1,20 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database';
 import { dropNamespace } from '../../src/db/migrate';
 import { cleanEnv, freePort, GOTRUE, runCli, startCliServer } from '../helpers/cli';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
+import { useTempDirs } from '../helpers/temp-dirs';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'gotrue-startup-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = useTempDirs('gotrue-startup-');
 const servers: Server[] = [];
 afterAll(async () => {
   for (const s of servers) await new Promise((r) => s.close(r));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /** A port something else already listens on. */

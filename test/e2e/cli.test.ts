@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GoTrueClient } from '@supabase/auth-js';
@@ -9,16 +8,9 @@ import { openDatabase } from '../../src/db/database';
 import { dropNamespace } from '../../src/db/migrate';
 import { migrations } from '../../db/migrations/index';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
+import { useTempDirs } from '../helpers/temp-dirs';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'gotrue-cli-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('gotrue-cli-');
 
 const authClient = (url: string) =>
   new GoTrueClient({ url: `${url}/auth/v1`, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false });

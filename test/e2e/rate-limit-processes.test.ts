@@ -1,22 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database';
 import { dropNamespace } from '../../src/db/migrate';
 import { cleanEnv, freePort, runCli, startCliServer, type RunningServer } from '../helpers/cli';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
+import { useTempDirs } from '../helpers/temp-dirs';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'gotrue-rl-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('gotrue-rl-');
 
 // These spawn two ./gotrue processes each: on a loaded 2-core machine a test can take several times its idle time.
 const SPAWNING = { timeout: 180_000 };

@@ -1,20 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataFolderInUseError, FOREIGN_STALE_MS, LOCK_FILE, lockDataFolder, type LockHolder } from '../../src/db/data-folder-lock';
 import { openDatabase } from '../../src/db/database';
+import { useTempDirs } from '../helpers/temp-dirs';
 
-const dirs: string[] = [];
-const folder = () => {
-  const d = mkdtempSync(join(tmpdir(), 'gotrue-lock-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const folder = useTempDirs('gotrue-lock-');
 
 const lockFile = (dir: string) => join(dir, LOCK_FILE);
 const readLock = (dir: string) => JSON.parse(readFileSync(lockFile(dir), 'utf8')) as LockHolder;

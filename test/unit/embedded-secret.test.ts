@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keysSigner, resolveSecret } from '../../src/cli/embedded';
 import { loadConfig } from '../../src/config';
+import { useTempDirs } from '../helpers/temp-dirs';
 
-const folders: string[] = [];
-afterEach(() => {
-  for (const f of folders.splice(0)) rmSync(f, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('gotrue-secret-');
 
 /** An embedded-database config over a fresh folder holding `content` as its jwt-secret. */
 function withSecretFile(content: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'gotrue-secret-'));
-  folders.push(dir);
+  const dir = tempDir();
   writeFileSync(join(dir, 'jwt-secret'), content, { mode: 0o600 });
   return { dir, config: loadConfig({ GOTRUE_DB_DATA_DIR: dir }) };
 }

@@ -74,8 +74,7 @@ export async function enroll(deps: Deps, meta: RequestMeta, auth: AuthenticatedU
   let phone: string | undefined;
   if (type === 'phone') {
     if (!input.phone) throw badRequest(ErrorCodes.validationFailed, 'Phone number required to enroll Phone factor');
-    phone = normalizePhone(input.phone);
-    if (!/^[1-9]\d{1,14}$/.test(phone)) throw badRequest(ErrorCodes.validationFailed, 'Invalid phone number format (E.164 required)');
+    phone = normalizePhone(input.phone); // 400 validation_failed unless E.164
   }
   const { user } = auth;
   const factorId = deps.random.uuid();
@@ -86,14 +85,15 @@ export async function enroll(deps: Deps, meta: RequestMeta, auth: AuthenticatedU
   await deps.db.transaction().execute(async (trx) => {
     await lockUser(trx, user.id);
     await factors.deleteExpiredFactorsOfUser(trx, user.id, new Date(now.getTime() - mfa.factorExpiryMs));
+    let current = await factors.listFactorsOfUser(trx, user.id);
     if (phone !== undefined) {
-      const existing = (await factors.listFactorsOfUser(trx, user.id)).filter((f) => f.factor_type === 'phone' && f.phone === phone);
-      if (existing.some((f) => f.status === 'verified')) {
+      const samePhone = (f: (typeof current)[number]) => f.factor_type === 'phone' && f.phone === phone;
+      if (current.some((f) => samePhone(f) && f.status === 'verified')) {
         throw unprocessable(ErrorCodes.mfaVerifiedFactorExists, 'A verified phone factor already exists, unenroll the existing factor to continue');
       }
       await factors.deleteUnverifiedFactors(trx, user.id, { type: 'phone', phone });
+      current = current.filter((f) => !samePhone(f));
     }
-    const current = await factors.listFactorsOfUser(trx, user.id);
     if (current.some((f) => (f.friendly_name ?? '') === input.friendlyName)) {
       throw unprocessable(ErrorCodes.mfaFactorNameConflict, `A factor with the friendly name "${input.friendlyName}" for this user already exists`);
     }
