@@ -145,6 +145,7 @@ function assertVerifyEnabled(deps: Deps, type: FactorType): void {
   if (type === 'totp' && !mfa.totp.verifyEnabled) throw unprocessable(ErrorCodes.mfaTotpVerifyNotEnabled, 'MFA verification is disabled for TOTP');
   if (type === 'phone' && !mfa.phone.verifyEnabled) throw unprocessable(ErrorCodes.mfaPhoneVerifyNotEnabled, 'MFA verification is disabled for Phone');
   if (type === 'webauthn') throw unprocessable(ErrorCodes.mfaWebauthnVerifyNotEnabled, 'MFA verification is disabled for WebAuthn');
+  if (type === 'recovery_code') throw badRequest(ErrorCodes.validationFailed, 'Recovery codes are verified with POST /factors/recovery-codes/verify');
 }
 
 export interface ChallengeResult {
