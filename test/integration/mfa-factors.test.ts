@@ -147,6 +147,10 @@ describe('every /factors route answers bad input with a 4xx JSON error_code, nev
     ['verify: unknown factor', 'post', () => `/factors/${unknown}/verify`, { challenge_id: unknown, code: '123456' }, 404, 'mfa_factor_not_found'],
     ['unenrol: factor id not a UUID', 'delete', () => '/factors/zzz', undefined, 404, 'validation_failed'],
     ['unenrol: unknown factor', 'delete', () => `/factors/${unknown}`, undefined, 404, 'mfa_factor_not_found'],
+    // Recovery codes are off in this app (their default).
+    ['recovery codes off: generate', 'post', () => '/factors/recovery-codes', {}, 422, 'mfa_recovery_codes_enroll_not_enabled'],
+    ['recovery codes off: regenerate', 'post', () => '/factors/recovery-codes/regenerate', {}, 422, 'mfa_recovery_codes_enroll_not_enabled'],
+    ['recovery codes off: verify', 'post', () => '/factors/recovery-codes/verify', { code: 'abcd-efgh' }, 422, 'mfa_recovery_codes_verify_not_enabled'],
   ];
 
   it.each(rows)('%s', async (_name, method, path, body, status, code) => {
