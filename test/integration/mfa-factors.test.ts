@@ -233,4 +233,15 @@ describe('switches and the challenge-and-verify rate limit', () => {
     expect(third.status).toBe(429);
     expect(third.body.code).toBe('over_request_rate_limit');
   });
+
+  it('recovery-code verify counts in the MFA verify bucket, which factor verify shares', async () => {
+    const s = await signUp(off.app);
+    const verifyCode = () => request(off.app).post('/factors/recovery-codes/verify').set(as(s.body.access_token)).send({ code: 'abcd-efgh' });
+    for (let i = 0; i < 2; i++) expect((await verifyCode()).body.code).toBe('mfa_recovery_codes_verify_not_enabled');
+    const third = await verifyCode();
+    expect(third.status).toBe(429);
+    expect(third.body.code).toBe('over_request_rate_limit');
+    const factorVerify = await request(off.app).post(`/factors/${crypto.randomUUID()}/verify`).set(as(s.body.access_token)).send({ challenge_id: crypto.randomUUID(), code: '123456' });
+    expect(factorVerify.status).toBe(429);
+  });
 });
