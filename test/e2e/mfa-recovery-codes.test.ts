@@ -68,6 +68,12 @@ async function withCodes() {
   return { ...u, generated: generated.data! };
 }
 
+/** The audit actions a user's own requests wrote. */
+async function auditActions(email: string): Promise<string[]> {
+  const rows = await server.db.db.selectFrom('audit_log_entries').select('payload').execute();
+  return rows.map((r) => r.payload as { actor_username: string; action: string }).filter((p) => p.actor_username === email).map((p) => p.action);
+}
+
 const as = (token: string) => ({ Authorization: `Bearer ${token}`, ...API_VERSION });
 
 describe(`MFA recovery codes through auth-js mfa.recoveryCodes (${dbKind})`, () => {
@@ -142,6 +148,11 @@ describe(`MFA recovery codes through auth-js mfa.recoveryCodes (${dbKind})`, () 
     const removed = await u.auth.mfa.recoveryCodes.unenroll();
     expect(removed.error).toBeNull();
     expect(removed.data).toEqual({ id: generated.id });
+    expect((await auditActions(u.email)).filter((a) => a === 'generate_recovery_codes' || a === 'recovery_codes_deleted').sort()).toEqual([
+      'generate_recovery_codes',
+      'generate_recovery_codes',
+      'recovery_codes_deleted',
+    ]);
     expect((await u.auth.mfa.recoveryCodes.getStatus()).error).toMatchObject({ status: 404, code: 'mfa_factor_not_found' });
     expect((await u.auth.mfa.recoveryCodes.regenerate()).error).toMatchObject({ status: 404, code: 'mfa_factor_not_found' });
     expect((await u.auth.mfa.recoveryCodes.unenroll()).error).toMatchObject({ status: 404, code: 'mfa_factor_not_found' });
@@ -167,6 +178,7 @@ describe(`MFA recovery codes through auth-js mfa.recoveryCodes (${dbKind})`, () 
     expect(user.data.user?.factors ?? []).toEqual([]);
     expect((await u.auth.mfa.recoveryCodes.getStatus()).error).toMatchObject({ code: 'mfa_factor_not_found' });
     expect(await server.db.db.selectFrom('mfa_recovery_codes').select('id').where('factor_id', '=', generated.id).execute()).toEqual([]);
+    expect(await auditActions(u.email)).toEqual(expect.arrayContaining(['factor_unenrolled', 'recovery_codes_deleted']));
   });
 
   it('an admin deleting the last verified factor drops the user to aal1 and takes the recovery codes with it', async () => {
@@ -177,7 +189,9 @@ describe(`MFA recovery codes through auth-js mfa.recoveryCodes (${dbKind})`, () 
     const listed = await request(server.app).get(`/admin/users/${userId}/factors`).set(adminHeaders(server.deps));
     expect(listed.body).toEqual([]);
     expect((await auth.mfa.recoveryCodes.getStatus()).error).toMatchObject({ code: 'mfa_factor_not_found' });
-    expect(generated.id).toBeTruthy();
+    const audit = await server.db.db.selectFrom('audit_log_entries').select('payload').execute();
+    const traits = audit.map((r) => r.payload as { action: string; traits?: Record<string, unknown> }).filter((p) => p.traits?.['user_id'] === userId);
+    expect(traits.map((p) => [p.action, p.traits?.['factor_id']])).toEqual(expect.arrayContaining([['factor_deleted', totpId], ['recovery_codes_deleted', generated.id]]));
     const refreshed = await auth.refreshSession();
     expect(claimsOf(refreshed.data.session!.access_token).aal).toBe('aal1');
   });
