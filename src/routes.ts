@@ -21,6 +21,7 @@ import { generateLink } from './api/admin/generate-link';
 import { createUser, deleteUser, getUser as adminGetUser, listUsers, updateUser as adminUpdateUser } from './api/admin/users';
 import type { Deps } from './deps';
 import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from './features/mfa/handlers';
+import { deleteRecoveryCodes, generateRecoveryCodes, recoveryCodesStatus, regenerateRecoveryCodes, verifyRecoveryCode } from './features/mfa/handlers';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createRateLimits } from './http/middleware/rate-limit';
 import { routeTable, unlimited } from './http/route-table';
@@ -59,6 +60,12 @@ export function buildRouter(deps: Deps): Router {
   t.get('/user/identities/authorize', [manualLinking, limit.external], 'user', linkIdentity);
   t.delete('/user/identities/:identity_id', [manualLinking, unlimited], 'user', unlinkIdentity);
 
+  // MFA recovery codes (auth-js's experimental mfa.recoveryCodes); before /factors/:factor_id so the path is not an id.
+  t.get('/factors/recovery-codes', unlimited, 'user', recoveryCodesStatus);
+  t.post('/factors/recovery-codes', unlimited, 'user', generateRecoveryCodes);
+  t.post('/factors/recovery-codes/regenerate', unlimited, 'user', regenerateRecoveryCodes);
+  t.post('/factors/recovery-codes/verify', limit.mfaVerify, 'user', verifyRecoveryCode);
+  t.delete('/factors/recovery-codes', unlimited, 'user', deleteRecoveryCodes);
   // MFA (GoTrue's /factors): enrol, challenge, verify (→ aal2), unenrol.
   t.post('/factors', unlimited, 'user', enrollFactor);
   t.post('/factors/:factor_id/challenge', limit.mfaChallenge, 'user', challengeFactor);

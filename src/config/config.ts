@@ -163,6 +163,15 @@ export interface Config {
       /** Go-template text with `{{ .Code }}`. */
       template: string;
     };
+    /** MFA recovery codes (GOTRUE_MFA_RECOVERY_CODES_*; auth-js's experimental mfa.recoveryCodes). */
+    recoveryCodes: {
+      enrollEnabled: boolean;
+      verifyEnabled: boolean;
+      /** Wrong codes in a row before verification locks. */
+      maxAttempts: number;
+      /** How long a lock lasts. */
+      lockoutMs: number;
+    };
   };
   sessions: {
     /** GOTRUE_SESSIONS_ALLOW_LOW_AAL: how long a session may stay below the user's highest AAL and still refresh; 0 = forever. */

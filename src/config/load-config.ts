@@ -184,6 +184,12 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
         maxFrequencyMs: e.GOTRUE_MFA_PHONE_MAX_FREQUENCY === 0 ? 60_000 : e.GOTRUE_MFA_PHONE_MAX_FREQUENCY,
         template: e.GOTRUE_MFA_PHONE_TEMPLATE ?? 'Your code is {{ .Code }}',
       },
+      recoveryCodes: {
+        enrollEnabled: e.GOTRUE_MFA_RECOVERY_CODES_ENROLL_ENABLED,
+        verifyEnabled: e.GOTRUE_MFA_RECOVERY_CODES_VERIFY_ENABLED,
+        maxAttempts: e.GOTRUE_MFA_RECOVERY_CODES_MAX_ATTEMPTS,
+        lockoutMs: e.GOTRUE_MFA_RECOVERY_CODES_LOCKOUT_DURATION,
+      },
     },
     sessions: { allowLowAalMs: e.GOTRUE_SESSIONS_ALLOW_LOW_AAL },
     password: { minLength: e.GOTRUE_PASSWORD_MIN_LENGTH, requiredCharacters: e.GOTRUE_PASSWORD_REQUIRED_CHARACTERS },

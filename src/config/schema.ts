@@ -241,6 +241,11 @@ export const envSchema = z.object({
   GOTRUE_MFA_PHONE_OTP_LENGTH: int(6, 0),
   GOTRUE_MFA_PHONE_MAX_FREQUENCY: duration('60s'),
   GOTRUE_MFA_PHONE_TEMPLATE: str(),
+  // MFA recovery codes (auth-js's experimental mfa.recoveryCodes; not in GoTrue).
+  GOTRUE_MFA_RECOVERY_CODES_ENROLL_ENABLED: bool(false),
+  GOTRUE_MFA_RECOVERY_CODES_VERIFY_ENABLED: bool(false),
+  GOTRUE_MFA_RECOVERY_CODES_MAX_ATTEMPTS: int(5, 1),
+  GOTRUE_MFA_RECOVERY_CODES_LOCKOUT_DURATION: duration('15m'),
   GOTRUE_SESSIONS_ALLOW_LOW_AAL: duration('0s'),
 
   GOTRUE_PASSWORD_MIN_LENGTH: int(6, 0),

@@ -142,7 +142,7 @@ export interface MfaFactorsTable {
   id: string;
   user_id: string;
   friendly_name: string | null;
-  factor_type: 'totp' | 'webauthn' | 'phone';
+  factor_type: 'totp' | 'webauthn' | 'phone' | 'recovery_code';
   status: 'unverified' | 'verified';
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -154,6 +154,18 @@ export interface MfaFactorsTable {
   last_webauthn_challenge_data: JsonNullable;
   /** The TOTP time step of the last accepted code (migration 20261130160000); int8, read as a string. */
   last_totp_step: ColumnType<string | null, number | null | undefined, number | null>;
+  /** Wrong recovery codes in a row, and the lockout they caused (migration 20261130180000). */
+  failed_verify_attempts: Generated<number>;
+  locked_until: TimestampNullable;
+}
+
+/** One MFA recovery code of a `recovery_code` factor: only its hash (migration 20261130180000). */
+export interface MfaRecoveryCodesTable {
+  id: string;
+  factor_id: string;
+  code_hash: string;
+  created_at: Timestamp;
+  used_at: TimestampNullable;
 }
 
 export interface MfaChallengesTable {
@@ -249,6 +261,7 @@ export interface Database {
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;
   mfa_amr_claims: MfaAmrClaimsTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
   oauth_client_states: OauthClientStatesTable;
   custom_oauth_providers: CustomOauthProvidersTable;
   provider_tokens: ProviderTokensTable;

@@ -32,6 +32,9 @@ export const AuditActions = {
   factor_unenrolled: 'factor',
   challenge_created: 'factor',
   verification_attempted: 'factor',
+  // MFA recovery codes: the action names GoTrue once reserved for them (log type recovery_codes).
+  generate_recovery_codes: 'recovery_codes',
+  recovery_codes_deleted: 'recovery_codes',
 } as const;
 export type AuditAction = keyof typeof AuditActions;
 

@@ -85,6 +85,15 @@ export const ErrorCodes = {
   mfaWebauthnVerifyNotEnabled: 'mfa_webauthn_verify_not_enabled',
   /** The user already has a verified phone factor for that number. */
   mfaVerifiedFactorExists: 'mfa_verified_factor_exists',
+  // MFA recovery codes (auth-js's experimental mfa.recoveryCodes).
+  /** GOTRUE_MFA_RECOVERY_CODES_ENROLL_ENABLED is off. */
+  mfaRecoveryCodesEnrollNotEnabled: 'mfa_recovery_codes_enroll_not_enabled',
+  /** GOTRUE_MFA_RECOVERY_CODES_VERIFY_ENABLED is off. */
+  mfaRecoveryCodesVerifyNotEnabled: 'mfa_recovery_codes_verify_not_enabled',
+  /** Too many wrong recovery codes in a row: verification is locked for GOTRUE_MFA_RECOVERY_CODES_LOCKOUT_DURATION. */
+  mfaRecoveryCodesLocked: 'mfa_recovery_codes_locked',
+  /** Recovery codes need another verified factor: they can never be a user's only one. */
+  mfaRecoveryCodesSoleFactor: 'mfa_recovery_codes_sole_factor',
   /** No Bearer token was sent where one is required. */
   noAuthorization: 'no_authorization',
   /** The JWT is malformed, forged, of a wrong algorithm or expired. */

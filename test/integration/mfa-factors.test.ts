@@ -147,6 +147,10 @@ describe('every /factors route answers bad input with a 4xx JSON error_code, nev
     ['verify: unknown factor', 'post', () => `/factors/${unknown}/verify`, { challenge_id: unknown, code: '123456' }, 404, 'mfa_factor_not_found'],
     ['unenrol: factor id not a UUID', 'delete', () => '/factors/zzz', undefined, 404, 'validation_failed'],
     ['unenrol: unknown factor', 'delete', () => `/factors/${unknown}`, undefined, 404, 'mfa_factor_not_found'],
+    // Recovery codes are off in this app (their default).
+    ['recovery codes off: generate', 'post', () => '/factors/recovery-codes', {}, 422, 'mfa_recovery_codes_enroll_not_enabled'],
+    ['recovery codes off: regenerate', 'post', () => '/factors/recovery-codes/regenerate', {}, 422, 'mfa_recovery_codes_enroll_not_enabled'],
+    ['recovery codes off: verify', 'post', () => '/factors/recovery-codes/verify', { code: 'abcd-efgh' }, 422, 'mfa_recovery_codes_verify_not_enabled'],
   ];
 
   it.each(rows)('%s', async (_name, method, path, body, status, code) => {
@@ -228,5 +232,16 @@ describe('switches and the challenge-and-verify rate limit', () => {
     const third = await request(off.app).post(`/factors/${id}/challenge`).set(as(s.body.access_token)).send({});
     expect(third.status).toBe(429);
     expect(third.body.code).toBe('over_request_rate_limit');
+  });
+
+  it('recovery-code verify counts in the MFA verify bucket, which factor verify shares', async () => {
+    const s = await signUp(off.app);
+    const verifyCode = () => request(off.app).post('/factors/recovery-codes/verify').set(as(s.body.access_token)).send({ code: 'abcd-efgh' });
+    for (let i = 0; i < 2; i++) expect((await verifyCode()).body.code).toBe('mfa_recovery_codes_verify_not_enabled');
+    const third = await verifyCode();
+    expect(third.status).toBe(429);
+    expect(third.body.code).toBe('over_request_rate_limit');
+    const factorVerify = await request(off.app).post(`/factors/${crypto.randomUUID()}/verify`).set(as(s.body.access_token)).send({ challenge_id: crypto.randomUUID(), code: '123456' });
+    expect(factorVerify.status).toBe(429);
   });
 });

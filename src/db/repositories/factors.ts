@@ -145,3 +145,32 @@ export async function undoChallenge(ex: Executor, c: { id: string; factorId: str
     .where('id', '=', c.factorId)
     .execute();
 }
+
+/** The user's recovery-code factor (at most one), with its lockout state; `forUpdate` locks the row. */
+export async function findRecoveryFactorOfUser(ex: Executor, userId: string, opts: { forUpdate?: boolean } = {}): Promise<FactorRow | undefined> {
+  let q = ex.selectFrom('mfa_factors').selectAll().where('user_id', '=', userId).where('factor_type', '=', 'recovery_code');
+  if (opts.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** Verified factors of the user other than recovery codes: the factors recovery codes stand behind. */
+export async function countVerifiedAuthenticators(ex: Executor, userId: string): Promise<number> {
+  const row = await ex
+    .selectFrom('mfa_factors')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('user_id', '=', userId)
+    .where('status', '=', 'verified')
+    .where('factor_type', '!=', 'recovery_code')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Sets a factor's wrong-attempt counter and lockout (both cleared by passing 0 and null). */
+export async function setFactorAttempts(ex: Executor, factorId: string, attempts: number, lockedUntil: Date | null): Promise<void> {
+  await ex.updateTable('mfa_factors').set({ failed_verify_attempts: attempts, locked_until: lockedUntil }).where('id', '=', factorId).execute();
+}
+
+/** Deletes the user's factors of one type; returns the rows that went. */
+export async function deleteFactorsOfType(ex: Executor, userId: string, type: FactorRow['factor_type']): Promise<FactorSummary[]> {
+  return ex.deleteFrom('mfa_factors').where('user_id', '=', userId).where('factor_type', '=', type).returning(FACTOR_COLUMNS).execute();
+}

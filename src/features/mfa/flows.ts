@@ -145,6 +145,7 @@ function assertVerifyEnabled(deps: Deps, type: FactorType): void {
   if (type === 'totp' && !mfa.totp.verifyEnabled) throw unprocessable(ErrorCodes.mfaTotpVerifyNotEnabled, 'MFA verification is disabled for TOTP');
   if (type === 'phone' && !mfa.phone.verifyEnabled) throw unprocessable(ErrorCodes.mfaPhoneVerifyNotEnabled, 'MFA verification is disabled for Phone');
   if (type === 'webauthn') throw unprocessable(ErrorCodes.mfaWebauthnVerifyNotEnabled, 'MFA verification is disabled for WebAuthn');
+  if (type === 'recovery_code') throw badRequest(ErrorCodes.validationFailed, 'Recovery codes are verified with POST /factors/recovery-codes/verify');
 }
 
 export interface ChallengeResult {
@@ -271,7 +272,11 @@ export async function unenroll(deps: Deps, meta: RequestMeta, auth: Authenticate
     if (!deleted) throw factorNotFound();
     const traits = { factor_id: factor.id, factor_status: factor.status, session_id: auth.sessionId ?? null };
     await insertAuditEntries(trx, [auditEntry(deps, meta, auth.user, 'factor_unenrolled', traits)]);
-    await factors.lowerSessionsAfterFactorDeleted(trx, factor, now);
+    const orphanedCodes = await factors.lowerSessionsAfterFactorDeleted(trx, factor, now);
+    if (orphanedCodes.length > 0) {
+      const gone = orphanedCodes.map((id) => auditEntry(deps, meta, auth.user, 'recovery_codes_deleted', { factor_id: id, reason: 'last_factor_unenrolled' }));
+      await insertAuditEntries(trx, gone);
+    }
   });
   return { id: factor.id };
 }

@@ -6,6 +6,7 @@ import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { isUuid } from '../../domain/identifiers';
 import { challenge, enroll, unenroll, verify } from './flows';
+import * as recoveryCodes from './recovery-codes';
 
 /** Thin handlers for GoTrue's /factors routes (parse, one call, shape); the rules live in flows.ts. */
 
@@ -42,3 +43,30 @@ export const verifyFactor = endpoint({ auth: 'user', params: FactorPath, body: V
 
 /** DELETE /factors/{id} → {id} */
 export const unenrollFactor = endpoint({ auth: 'user', params: FactorPath }, async ({ params, meta, user }, deps) => unenroll(deps, meta, user, params.factor_id));
+
+// MFA recovery codes (auth-js's experimental mfa.recoveryCodes); the rules live in recovery-codes.ts.
+
+/** GET /factors/recovery-codes → {id, type: 'recovery_code', total, remaining} */
+export const recoveryCodesStatus = endpoint({ auth: 'user' }, async ({ user }, deps) => recoveryCodes.status(deps, user));
+
+const GenerateBody = z.object({ friendly_name: optString() }).optional();
+
+/** POST /factors/recovery-codes {friendly_name?} → {id, type, friendly_name, total, codes} (the codes shown once) */
+export const generateRecoveryCodes = endpoint({ auth: 'user', body: GenerateBody }, async ({ body, meta, user }, deps) =>
+  recoveryCodes.generate(deps, meta, user, body?.friendly_name),
+);
+
+/** POST /factors/recovery-codes/regenerate → a new set, as generate */
+export const regenerateRecoveryCodes = endpoint({ auth: 'user' }, async ({ meta, user }, deps) => recoveryCodes.regenerate(deps, meta, user));
+
+const RecoveryVerifyBody = z.object({ code: optString(256) });
+
+/** POST /factors/recovery-codes/verify {code} → a token response at aal2 */
+export const verifyRecoveryCode = endpoint({ auth: 'user', body: RecoveryVerifyBody }, async ({ body, meta, user }, deps) => {
+  if (!body.code?.trim()) throw badRequest(ErrorCodes.validationFailed, 'Code needs to be non-empty');
+  const { tokens, user: updated } = await recoveryCodes.verify(deps, meta, user, body.code);
+  return tokenResponseJson(tokens, updated);
+});
+
+/** DELETE /factors/recovery-codes → {id} */
+export const deleteRecoveryCodes = endpoint({ auth: 'user' }, async ({ meta, user }, deps) => recoveryCodes.remove(deps, meta, user));

@@ -67,8 +67,11 @@ export async function adminDeleteFactor(deps: Deps, meta: RequestMeta, actor: Ad
   return deps.db.transaction().execute(async (trx) => {
     const deleted = await deleteFactorOfUser(trx, userId, factorId);
     if (!deleted) throw factorNotFound();
-    await lowerSessionsAfterFactorDeleted(trx, deleted, deps.clock.now());
-    await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'factor_deleted', { user_id: userId, factor_id: factorId })]);
+    const orphanedCodes = await lowerSessionsAfterFactorDeleted(trx, deleted, deps.clock.now());
+    await insertAuditEntries(trx, [
+      auditEntry(deps, meta, auditActorOf(actor), 'factor_deleted', { user_id: userId, factor_id: factorId }),
+      ...orphanedCodes.map((id) => auditEntry(deps, meta, auditActorOf(actor), 'recovery_codes_deleted', { user_id: userId, factor_id: id, reason: 'last_factor_deleted' })),
+    ]);
     return deleted;
   });
 }
