@@ -11,7 +11,10 @@ const OAUTH_PROVIDERS = [
   'twitter', 'zoom',
 ] as const;
 
-/** GET /settings */
+/**
+ * GET /settings. `mfa` is ours (GoTrue's /settings says nothing of MFA): which factor types a client may offer,
+ * so an app can hide an enrol button the server would refuse. Clients that do not know the field ignore it.
+ */
 export const settings = endpoint({ auth: 'none' }, (_ctx, { config }) => {
   const external: Record<string, boolean> = { anonymous_users: config.external.anonymousUsers.enabled };
   for (const p of OAUTH_PROVIDERS) {
@@ -28,5 +31,11 @@ export const settings = endpoint({ auth: 'none' }, (_ctx, { config }) => {
     saml_enabled: false,
     saml_private_key_next_configured: false,
     passkeys_enabled: false,
+    mfa: {
+      max_enrolled_factors: config.mfa.maxEnrolledFactors,
+      totp: { enroll_enabled: config.mfa.totp.enrollEnabled, verify_enabled: config.mfa.totp.verifyEnabled },
+      phone: { enroll_enabled: config.mfa.phone.enrollEnabled, verify_enabled: config.mfa.phone.verifyEnabled },
+      recovery_codes: { enroll_enabled: config.mfa.recoveryCodes.enrollEnabled, verify_enabled: config.mfa.recoveryCodes.verifyEnabled },
+    },
   };
 });

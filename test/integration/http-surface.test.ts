@@ -29,6 +29,19 @@ describe('discovery', () => {
     expect(r.body).toMatchObject({ mailer_autoconfirm: false, phone_autoconfirm: true, sms_provider: 'twilio' });
     expect(r.body.external).toMatchObject({ email: false, phone: true });
   });
+
+  it('GET /settings reports which MFA factor types may be enrolled and verified', async () => {
+    const defaults = await request(app).get('/settings');
+    expect(defaults.body.mfa).toEqual({
+      max_enrolled_factors: 10,
+      totp: { enroll_enabled: true, verify_enabled: true },
+      phone: { enroll_enabled: false, verify_enabled: false },
+      recovery_codes: { enroll_enabled: false, verify_enabled: false },
+    });
+    const configured = createApp(testDeps(db, { GOTRUE_MFA_TOTP_ENROLL_ENABLED: 'false', GOTRUE_MFA_PHONE_ENROLL_ENABLED: 'true', GOTRUE_MFA_PHONE_VERIFY_ENABLED: 'true', GOTRUE_MFA_RECOVERY_CODES_VERIFY_ENABLED: 'true' }));
+    const r = await request(configured).get('/settings');
+    expect(r.body.mfa).toMatchObject({ totp: { enroll_enabled: false, verify_enabled: true }, phone: { enroll_enabled: true, verify_enabled: true }, recovery_codes: { enroll_enabled: false, verify_enabled: true } });
+  });
 });
 
 describe('error bodies', () => {
