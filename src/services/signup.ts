@@ -8,7 +8,7 @@ import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { prepareConfirmation, resendConfirmation, type SendContext } from '../domain/confirmations';
 import { assertSmsSendable, deliver, parseChannel, type PreparedMessage } from '../domain/outbox';
-import { assertAcceptablePassword } from '../domain/password-policy';
+import { assertStrongPassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import { findUserByEmail, findUserByPhone, findUserWithRelations, type UserWithRelations } from '../domain/user-records';
 import * as sessions from '../domain/sessions';
@@ -53,7 +53,7 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   const phone = input.phone !== undefined ? normalizePhone(input.phone) : undefined;
   const smsChannel = channel === 'phone' ? parseChannel(deps, input.channel) : 'sms';
   if (!input.password) throw unprocessable(ErrorCodes.validationFailed, 'Signup requires a valid password');
-  assertAcceptablePassword(config.password, input.password);
+  await assertStrongPassword(deps, input.password);
   const autoconfirm = channel === 'email' ? config.mailer.autoconfirm : config.sms.autoconfirm;
   if (phone && !autoconfirm) assertSmsSendable(deps, phone);
 
