@@ -99,7 +99,7 @@ export class HashBloom {
 
   private *positions(hexDigest: string): Generator<number> {
     const h1 = Number.parseInt(hexDigest.slice(8, 16), 16);
-    const h2 = Number.parseInt(hexDigest.slice(16, 24), 16) | 1;
+    const h2 = (Number.parseInt(hexDigest.slice(16, 24), 16) | 1) >>> 0;
     for (let i = 0; i < this.k; i++) yield (h1 + i * h2) % this.m;
   }
 }
