@@ -97,6 +97,21 @@ describe('CAPTCHA with hCaptcha', () => {
     expect(r.body.code).not.toBe('captcha_failed');
   });
 
+  it.each([
+    ['an array body', [], 400, 'bad_json'],
+    ['a string body', '"x"', 400, 'bad_json'],
+    ['gotrue_meta_security as a string', { gotrue_meta_security: 'token' }, 400, 'validation_failed'],
+    ['captcha_token as a number', { gotrue_meta_security: { captcha_token: 123 } }, 400, 'validation_failed'],
+    ['captcha_token as an object', { gotrue_meta_security: { captcha_token: { a: 1 } } }, 400, 'validation_failed'],
+    ['gotrue_meta_security null', { gotrue_meta_security: null }, 400, 'captcha_failed'],
+    ['captcha_token null', { gotrue_meta_security: { captcha_token: null } }, 400, 'captcha_failed'],
+  ])('refuses %s with a clear 4xx before asking the provider', async (_n, body, status, code) => {
+    const before = stand.requests.length;
+    const r = await request(t.app).post('/recover').set(API_VERSION).set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+    expect([r.status, r.body.code]).toEqual([status, code]);
+    expect(stand.requests.length).toBe(before);
+  });
+
   it('an unknown grant type is guarded, as GoTrue does', async () => {
     const r = await request(t.app).post('/token?grant_type=web3').set(API_VERSION).send({});
     expect(r.body.code).toBe('captcha_failed');

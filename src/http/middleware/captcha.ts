@@ -1,21 +1,26 @@
 import type { Request, RequestHandler } from 'express';
+import { z } from 'zod';
 import type { Deps } from '../../deps';
 import { authenticateAdmin } from '../../domain/authenticate';
 import { badRequest, internalError } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
+import { parseBody } from '../parse';
 import { clientIp } from '../request-meta';
 
 /** /token grants GoTrue lets through without a token (isIgnoreCaptchaRoute): they follow a sign-in already checked. */
 const UNGUARDED_GRANTS = new Set(['pkce', 'refresh_token', 'id_token']);
 
-/** The token from the body's `gotrue_meta_security.captcha_token`, trimmed ('' when absent). */
+/** The part of a guarded body the check reads; the handler parses the rest. */
+const CaptchaBody = z.looseObject({
+  gotrue_meta_security: z.looseObject({ captcha_token: z.string().nullish() }).nullish(),
+});
+
+/**
+ * The token from the body's `gotrue_meta_security.captcha_token`, trimmed ('' when absent). A body that is not a
+ * JSON object is 400 bad_json, a token that is not a string 400 validation_failed (GoTrue: bad_json for both).
+ */
 function captchaToken(req: Request): string {
-  const body: unknown = req.body;
-  if (!body || typeof body !== 'object') return '';
-  const security = (body as Record<string, unknown>).gotrue_meta_security;
-  if (!security || typeof security !== 'object') return '';
-  const token = (security as Record<string, unknown>).captcha_token;
-  return typeof token === 'string' ? token.trim() : '';
+  return parseBody(req.body, CaptchaBody).gotrue_meta_security?.captcha_token?.trim() ?? '';
 }
 
 async function isAdminCaller(deps: Deps, req: Request): Promise<boolean> {
