@@ -11,8 +11,12 @@ import { performance } from 'node:perf_hooks';
  * look-alike answers the same spread as the real ones. Before the first real sample there is nothing to imitate.
  */
 
-/** Samples kept per flow: enough to follow a relay that slows down, few enough to follow it quickly. */
-const KEPT = 32;
+/**
+ * Samples kept per flow: few, so the look-alike follows the real work's current cost. Durations from a burst
+ * (30 concurrent sign-ups take ~10× longer each) are flushed by the next 8 real ones instead of making the
+ * look-alike answers stand out as the slow ones for long.
+ */
+const KEPT = 8;
 
 /** Per deps (one server), per flow: the latest durations in ms. */
 const samplesOf = new WeakMap<object, Map<string, number[]>>();

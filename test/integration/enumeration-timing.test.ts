@@ -43,14 +43,12 @@ describe(`no account enumeration by timing (${dbKind})`, () => {
   const confirmed: string[] = [];
   const unconfirmed: string[] = [];
   beforeAll(async () => {
-    for (let i = 0; i < N; i++) {
-      const email = uniqueEmail('known');
-      await adminCreate(t.app, t.deps, { email, password: 'pass-word-1', email_confirm: true });
-      confirmed.push(email);
-      const pending = uniqueEmail('pending');
-      await expectOk(post('/signup', { email: pending, password: 'pass-word-1' }));
-      unconfirmed.push(pending);
-    }
+    confirmed.push(...Array.from({ length: N }, () => uniqueEmail('known')));
+    unconfirmed.push(...Array.from({ length: N }, () => uniqueEmail('pending')));
+    await Promise.all([
+      ...confirmed.map((email) => adminCreate(t.app, t.deps, { email, password: 'pass-word-1', email_confirm: true })),
+      ...unconfirmed.map((email) => expectOk(post('/signup', { email, password: 'pass-word-1' }))),
+    ]);
   }, 60_000);
 
   it('POST /signup: a confirmed address answers in the time of a real sign-up', async () => {
