@@ -29,6 +29,8 @@ function floors() {
     rule(['src/crypto/**/*.ts', 'src/mailer/**/*.ts', 'src/sms/**/*.ts', 'src/external/**/*.ts', 'src/config/**/*.ts', 'src/errors/**/*.ts'],
       [...HANDLERS, ...FLOWS, ...HTTP, ...DOMAIN, ...REPOSITORIES],
       'Adapters and the ground floor import no floor above them.', [EXPRESS]),
+    rule(['src/security/**/*.ts'], [...HANDLERS, ...FLOWS, ...HTTP, ...DOMAIN, ...REPOSITORIES],
+      'src/security/ (CAPTCHA, leaked passwords) is an adapter: it imports no floor above it.', [EXPRESS]),
   ];
 }
 

@@ -14,6 +14,8 @@ import { ExternalProviders } from './external/registry';
 import type { Fetch } from './external/types';
 import { mailerFromConfig, type Mailer } from './mailer/mailer';
 import type { MailTransport } from './mailer/transport';
+import { createCaptchaVerifier, type CaptchaVerifier } from './security/captcha';
+import { createPwnedPasswords, type PwnedPasswords } from './security/pwned-passwords';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -38,6 +40,10 @@ export interface Deps {
   mailer: Mailer;
   /** Rate-limit counters (GOTRUE_RATE_LIMIT_STORE): per-client request limits and the server-wide send limits. */
   rateLimitStore: RateLimitStore;
+  /** Verifies CAPTCHA tokens (GOTRUE_SECURITY_CAPTCHA_*); undefined when CAPTCHA is off. */
+  captcha?: CaptchaVerifier;
+  /** The leaked-password range check (GOTRUE_PASSWORD_HIBP_*); undefined when it is off. */
+  pwnedPasswords?: PwnedPasswords;
 }
 
 export interface DepsOverrides {
@@ -74,5 +80,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     vault: createTokenVault(config.external.tokenVaultKeys, random),
     mailer: o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport),
     rateLimitStore: createRateLimitStore(config, database, logger),
+    captcha: config.captcha.enabled ? createCaptchaVerifier(config.captcha, o.fetch ?? globalThis.fetch) : undefined,
+    pwnedPasswords: config.hibp.enabled ? createPwnedPasswords(config.hibp, o.fetch ?? globalThis.fetch) : undefined,
   };
 }

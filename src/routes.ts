@@ -23,6 +23,7 @@ import type { Deps } from './deps';
 import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from './features/mfa/handlers';
 import { deleteRecoveryCodes, generateRecoveryCodes, recoveryCodesStatus, regenerateRecoveryCodes, verifyRecoveryCode } from './features/mfa/handlers';
 import { requireAdmin } from './http/middleware/require-admin';
+import { createCaptchaGuards } from './http/middleware/captcha';
 import { createRateLimits } from './http/middleware/rate-limit';
 import { routeTable, unlimited } from './http/route-table';
 
@@ -32,6 +33,8 @@ export function buildRouter(deps: Deps): Router {
   const t = routeTable(r, deps);
   const limit = createRateLimits(deps);
   const manualLinking = requireManualLinking(deps);
+  // GOTRUE_SECURITY_CAPTCHA_*: the routes GoTrue guards carry `captcha` after their bucket.
+  const { captcha, tokenCaptcha } = createCaptchaGuards(deps);
 
   t.get('/health', unlimited, 'none', health);
   t.get('/health/ready', unlimited, 'none', healthReady);
@@ -40,16 +43,16 @@ export function buildRouter(deps: Deps): Router {
   r.get('/.well-known/jwks.json', wellKnownJwks(deps));
   r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));
 
-  t.post('/signup', limit.signup, 'none', signup);
-  t.post('/token', limit.token, 'none', token);
+  t.post('/signup', [limit.signup, captcha], 'none', signup);
+  t.post('/token', [limit.token, tokenCaptcha], 'none', token);
 
   t.get('/authorize', limit.external, 'none', authorize);
   t.get('/callback', limit.external, 'none', callback);
   t.post('/callback', limit.external, 'none', callback);
-  t.post('/otp', limit.otp, 'none', otp);
-  t.post('/magiclink', limit.magiclink, 'none', magicLink);
-  t.post('/recover', limit.recover, 'none', recover);
-  t.post('/resend', limit.resend, 'none', resend);
+  t.post('/otp', [limit.otp, captcha], 'none', otp);
+  t.post('/magiclink', [limit.magiclink, captcha], 'none', magicLink);
+  t.post('/recover', [limit.recover, captcha], 'none', recover);
+  t.post('/resend', [limit.resend, captcha], 'none', resend);
   t.get('/verify', limit.verify, 'none', verifyGet);
   t.post('/verify', limit.verify, 'none', verifyPost);
 

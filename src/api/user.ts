@@ -36,6 +36,7 @@ export const updateUser = endpoint({ auth: 'user', body: UpdateBody, redirect: t
     data: body.data,
     app_metadata: body.app_metadata,
     nonce: body.nonce,
+    currentPassword: body.current_password,
     channel: body.channel,
     pkce: parsePkceParams(body.code_challenge, body.code_challenge_method),
     redirectTo,

@@ -139,6 +139,8 @@ export interface Config {
     manualLinkingEnabled: boolean;
     /** A password change in a session older than 24 h needs the nonce from GET /reauthenticate. */
     updatePasswordRequireReauthentication: boolean;
+    /** PUT /user with a new password needs `current_password` (outside a recovery session). */
+    updatePasswordRequireCurrentPassword: boolean;
   };
   /** Multi-factor authentication (GoTrue's MFAConfiguration, GOTRUE_MFA_*). */
   mfa: {
@@ -207,6 +209,26 @@ export interface Config {
     emailSent: Rate;
     /** SMS sent by the whole server (GOTRUE_RATE_LIMIT_SMS_SENT); over it is 429 over_sms_send_rate_limit. */
     smsSent: Rate;
+  };
+  /** GOTRUE_SECURITY_CAPTCHA_*: a CAPTCHA token on the endpoints GoTrue guards. */
+  captcha: {
+    enabled: boolean;
+    provider: 'hcaptcha' | 'turnstile';
+    secret: string;
+    timeoutMs: number;
+    /** The siteverify URL: GOTRUE_SECURITY_CAPTCHA_VERIFY_URL, else the provider's. */
+    verifyUrl: string;
+  };
+  /** GOTRUE_PASSWORD_HIBP_*: refuse passwords found in the Pwned Passwords range API (k-anonymity). */
+  hibp: {
+    enabled: boolean;
+    /** When the range API cannot be asked: refuse the password (true) or let it through (false). */
+    failClosed: boolean;
+    userAgent: string;
+    /** The range API's base URL; `/<first 5 hex of SHA-1>` is appended. */
+    url: string;
+    /** An in-process bloom filter of pwned hashes already fetched (GoTrue's cache). */
+    bloom: { enabled: boolean; items: number; falsePositives: number };
   };
   log: {
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';

@@ -98,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
   const vault = parseVaultKeys(resolved.GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS);
   if (vault.problem) problems.push(`GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: ${vault.problem}`);
   if (parsed.success) problems.push(...providerProblems(parsed.data));
+  if (parsed.success) problems.push(...captchaProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const externalUrl = e.API_EXTERNAL_URL ?? `http://localhost:${e.PORT}`;
@@ -169,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       refreshTokenReuseInterval: e.GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL,
       manualLinkingEnabled: e.GOTRUE_SECURITY_MANUAL_LINKING_ENABLED,
       updatePasswordRequireReauthentication: e.GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION,
+      updatePasswordRequireCurrentPassword: e.GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD,
     },
     mfa: {
       challengeExpirySeconds: Math.max(300, e.GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION),
@@ -209,6 +211,18 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       smsSent: e.GOTRUE_RATE_LIMIT_SMS_SENT,
     },
     log: { level: e.GOTRUE_LOG_LEVEL ?? 'info', format: e.GOTRUE_LOG_FORMAT },
+    captcha: captchaConfig(e),
+    hibp: {
+      enabled: e.GOTRUE_PASSWORD_HIBP_ENABLED,
+      failClosed: e.GOTRUE_PASSWORD_HIBP_FAIL_CLOSED,
+      userAgent: e.GOTRUE_PASSWORD_HIBP_USER_AGENT ?? 'https://github.com/supabase/gotrue',
+      url: (e.GOTRUE_PASSWORD_HIBP_URL ?? 'https://api.pwnedpasswords.com/range').replace(/\/+$/, ''),
+      bloom: {
+        enabled: e.GOTRUE_PASSWORD_HIBP_BLOOM_ENABLED,
+        items: e.GOTRUE_PASSWORD_HIBP_BLOOM_ITEMS,
+        falsePositives: e.GOTRUE_PASSWORD_HIBP_BLOOM_FALSE_POSITIVES,
+      },
+    },
   };
   return deepFreeze(config);
 }
@@ -240,6 +254,33 @@ function providerProblems(e: Env): string[] {
     if (e[providerEnvKey(p, 'CLIENT_ID')].length === 0) problems.push(`${providerEnvKey(p, 'CLIENT_ID')}: required when ${providerEnvKey(p, 'ENABLED')} is true`);
     if (p === 'keycloak' && !e[providerEnvKey(p, 'URL')]) problems.push(`${providerEnvKey(p, 'URL')}: required when ${providerEnvKey(p, 'ENABLED')} is true (the realm URL)`);
   }
+  return problems;
+}
+
+const CAPTCHA_VERIFY_URLS = {
+  hcaptcha: 'https://hcaptcha.com/siteverify',
+  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+} as const;
+
+function captchaConfig(e: Env): Config['captcha'] {
+  const provider = e.GOTRUE_SECURITY_CAPTCHA_PROVIDER === 'turnstile' ? 'turnstile' : 'hcaptcha';
+  return {
+    enabled: e.GOTRUE_SECURITY_CAPTCHA_ENABLED,
+    provider,
+    secret: e.GOTRUE_SECURITY_CAPTCHA_SECRET ?? '',
+    // GoTrue's verifier treats a zero timeout as its 10 s default.
+    timeoutMs: e.GOTRUE_SECURITY_CAPTCHA_TIMEOUT || 10_000,
+    verifyUrl: e.GOTRUE_SECURITY_CAPTCHA_VERIFY_URL ?? CAPTCHA_VERIFY_URLS[provider],
+  };
+}
+
+/** GoTrue's CaptchaConfiguration.Validate: only when enabled, a known provider and a secret. */
+function captchaProblems(e: Env): string[] {
+  if (!e.GOTRUE_SECURITY_CAPTCHA_ENABLED) return [];
+  const problems: string[] = [];
+  const provider = e.GOTRUE_SECURITY_CAPTCHA_PROVIDER ?? 'hcaptcha';
+  if (provider !== 'hcaptcha' && provider !== 'turnstile') problems.push(`GOTRUE_SECURITY_CAPTCHA_PROVIDER: unsupported captcha provider: ${provider} (hcaptcha or turnstile)`);
+  if (!e.GOTRUE_SECURITY_CAPTCHA_SECRET) problems.push('GOTRUE_SECURITY_CAPTCHA_SECRET: required when GOTRUE_SECURITY_CAPTCHA_ENABLED is true');
   return problems;
 }
 

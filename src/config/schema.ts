@@ -271,6 +271,23 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_EMAIL_SENT: rate('30'),
   GOTRUE_RATE_LIMIT_SMS_SENT: rate('30'),
 
+  // Abuse protection: CAPTCHA, leaked-password checks and the current-password rule (GoTrue's names and defaults).
+  GOTRUE_SECURITY_CAPTCHA_ENABLED: bool(false),
+  GOTRUE_SECURITY_CAPTCHA_PROVIDER: str(),
+  GOTRUE_SECURITY_CAPTCHA_SECRET: str(),
+  GOTRUE_SECURITY_CAPTCHA_TIMEOUT: duration('10s'),
+  /** Ours: where tokens are verified, instead of the provider's public siteverify URL (a stand-in, an egress proxy). */
+  GOTRUE_SECURITY_CAPTCHA_VERIFY_URL: url(),
+  GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD: bool(false),
+  GOTRUE_PASSWORD_HIBP_ENABLED: bool(false),
+  GOTRUE_PASSWORD_HIBP_FAIL_CLOSED: bool(false),
+  GOTRUE_PASSWORD_HIBP_USER_AGENT: str(),
+  GOTRUE_PASSWORD_HIBP_BLOOM_ENABLED: bool(false),
+  GOTRUE_PASSWORD_HIBP_BLOOM_ITEMS: int(100000, 1),
+  GOTRUE_PASSWORD_HIBP_BLOOM_FALSE_POSITIVES: num(0.0000099),
+  /** Ours: the range API's base URL (a mirror or a stand-in); `/<5 hex>` is appended. */
+  GOTRUE_PASSWORD_HIBP_URL: url(),
+
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),
 });

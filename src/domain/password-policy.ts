@@ -1,4 +1,5 @@
-import { badRequest, unprocessable } from '../errors/api-error';
+import type { Deps } from '../deps';
+import { badRequest, internalError, unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 
 export interface PasswordPolicy {
@@ -22,7 +23,7 @@ export interface Weakness {
   reasons: string[];
 }
 
-/** GoTrue's strength rules: reasons "length" and "characters" (HIBP "pwned" is not checked here). */
+/** GoTrue's strength rules: reasons "length" and "characters" (the leak check, "pwned", is `passwordWeakness`). */
 export function findWeakness(policy: PasswordPolicy, password: string): Weakness | undefined {
   const reasons: string[] = [];
   const messages: string[] = [];
@@ -45,6 +46,42 @@ export function findWeakness(policy: PasswordPolicy, password: string): Weakness
 export function assertAcceptablePassword(policy: PasswordPolicy, password: string): void {
   if (!isSettablePasswordLength(password)) throw badRequest(ErrorCodes.validationFailed, PASSWORD_TOO_LONG);
   const weak = findWeakness(policy, password);
+  if (weak) {
+    throw unprocessable(ErrorCodes.weakPassword, weak.message, { extra: { weak_password: { reasons: weak.reasons } } });
+  }
+}
+
+const PWNED_MESSAGE = 'Password is known to be weak and easy to guess, please choose a different one.';
+
+/**
+ * GoTrue's checkPasswordStrength in full: the rules, then (GOTRUE_PASSWORD_HIBP_ENABLED) the leaked-password range
+ * check, adding reason "pwned". When the range API cannot be asked, a fail-closed server throws GoTrue's 500 and a
+ * fail-open one lets the password through with a warning; `failOpen` forces the latter (the password grant only
+ * reports weakness, so an unreachable range API must not stop a sign-in).
+ */
+export async function passwordWeakness(
+  deps: Pick<Deps, 'config' | 'pwnedPasswords' | 'logger'>,
+  password: string,
+  opts: { failOpen?: boolean } = {},
+): Promise<Weakness | undefined> {
+  const weak = findWeakness(deps.config.password, password);
+  if (!deps.pwnedPasswords) return weak;
+  let pwned: boolean;
+  try {
+    pwned = await deps.pwnedPasswords.isPwned(password);
+  } catch (err) {
+    if (deps.config.hibp.failClosed && !opts.failOpen) throw internalError('Unable to perform password strength check with HaveIBeenPwned.org.', err);
+    deps.logger.warn({ err }, 'Unable to perform password strength check with HaveIBeenPwned.org, pwned passwords are being allowed');
+    return weak;
+  }
+  if (!pwned) return weak;
+  return { message: [weak?.message, PWNED_MESSAGE].filter(Boolean).join(' '), reasons: [...(weak?.reasons ?? []), 'pwned'] };
+}
+
+/** `assertAcceptablePassword` plus the leak check: where a user sets a password (signup, PUT /user, admin update). */
+export async function assertStrongPassword(deps: Pick<Deps, 'config' | 'pwnedPasswords' | 'logger'>, password: string): Promise<void> {
+  if (!isSettablePasswordLength(password)) throw badRequest(ErrorCodes.validationFailed, PASSWORD_TOO_LONG);
+  const weak = await passwordWeakness(deps, password);
   if (weak) {
     throw unprocessable(ErrorCodes.weakPassword, weak.message, { extra: { weak_password: { reasons: weak.reasons } } });
   }

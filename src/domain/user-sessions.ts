@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database';
+import { listAmrClaims } from '../db/repositories/amr-claims';
 import { deleteSessions, findSession } from '../db/repositories/sessions';
 
 /**
@@ -17,4 +18,12 @@ export function endSessions(ex: Executor, userId: string, which: { only?: string
 /** When the session began; undefined when it no longer exists. */
 export async function sessionCreatedAt(ex: Executor, sessionId: string): Promise<Date | undefined> {
   return (await findSession(ex, sessionId))?.created_at ?? undefined;
+}
+
+/**
+ * GoTrue's Session.IsRecovery: one of the session's AMR claims is `recovery` (a PKCE password-recovery sign-in;
+ * GoTrue's implicit /verify recovery records `otp`, and so does ours).
+ */
+export async function isRecoverySession(ex: Executor, sessionId: string): Promise<boolean> {
+  return (await listAmrClaims(ex, sessionId)).some((c) => c.authentication_method === 'recovery');
 }

@@ -162,6 +162,13 @@ export const ErrorCodes = {
   notFound: 'not_found',
   /** The HTTP method is not supported on this path. */
   methodNotAllowed: 'method_not_allowed',
+  // Abuse protection (CAPTCHA, current-password rule): GoTrue's codes.
+  /** CAPTCHA token missing or refused by the provider. */
+  captchaFailed: 'captcha_failed',
+  /** PUT /user with a new password but no current_password (GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD). */
+  currentPasswordRequired: 'current_password_required',
+  /** PUT /user: current_password is wrong (GoTrue's constant is CurrentPasswordMismatch, its value this). */
+  currentPasswordInvalid: 'current_password_invalid',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

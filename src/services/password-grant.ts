@@ -6,7 +6,7 @@ import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
-import { findWeakness, type Weakness } from '../domain/password-policy';
+import { passwordWeakness, type Weakness } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
@@ -68,5 +68,5 @@ export async function passwordGrant(
     await insertAuditEntries(trx, [auditEntry(deps, meta, signedIn, 'login', { provider })]);
     return s;
   });
-  return { tokens: await sessions.mintTokens(deps, started), user: started.user, weakPassword: findWeakness(config.password, input.password) };
+  return { tokens: await sessions.mintTokens(deps, started), user: started.user, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
 }

@@ -6,6 +6,7 @@ import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail } from '../domain/identifiers';
 import { deliver, prepareMail } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
+import { parityTimer } from '../domain/timing-parity';
 
 export interface RecoverInput {
   email: string;
@@ -22,10 +23,13 @@ export interface RecoverInput {
  * 429 over_email_send_rate_limit "For security purposes, you can only request this after N seconds.", rather than
  * a {} that sends nothing; like GoTrue's, that answer tells a caller who asks twice that the address has an account.
  * Over the server-wide GOTRUE_RATE_LIMIT_EMAIL_SENT a known address gets GoTrue's 429 too, and its token is put back.
+ * The known address's transaction does more (the token, the audit row, the send count), so the unknown one then
+ * waits as long as that took (timing-parity.ts).
  */
 export async function recover(deps: Deps, meta: RequestMeta, input: RecoverInput): Promise<void> {
   const email = normalizeEmail(input.email);
   const user = await findUserByEmail(deps.db, email, meta.aud);
+  const parity = parityTimer(deps, 'recover');
   const message = await deps.db.transaction().execute(async (trx) => {
     const locked = await lockUser(trx, user?.id ?? deps.random.uuid());
     if (!locked) return undefined;
@@ -41,7 +45,7 @@ export async function recover(deps: Deps, meta: RequestMeta, input: RecoverInput
     await insertAuditEntries(trx, [auditEntry(deps, meta, locked, 'user_recovery_requested')]);
     return m;
   });
-  if (!message) return;
+  if (!message) return parity.imitate();
   try {
     // The server-wide send limit answers now (GoTrue's 429), though the mail itself leaves in the background.
     await message.countNow!();
@@ -49,5 +53,6 @@ export async function recover(deps: Deps, meta: RequestMeta, input: RecoverInput
     await deps.db.transaction().execute((trx) => message.undo(trx));
     throw err;
   }
+  parity.record();
   deliver(deps, [message]).catch((err: unknown) => deps.logger.error({ err: (err as ApiError).cause ?? err }, 'recovery mail could not be sent'));
 }

@@ -8,12 +8,13 @@ import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { prepareConfirmation, resendConfirmation, type SendContext } from '../domain/confirmations';
 import { assertSmsSendable, deliver, parseChannel, type PreparedMessage } from '../domain/outbox';
-import { assertAcceptablePassword } from '../domain/password-policy';
+import { assertStrongPassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import { findUserByEmail, findUserByPhone, findUserWithRelations, type UserWithRelations } from '../domain/user-records';
 import * as sessions from '../domain/sessions';
 import { isUniqueViolation } from '../domain/unique-violation';
 import { createUser, deleteUnsentNewUser } from '../domain/users';
+import { parityTimer, type ParityTimer } from '../domain/timing-parity';
 
 export interface SignupInput {
   email?: string;
@@ -53,15 +54,17 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   const phone = input.phone !== undefined ? normalizePhone(input.phone) : undefined;
   const smsChannel = channel === 'phone' ? parseChannel(deps, input.channel) : 'sms';
   if (!input.password) throw unprocessable(ErrorCodes.validationFailed, 'Signup requires a valid password');
-  assertAcceptablePassword(config.password, input.password);
+  await assertStrongPassword(deps, input.password);
   const autoconfirm = channel === 'email' ? config.mailer.autoconfirm : config.sms.autoconfirm;
   if (phone && !autoconfirm) assertSmsSendable(deps, phone);
 
   const existing = email ? await findUserByEmail(deps.db, email, meta.aud) : await findUserByPhone(deps.db, phone!, meta.aud);
   // The hash is computed either way, so a known address costs the same time as a new one.
   const encrypted = await deps.hasher.hash(input.password);
+  // From here a new sign-up creates the user and sends the confirmation; a confirmed address's look-alike waits as long.
+  const parity = parityTimer(deps, `signup:${channel}`);
   const ctx: SendContext = { via: channel, pkce: input.pkce, redirectTo: input.redirectTo ?? config.siteUrl, smsChannel };
-  if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel, ctx);
+  if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel, ctx, parity);
 
   let created: { user: UserRow; started?: sessions.IssuedSession; message?: PreparedMessage; auditIds: string[] };
   try {
@@ -86,7 +89,7 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
     if (!isUniqueViolation(err)) throw err;
     const winner = email ? await findUserByEmail(deps.db, email, meta.aud) : await findUserByPhone(deps.db, phone!, meta.aud);
     if (!winner) throw err;
-    return repeatedSignup(deps, meta, winner, autoconfirm, input, channel, ctx);
+    return repeatedSignup(deps, meta, winner, autoconfirm, input, channel, ctx, parity);
   }
 
   if (created.message) {
@@ -96,7 +99,9 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   }
   const started = created.started;
   if (started) return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
-  return { kind: 'user', user: (await findUserWithRelations(deps.db, created.user.id))! };
+  const user = (await findUserWithRelations(deps.db, created.user.id))!;
+  parity.record();
+  return { kind: 'user', user };
 }
 
 async function repeatedSignup(
@@ -107,6 +112,7 @@ async function repeatedSignup(
   input: SignupInput,
   channel: 'email' | 'phone',
   ctx: SendContext,
+  parity: ParityTimer,
 ): Promise<SignupResult> {
   // With autoconfirm GoTrue says so openly. It would also confirm an unconfirmed account and hand its session to
   // whoever asked, without checking the password; we refuse that instead.
@@ -118,6 +124,8 @@ async function repeatedSignup(
     await resendConfirmation(deps, meta, existing.id, ctx);
     return { kind: 'user', user: (await findUserWithRelations(deps.db, existing.id))! };
   }
+  // No user is created and no mail sent here: answer after as long as a real sign-up takes (timing-parity.ts).
+  await parity.imitate();
   return { kind: 'user', user: lookAlikeUser(deps, meta, input, channel) };
 }
 

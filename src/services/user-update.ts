@@ -10,10 +10,10 @@ import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from '../domain/one-time-tokens';
 import { assertSmsSendable, deliver, parseChannel } from '../domain/outbox';
-import { assertAcceptablePassword } from '../domain/password-policy';
+import { assertStrongPassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import { sessionAal } from '../domain/sessions';
-import { endSessions, sessionCreatedAt } from '../domain/user-sessions';
+import { endSessions, isRecoverySession, sessionCreatedAt } from '../domain/user-sessions';
 import { mergeMetadata } from '../domain/users';
 import { applyEmailChange, applyPhoneChange } from '../domain/verify-actions';
 
@@ -25,6 +25,8 @@ export interface UserUpdateInput {
   app_metadata?: Record<string, unknown>;
   /** The code from GET /reauthenticate (GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION). */
   nonce?: string;
+  /** The password now held (GOTRUE_SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD). */
+  currentPassword?: string;
   channel?: string;
   pkce?: PkceParams;
   /** Where the email change link lands (validated). */
@@ -80,8 +82,9 @@ export async function updateCurrentUser(
     if (user.is_anonymous && !user.email && !user.phone && !emailChange && !phoneChange) {
       throw unprocessable(ErrorCodes.validationFailed, 'Updating password of an anonymous user without an email or phone is not allowed');
     }
-    assertAcceptablePassword(config.password, input.password);
+    await assertStrongPassword(deps, input.password);
     nonce = await reauthenticationNonce(deps, meta, auth, input.nonce);
+    await assertCurrentPassword(deps, auth, input);
     if ((await deps.hasher.verify(user.encrypted_password, input.password)).valid) {
       throw unprocessable(ErrorCodes.samePassword, 'New password should be different from the old password.');
     }
@@ -111,6 +114,20 @@ export async function updateCurrentUser(
     });
   }
   return (await findUserWithRelations(deps.db, user.id))!;
+}
+
+/**
+ * GoTrue's current-password rule: with REQUIRE_CURRENT_PASSWORD, a new (non-empty) password for a user who has one
+ * needs `current_password`, outside a recovery session: missing → 400 current_password_required, wrong → 400
+ * current_password_invalid (GoTrue gives both the same message). Checked after the reauthentication rule, as GoTrue.
+ */
+async function assertCurrentPassword(deps: Deps, auth: AuthenticatedUser, input: UserUpdateInput): Promise<void> {
+  const { user } = auth;
+  if (!deps.config.security.updatePasswordRequireCurrentPassword || !input.password || !user.encrypted_password) return;
+  if (auth.sessionId && (await isRecoverySession(deps.db, auth.sessionId))) return;
+  const message = 'Current password required when setting new password.';
+  if (!input.currentPassword) throw badRequest(ErrorCodes.currentPasswordRequired, message);
+  if (!(await deps.hasher.verify(user.encrypted_password, input.currentPassword)).valid) throw badRequest(ErrorCodes.currentPasswordInvalid, message);
 }
 
 const reauthenticationNotValid = () => unprocessable(ErrorCodes.reauthenticationNotValid, 'Requires reauthentication');

@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       refreshTokenRotationEnabled: true,
       refreshTokenReuseInterval: 0,
       updatePasswordRequireReauthentication: false,
+      updatePasswordRequireCurrentPassword: false,
     });
     expect(c.password.minLength).toBe(6);
     expect(c.api.maxRequestDurationMs).toBe(10_000);

@@ -53,7 +53,7 @@ export async function adminUpdateUser(
     const other = await findUserByPhone(deps.db, phone, aud);
     if (other && other.id !== userId) throw unprocessable(ErrorCodes.phoneExists, 'Phone number already registered by another user');
   }
-  const encrypted = await encryptedPasswordFrom(deps, { password: input.password, passwordHash: input.passwordHash || undefined });
+  const encrypted = await encryptedPasswordFrom(deps, { password: input.password, passwordHash: input.passwordHash || undefined }, { leakCheck: true });
 
   const now = deps.clock.now();
   try {
