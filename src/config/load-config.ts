@@ -203,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       smsSent: e.GOTRUE_RATE_LIMIT_SMS_SENT,
     },
     log: { level: e.GOTRUE_LOG_LEVEL ?? 'info', format: e.GOTRUE_LOG_FORMAT },
+    experimental: { cursorPaginationEnabled: e.GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED },
   };
   return deepFreeze(config);
 }
