@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
@@ -49,7 +50,14 @@ interface Row {
 const rows: Row[] = [];
 const children: ChildProcess[] = [];
 
-const freePort = () => 20000 + Math.floor(Math.random() * 20000);
+/** A port the kernel just handed out (listen on 0, then close): free unless someone takes it in between. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 function spawnChild(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -137,7 +145,7 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${cpus().length} cores, ${connections} connections, ${duration}s per scenario, schema ${schema}\n`);
   const env = serverEnv();
   await run('./gotrue', ['migrate'], env);
-  const port = freePort();
+  const port = await freePort();
   spawnChild('./gotrue', ['serve'], { ...env, PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/health`);
@@ -210,7 +218,7 @@ async function main(): Promise<void> {
   process.stderr.write('measuring the baselines\n');
   const argon = await measureArgon2('verify');
   const argonHash = await measureArgon2('hash');
-  const barePort = freePort();
+  const barePort = await freePort();
   const bare = spawn(process.execPath, ['--import', 'tsx', 'hack/bare-pg-server.ts'], {
     cwd: root,
     env: { ...process.env, BENCH_DB_URL: dbUrl, BENCH_SCHEMA: schema, BENCH_PORT: String(barePort), BENCH_POOL: '10', BENCH_SECRET: secret },
@@ -229,7 +237,7 @@ async function main(): Promise<void> {
   const bareRefresh = await measure('baseline: bare refresh-shaped transaction', bareUrl, [
     { method: 'POST', path: '/refresh', setupRequest: (req) => ({ ...req, headers: { 'x-session-id': sessionIds[r++ % sessionIds.length]! } }) },
   ]);
-  const expressPort = freePort();
+  const expressPort = await freePort();
   children.push(
     spawn(process.execPath, ['--import', 'tsx', 'hack/bare-express.ts'], { cwd: root, env: { ...process.env, BENCH_PORT: String(expressPort) }, stdio: ['ignore', 'ignore', 'inherit'] }),
   );
@@ -294,7 +302,7 @@ async function scale(count: number): Promise<void> {
       GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: 'true',
     };
     await run('./gotrue', ['migrate'], env);
-    const port = freePort();
+    const port = await freePort();
     spawnChild('./gotrue', ['serve'], { ...env, PORT: String(port) });
     const base = `http://127.0.0.1:${port}`;
     await waitFor(`${base}/health`);
