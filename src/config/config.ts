@@ -235,4 +235,8 @@ export interface Config {
     /** GOTRUE_LOG_FORMAT: undefined = pretty when stdout is a terminal, JSON otherwise. */
     format: 'json' | 'pretty' | undefined;
   };
+  experimental: {
+    /** GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: GET /admin/users pages by cursor unless page/per_page is given. */
+    cursorPaginationEnabled: boolean;
+  };
 }

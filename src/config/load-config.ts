@@ -223,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
         falsePositives: e.GOTRUE_PASSWORD_HIBP_BLOOM_FALSE_POSITIVES,
       },
     },
+    experimental: { cursorPaginationEnabled: e.GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED },
   };
   return deepFreeze(config);
 }

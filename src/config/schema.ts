@@ -290,6 +290,9 @@ export const envSchema = z.object({
 
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),
+
+  // perf (issue 14): GoTrue's keyset pagination of GET /admin/users.
+  GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: bool(false),
 });
 
 export type RawEnv = z.output<typeof envSchema>;

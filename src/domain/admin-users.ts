@@ -3,7 +3,7 @@ import type { Db, Executor } from '../db/database';
 import { deleteFactorsOfUser } from '../db/repositories/factors';
 import { listIdentitiesOfUser, scrubIdentity } from '../db/repositories/identities';
 import { deleteSessions } from '../db/repositories/sessions';
-import { countUsers, listUsersWithRelations, updateUser, type UserSearch, type UserWithRelations } from '../db/repositories/users';
+import { countUsers, listUsersAfter, listUsersWithRelations, updateUser, type UserKey, type UserSearch, type UserWithRelations } from '../db/repositories/users';
 import type { UserRow } from '../db/schema';
 import { revokeAllTokens } from './one-time-tokens';
 
@@ -22,6 +22,23 @@ export async function usersPage(
 ): Promise<{ users: UserWithRelations[]; total: number }> {
   const [total, users] = await Promise.all([countUsers(db, search), listUsersWithRelations(db, { ...search, ...page })]);
   return { users, total };
+}
+
+export type { UserKey } from '../db/repositories/users';
+
+/**
+ * One keyset page of an audience's users (GoTrue's cursor mode): up to `limit` users after `after`, and the key
+ * of the last one when more follow (one row more is read to know). No count: the cost stays flat as the table grows.
+ */
+export async function usersAfter(
+  db: Db,
+  search: UserSearch,
+  page: { direction: 'asc' | 'desc'; limit: number; after?: UserKey },
+): Promise<{ users: UserWithRelations[]; next: UserKey | undefined }> {
+  const rows = await listUsersAfter(db, { ...search, ...page, limit: page.limit + 1 });
+  const hasMore = rows.length > page.limit;
+  const shown = hasMore ? rows.slice(0, page.limit) : rows;
+  return { users: shown.map(({ key: _key, ...user }) => user), next: hasMore ? shown[shown.length - 1]!.key : undefined };
 }
 
 /** GoTrue's obfuscation: base64url(SHA-256(user id ‖ value)), stable per user, revealing nothing of the value. */

@@ -7,9 +7,9 @@ import { parseBody } from '../../http/parse';
 import { adminCreateUser } from '../../services/admin/create-user';
 import { adminDeleteUser } from '../../services/admin/delete-user';
 import { adminUpdateUser, type AdminUpdateUserInput } from '../../services/admin/update-user';
-import { adminGetUser, adminListUsers } from '../../services/admin/users';
+import { adminGetUser, adminListUsers, adminListUsersAfter } from '../../services/admin/users';
 import { userJson } from '../shapes';
-import { PageQuery, parsePagination, setPaginationHeaders } from './pagination';
+import { encodeCursor, KeysetQuery, PageQuery, parseKeysetParams, parsePagination, setKeysetHeaders, setPaginationHeaders } from './pagination';
 
 /** GoTrue's `sort=created_at [asc|desc]` (direction case-insensitive, desc by default); only created_at sorts. */
 function parseSort(text: string): 'asc' | 'desc' {
@@ -22,14 +22,27 @@ function parseSort(text: string): 'asc' | 'desc' {
   return d;
 }
 
-const ListQuery = z.object({ ...PageQuery, sort: queryString(), filter: queryString() });
+const ListQuery = z.object({ ...PageQuery, ...KeysetQuery, sort: queryString(), filter: queryString() });
 
-/** GET /admin/users?page&per_page&filter&sort → {users, aud} with X-Total-Count and Link. */
+/**
+ * GET /admin/users?page&per_page&filter&sort → {users, aud} with X-Total-Count and Link. With
+ * GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED and neither page nor per_page given (auth-js sends both empty when
+ * unset), GoTrue's cursor mode: ?limit&cursor → {users, aud, pagination: {next_cursor?, has_more}}, a
+ * `Link: rel="next"` while more follow, and no count.
+ */
 export const listUsers = endpoint({ auth: 'admin', query: ListQuery }, async ({ query, meta, url, res }, deps) => {
-  const page = parsePagination(query);
   const direction = parseSort(query.sort);
   const { aud } = meta;
-  const { users, total } = await adminListUsers(deps, { aud, ...page, direction, filter: query.filter === '' ? undefined : query.filter });
+  const filter = query.filter === '' ? undefined : query.filter;
+  if (deps.config.experimental.cursorPaginationEnabled && query.page === '' && query.per_page === '') {
+    const { limit, after } = parseKeysetParams(query);
+    const { users, next } = await adminListUsersAfter(deps, { aud, limit, after, direction, filter });
+    const nextCursor = next && encodeCursor(next);
+    setKeysetHeaders(url, res, nextCursor);
+    return { users: users.map(userJson), aud, pagination: { ...(nextCursor && { next_cursor: nextCursor }), has_more: nextCursor !== undefined } };
+  }
+  const page = parsePagination(query);
+  const { users, total } = await adminListUsers(deps, { aud, ...page, direction, filter });
   setPaginationHeaders(url, res, page, total);
   return { users: users.map(userJson), aud };
 });

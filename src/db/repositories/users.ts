@@ -146,6 +146,41 @@ export async function listUsersWithRelations(
   return rows as unknown as UserWithRelations[];
 }
 
+/** A keyset position: the created_at (as Postgres text, microseconds kept) and id of the last row of a page. */
+export interface UserKey {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * GoTrue's keyset page (FindUsersInAudienceKeyset): users after `after` by (created_at, id) in `direction`, at
+ * most `limit` rows, no COUNT and no OFFSET. The row comparison (not the OR form) lets Postgres seek the
+ * (instance_id, aud, created_at, id) index straight to the cursor. Each row carries its own key, the timestamp as
+ * text: a JS Date keeps milliseconds, created_at has microseconds, and a truncated key would repeat or skip rows.
+ */
+export async function listUsersAfter(
+  ex: Executor,
+  q: UserSearch & { direction: 'asc' | 'desc'; limit: number; after?: UserKey },
+): Promise<(UserWithRelations & { key: UserKey })[]> {
+  let query = searchUsers(ex, q);
+  const after = q.after;
+  if (after) {
+    const op = sql.raw(q.direction === 'asc' ? '>' : '<');
+    query = query.where(
+      (eb) => sql<boolean>`(${eb.ref('u.created_at')}, ${eb.ref('u.id')}) ${op} (${after.createdAt}::timestamptz, ${after.id}::uuid)`,
+    );
+  }
+  const rows = await query
+    .selectAll('u')
+    .select((eb) => relationsOf(eb))
+    .select(sql<string>`to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('key_created_at'))
+    .orderBy('u.created_at', q.direction)
+    .orderBy('u.id', q.direction)
+    .limit(q.limit)
+    .execute();
+  return rows.map(({ key_created_at, ...user }) => ({ ...(user as unknown as UserWithRelations), key: { createdAt: key_created_at, id: user.id } }));
+}
+
 /** A non-SSO user by email (stored lower-cased) within an audience. */
 export async function findUserByEmail(ex: Executor, email: string, aud: string): Promise<UserRow | undefined> {
   return ex

@@ -1,35 +1,55 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { ApiError } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { sendError } from '../error-handler';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The request id requestLogging gives every request (X-Request-Id). */
+    id: string;
+  }
+}
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
  * A request id (the caller's X-Request-Id when it is sane, else a new UUID) and one JSON access-log line per
  * request. Only method, path (no query string: it can carry tokens) and status are logged — never headers or
- * bodies.
+ * bodies. The line is pino-http's (`req: {id, method, path}`, `res: {statusCode}`, `responseTime`; "request
+ * completed", "request aborted", or "request errored" at error level for a 5xx), written directly: pino-http
+ * builds a child logger and serialises the request for every request, a fifth of GET /health's CPU when profiled.
  */
 export function requestLogging(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    wrapSerializers: false,
-  });
+  // The line holds only the fields above, so the logger's redaction (wildcard paths, a tenth of GET /health's CPU)
+  // has nothing to find in it: access lines skip it.
+  const access = logger.child({}, { redact: [] });
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    req.id = id;
+    const url = req.url;
+    const q = url.indexOf('?');
+    const request = { id, method: req.method, path: q < 0 ? url : url.slice(0, q) };
+    const start = Date.now();
+    const done = (err?: Error) => {
+      res.removeListener('close', done);
+      res.removeListener('finish', done);
+      res.removeListener('error', done);
+      const line = { req: request, res: { statusCode: res.statusCode }, responseTime: Date.now() - start };
+      if (err || res.statusCode >= 500) {
+        access.error({ ...line, err: err ?? new Error(`failed with status code ${res.statusCode}`) }, 'request errored');
+      } else {
+        access.info(line, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
+      }
+    };
+    res.on('close', done);
+    res.on('finish', done);
+    res.on('error', done);
+    next();
+  };
 }
 
 /** Responses carry credentials and user data: never cache them. */
