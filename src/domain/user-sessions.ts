@@ -1,5 +1,7 @@
 import type { Executor } from '../db/database';
-import { deleteSessions, findSession } from '../db/repositories/sessions';
+import { deleteSessions, findSession, listUserSessions } from '../db/repositories/sessions';
+import type { Config } from '../config/config';
+import { sessionVerdict } from './session-policy';
 
 /**
  * What flows other than the grants do with a user's sessions: end them (logout, a new password, an admin's change
@@ -17,4 +19,15 @@ export function endSessions(ex: Executor, userId: string, which: { only?: string
 /** When the session began; undefined when it no longer exists. */
 export async function sessionCreatedAt(ex: Executor, sessionId: string): Promise<Date | undefined> {
   return (await findSession(ex, sessionId))?.created_at ?? undefined;
+}
+
+export type SessionSummary = Awaited<ReturnType<typeof listUserSessions>>[number];
+
+/**
+ * The user's sessions that can still be used (GOTRUE_SESSIONS_* applied with `now`), newest first. A session past
+ * its not_after, timebox or inactivity limit can no longer refresh: it is left out, and housekeeping deletes it.
+ */
+export async function listLiveSessions(ex: Executor, policy: Config['sessions'], userId: string, now: Date): Promise<SessionSummary[]> {
+  const rows = await listUserSessions(ex, userId);
+  return rows.filter((s) => sessionVerdict(policy, s, now) === 'valid');
 }

@@ -13,6 +13,7 @@ import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
+import { sessionExpiredMessage, sessionVerdict } from '../domain/session-policy';
 
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
@@ -61,7 +62,10 @@ export async function refreshGrant(
     // revoked its token must not judge the reuse interval by a time from before that revocation (it would fall
     // "inside" the interval and fork the family with a second child; seen with two servers, two-servers-refresh).
     const now = deps.clock.now();
-    if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired');
+    if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, sessionExpiredMessage('past_not_after', deps.config.sessions));
+    // GOTRUE_SESSIONS_TIMEBOX and _INACTIVITY_TIMEOUT, judged on the locked row with the clock read under the lock.
+    const verdict = sessionVerdict(deps.config.sessions, state, now, state.token_updated_at);
+    if (verdict !== 'valid') throw badRequest(ErrorCodes.sessionExpired, sessionExpiredMessage(verdict, deps.config.sessions));
     if (isLowAalPastAllowance(deps, state, user, now)) {
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }
