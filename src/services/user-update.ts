@@ -10,6 +10,7 @@ import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from '../domain/one-time-tokens';
 import { assertSmsSendable, deliver, parseChannel } from '../domain/outbox';
+import { notify } from '../domain/notifications';
 import { assertAcceptablePassword } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import { sessionAal } from '../domain/sessions';
@@ -109,6 +110,7 @@ export async function updateCurrentUser(
       if (input.data !== undefined || input.app_metadata !== undefined) audits.push(auditEntry(deps, meta, locked, 'user_modified'));
       await insertAuditEntries(trx, audits);
     });
+    if (encrypted !== undefined) await notify(deps, 'password_changed', { to: user.email ?? '', email: user.email ?? '', data: user.raw_user_meta_data });
   }
   return (await findUserWithRelations(deps.db, user.id))!;
 }
