@@ -1,5 +1,6 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Executor } from '../database';
+import type { Database } from '../schema';
 
 /**
  * The housekeeping statements: each deletes at most `limit` rows that can no longer be used, chosen with
@@ -19,60 +20,82 @@ export interface CleanupCutoffs {
 
 export type CleanupStatement = { name: string; run: (ex: Executor, limit: number) => Promise<number> };
 
-const deleted = async (ex: Executor, query: RawBuilder<unknown>): Promise<number> => Number((await query.execute(ex)).numAffectedRows ?? 0);
+const count = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
 
 /** The statements for one round, in order; a statement is left out when its policy is off. */
 export function cleanupStatements(c: CleanupCutoffs): CleanupStatement[] {
   const list: CleanupStatement[] = [
     {
       name: 'revoked_refresh_tokens',
-      run: (ex, n) => deleted(ex, sql`delete from refresh_tokens where id in (select id from refresh_tokens where revoked and updated_at < ${c.retireBefore} limit ${n} for update skip locked)`),
+      run: async (ex, n) =>
+        count(
+          await ex
+            .deleteFrom('refresh_tokens')
+            .where('id', 'in', ex.selectFrom('refresh_tokens').select('id').where('revoked', '=', true).where('updated_at', '<', c.retireBefore).limit(n).forUpdate().skipLocked())
+            .executeTakeFirst(),
+        ),
     },
-    {
-      // Their refresh tokens and AMR claims go by cascade.
-      name: 'ended_sessions',
-      run: (ex, n) => deleted(ex, sql`delete from sessions where id in (select id from sessions where not_after < ${c.retireBefore} limit ${n} for update skip locked)`),
-    },
+    // Sessions: their refresh tokens and AMR claims go by cascade.
+    sessionsWhere('ended_sessions', (q) => q.where('not_after', '<', c.retireBefore)),
     {
       name: 'flow_states',
-      run: (ex, n) => deleted(ex, sql`delete from flow_state where id in (select id from flow_state where created_at < ${c.retireBefore} limit ${n} for update skip locked)`),
+      run: async (ex, n) =>
+        count(await ex.deleteFrom('flow_state').where('id', 'in', ex.selectFrom('flow_state').select('id').where('created_at', '<', c.retireBefore).limit(n).forUpdate().skipLocked()).executeTakeFirst()),
     },
     {
       name: 'oauth_client_states',
-      run: (ex, n) =>
-        deleted(ex, sql`delete from oauth_client_states where id in (select id from oauth_client_states where created_at < ${c.retireBefore} limit ${n} for update skip locked)`),
+      run: async (ex, n) =>
+        count(
+          await ex
+            .deleteFrom('oauth_client_states')
+            .where('id', 'in', ex.selectFrom('oauth_client_states').select('id').where('created_at', '<', c.retireBefore).limit(n).forUpdate().skipLocked())
+            .executeTakeFirst(),
+        ),
     },
     {
       name: 'mfa_challenges',
-      run: (ex, n) => deleted(ex, sql`delete from mfa_challenges where id in (select id from mfa_challenges where created_at < ${c.retireBefore} limit ${n} for update skip locked)`),
+      run: async (ex, n) =>
+        count(
+          await ex.deleteFrom('mfa_challenges').where('id', 'in', ex.selectFrom('mfa_challenges').select('id').where('created_at', '<', c.retireBefore).limit(n).forUpdate().skipLocked()).executeTakeFirst(),
+        ),
     },
     {
       name: 'unverified_mfa_factors',
-      run: (ex, n) =>
-        deleted(ex, sql`delete from mfa_factors where id in (select id from mfa_factors where status = 'unverified' and created_at < ${c.retireBefore} limit ${n} for update skip locked)`),
+      run: async (ex, n) =>
+        count(
+          await ex
+            .deleteFrom('mfa_factors')
+            .where('id', 'in', ex.selectFrom('mfa_factors').select('id').where('status', '=', 'unverified').where('created_at', '<', c.retireBefore).limit(n).forUpdate().skipLocked())
+            .executeTakeFirst(),
+        ),
     },
     {
       // A used one-time token is deleted when it is consumed; what is left here is expired.
       name: 'expired_one_time_tokens',
-      run: (ex, n) => deleted(ex, sql`delete from one_time_tokens where id in (select id from one_time_tokens where created_at < ${c.tokensIssuedBefore} limit ${n} for update skip locked)`),
+      run: async (ex, n) =>
+        count(
+          await ex
+            .deleteFrom('one_time_tokens')
+            .where('id', 'in', ex.selectFrom('one_time_tokens').select('id').where('created_at', '<', c.tokensIssuedBefore).limit(n).forUpdate().skipLocked())
+            .executeTakeFirst(),
+        ),
     },
   ];
   const started = c.sessionsStartedBefore;
-  if (started) {
-    list.push({
-      name: 'timeboxed_sessions',
-      run: (ex, n) => deleted(ex, sql`delete from sessions where id in (select id from sessions where created_at < ${started} limit ${n} for update skip locked)`),
-    });
-  }
+  if (started) list.push(sessionsWhere('timeboxed_sessions', (q) => q.where('created_at', '<', started)));
   const idle = c.sessionsIdleSince;
-  if (idle) {
-    list.push({
-      name: 'inactive_sessions',
-      run: (ex, n) =>
-        deleted(ex, sql`delete from sessions where id in (select id from sessions where coalesce(refreshed_at, created_at) < ${idle} limit ${n} for update skip locked)`),
-    });
-  }
+  if (idle) list.push(sessionsWhere('inactive_sessions', (q) => q.where((eb) => eb(eb.fn.coalesce('refreshed_at', 'created_at'), '<', idle))));
   return list;
+}
+
+type SessionIds = SelectQueryBuilder<Database, 'sessions', { id: string }>;
+
+function sessionsWhere(name: string, filter: (q: SessionIds) => SessionIds): CleanupStatement {
+  return {
+    name,
+    run: async (ex, n) =>
+      count(await ex.deleteFrom('sessions').where('id', 'in', filter(ex.selectFrom('sessions').select('id')).limit(n).forUpdate().skipLocked()).executeTakeFirst()),
+  };
 }
 
 /** Takes the housekeeping lock for the caller's transaction, if no other server holds it. */
