@@ -85,6 +85,7 @@ export async function refreshGrant(
       revokeId: state.revoked ? null : state.token_id,
       next: { selector: next.selector, userId: user.id, sessionId, parent: selector, now },
       audit: [auditEntry(deps, meta, user, 'token_revoked'), auditEntry(deps, meta, user, 'token_refreshed')],
+      client: { userAgent: meta.userAgent, ip: meta.ip || null },
     });
     return { kind: 'issued', selector: next.selector, session };
   });

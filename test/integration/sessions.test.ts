@@ -117,6 +117,16 @@ describe('sessions API', () => {
     expect((await laptop.refreshSession()).error).toBeNull();
   });
 
+  it('a refresh records the refreshing client on the session (user agent, IP), as GoTrue does', async () => {
+    const { body } = await signUp(server.app);
+    const r = await request(server.app).post('/token?grant_type=refresh_token').set({ ...API_VERSION, 'User-Agent': 'refresher/1.0' }).send({ refresh_token: body.refresh_token });
+    expect(r.status).toBe(200);
+    const listed = await request(server.app).get('/user/sessions').set(bearer(r.body.access_token));
+    expect(listed.body.sessions[0]).toMatchObject({ user_agent: 'refresher/1.0', current: true });
+    expect(listed.body.sessions[0].refreshed_at).toEqual(expect.any(String));
+    expect(listed.body.sessions[0].ip).toEqual(expect.any(String));
+  });
+
   it('DELETE /user/sessions?scope=others ends every session but the caller’s', async () => {
     const { email, password, body: a } = await signUp(server.app);
     const b = await signIn(server.app, email, password);

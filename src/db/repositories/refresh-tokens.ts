@@ -112,6 +112,8 @@ export interface Rotation {
   revokeId: string | null;
   next: NewRefreshToken;
   audit: AuditEntry[];
+  /** The refreshing client, recorded on the session as GoTrue does (the sessions API shows it); absent = unchanged. */
+  client?: { userAgent: string | null; ip: string | null };
 }
 
 /**
@@ -130,7 +132,11 @@ export async function rotateRefreshToken(ex: Executor, r: Rotation): Promise<voi
         .returning('id'),
     )
     .with('touched', (db) =>
-      db.updateTable('sessions').set({ refreshed_at: next.now, updated_at: next.now }).where('id', '=', next.sessionId).returning('id'),
+      db
+        .updateTable('sessions')
+        .set({ refreshed_at: next.now, updated_at: next.now, ...(r.client ? { user_agent: r.client.userAgent, ip: r.client.ip } : {}) })
+        .where('id', '=', next.sessionId)
+        .returning('id'),
     )
     .with('audited', (db) =>
       db
