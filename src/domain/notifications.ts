@@ -15,10 +15,10 @@ export interface Notice {
  * logged and the answer stands). It counts against GOTRUE_RATE_LIMIT_EMAIL_SENT like every mail; over the limit it
  * is not sent. No recipient (a user without email), no mail.
  */
-export async function notify(deps: Pick<Deps, 'config' | 'mailer' | 'logger' | 'rateLimitStore' | 'clock'>, kind: NotificationKind, n: NotificationInput): Promise<void> {
+export async function notify(deps: Pick<Deps, 'config' | 'mailer' | 'logger' | 'rateLimitStore'>, kind: NotificationKind, n: NotificationInput): Promise<void> {
   if (!deps.config.notifications.enabled[kind] || !n.to) return;
   try {
-    await countEmailSend(deps as Deps);
+    await countEmailSend(deps);
     await deps.mailer.sendNotification(kind, n);
   } catch (err) {
     // The recipient is personal data and the reason may quote the mail server: log the kind and a safe reason only.
