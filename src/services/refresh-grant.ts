@@ -14,6 +14,7 @@ import type { RequestMeta } from '../domain/request-meta';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
 import { sessionExpiredMessage, sessionVerdict } from '../domain/session-policy';
+import { isSupersededSession } from '../domain/user-sessions';
 
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
@@ -66,6 +67,10 @@ export async function refreshGrant(
     // GOTRUE_SESSIONS_TIMEBOX and _INACTIVITY_TIMEOUT, judged on the locked row with the clock read under the lock.
     const verdict = sessionVerdict(deps.config.sessions, state, now, state.token_updated_at);
     if (verdict !== 'valid') throw badRequest(ErrorCodes.sessionExpired, sessionExpiredMessage(verdict, deps.config.sessions));
+    // GOTRUE_SESSIONS_SINGLE_PER_USER: one more read, only with the policy on.
+    if (deps.config.sessions.singlePerUser && !state.oauth_client_id && (await isSupersededSession(trx, deps.config.sessions, user.id, { ...state, id: sessionId }, now, state.token_updated_at))) {
+      throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Revoked by Newer Login)');
+    }
     if (isLowAalPastAllowance(deps, state, user, now)) {
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }

@@ -64,6 +64,17 @@ describe('session policies in the refresh grant', () => {
     expect(listed.body.sessions.map((s: { id: string }) => s.id)).toEqual([claimsOf(second.access_token).session_id]);
   });
 
+  it('GOTRUE_SESSIONS_SINGLE_PER_USER turned on later: of two existing sessions only the most recently active refreshes (GoTrue)', async () => {
+    const before = policyApp({});
+    const { email, password, body: older } = await signUp(before.app);
+    before.advance(60_000);
+    const newer = await signIn(before.app, email, password);
+    const { app } = policyApp({ GOTRUE_SESSIONS_SINGLE_PER_USER: 'true' });
+    const old = await refresh(app, older.refresh_token);
+    expect([old.status, old.body.code, old.body.message]).toEqual([400, 'session_expired', 'Invalid Refresh Token: Session Expired (Revoked by Newer Login)']);
+    expect((await refresh(app, newer.refresh_token)).status).toBe(200);
+  });
+
   it('GOTRUE_SESSIONS_TAGS: single-per-user applies within a tag; a session of another listed tag stays', async () => {
     const { app } = policyApp({ GOTRUE_SESSIONS_SINGLE_PER_USER: 'true', GOTRUE_SESSIONS_TAGS: 'web,mobile' });
     const { email, password, body: first } = await signUp(app);
