@@ -22,6 +22,7 @@ import { createUser, deleteUser, getUser as adminGetUser, listUsers, updateUser 
 import type { Deps } from './deps';
 import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from './features/mfa/handlers';
 import { deleteRecoveryCodes, generateRecoveryCodes, recoveryCodesStatus, regenerateRecoveryCodes, verifyRecoveryCode } from './features/mfa/handlers';
+import { adminListUserSessions, adminRevokeUserSession, adminRevokeUserSessions, listMySessions, revokeMyOtherSessions, revokeMySession } from './features/sessions/handlers';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createCaptchaGuards } from './http/middleware/captcha';
 import { createRateLimits } from './http/middleware/rate-limit';
@@ -69,6 +70,11 @@ export function buildRouter(deps: Deps): Router {
   t.post('/factors/recovery-codes/regenerate', unlimited, 'user', regenerateRecoveryCodes);
   t.post('/factors/recovery-codes/verify', limit.mfaVerify, 'user', verifyRecoveryCode);
   t.delete('/factors/recovery-codes', unlimited, 'user', deleteRecoveryCodes);
+  // Sessions API (ours; GoTrue has none): list, end one, end all others.
+  t.get('/user/sessions', unlimited, 'user', listMySessions);
+  t.delete('/user/sessions', unlimited, 'user', revokeMyOtherSessions);
+  t.delete('/user/sessions/:session_id', unlimited, 'user', revokeMySession);
+
   // MFA (GoTrue's /factors): enrol, challenge, verify (→ aal2), unenrol.
   t.post('/factors', unlimited, 'user', enrollFactor);
   t.post('/factors/:factor_id/challenge', limit.mfaChallenge, 'user', challengeFactor);
@@ -87,6 +93,9 @@ export function buildRouter(deps: Deps): Router {
   t.get('/admin/users/:user_id/factors', unlimited, 'admin', listFactors);
   t.put('/admin/users/:user_id/factors/:factor_id', unlimited, 'admin', updateFactor);
   t.delete('/admin/users/:user_id/factors/:factor_id', unlimited, 'admin', deleteFactor);
+  t.get('/admin/users/:user_id/sessions', unlimited, 'admin', adminListUserSessions);
+  t.delete('/admin/users/:user_id/sessions', unlimited, 'admin', adminRevokeUserSessions);
+  t.delete('/admin/users/:user_id/sessions/:session_id', unlimited, 'admin', adminRevokeUserSession);
   t.get('/admin/users/:id/provider-tokens/:provider', unlimited, 'admin', getProviderToken);
   t.post('/admin/generate_link', unlimited, 'admin', generateLink);
   t.get('/admin/audit', unlimited, 'admin', listAudit);

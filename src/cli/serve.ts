@@ -5,6 +5,7 @@ import { createApp } from '../app';
 import type { Config } from '../config';
 import type { DatabaseHandle } from '../db/database';
 import { buildDeps } from '../deps';
+import { startHousekeeping } from '../domain/housekeeping';
 import { createHttpServer } from '../http/http-server';
 import { VERSION } from '../version';
 import { openConfiguredDatabase, prepareSchema } from './database';
@@ -64,6 +65,8 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
   server.keepAliveTimeout = 65_000;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.api.port;
+  // GOTRUE_DB_CLEANUP_ENABLED: every server runs the loop; the advisory lock lets one of them clean at a time.
+  const housekeeper = config.cleanup.enabled ? startHousekeeping(deps) : undefined;
   logger.info({ version: VERSION, port, host: config.api.host || '*', database: database.kind, pid: process.pid }, `GoTrue API started on port ${port}`);
 
   let stopping = false;
@@ -77,6 +80,7 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    await housekeeper?.stop();
     await database.destroy();
     logger.info('stopped');
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

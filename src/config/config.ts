@@ -11,6 +11,15 @@ export type RateLimitStoreKind = 'memory' | 'postgres' | 'redis';
 
 /** Mail kinds as the mailer names them (GoTrue's env names are these, upper-cased). */
 export type MailKind = 'confirmation' | 'invite' | 'recovery' | 'magic_link' | 'email_change' | 'reauthentication';
+/** Security notification mails (GoTrue's *_notification templates): they tell the user, they carry no link or code. */
+export type NotificationKind =
+  | 'password_changed'
+  | 'email_changed'
+  | 'phone_changed'
+  | 'identity_linked'
+  | 'identity_unlinked'
+  | 'mfa_factor_enrolled'
+  | 'mfa_factor_unenrolled';
 /** The kinds whose mail carries a link. */
 export type LinkMailKind = Exclude<MailKind, 'reauthentication'>;
 
@@ -178,6 +187,28 @@ export interface Config {
   sessions: {
     /** GOTRUE_SESSIONS_ALLOW_LOW_AAL: how long a session may stay below the user's highest AAL and still refresh; 0 = forever. */
     allowLowAalMs: number;
+    /** GOTRUE_SESSIONS_TIMEBOX: a session stops refreshing this long after it began; 0 = never. */
+    timeboxMs: number;
+    /** GOTRUE_SESSIONS_INACTIVITY_TIMEOUT: a session not refreshed for this long stops refreshing; 0 = never. */
+    inactivityTimeoutMs: number;
+    /** GOTRUE_SESSIONS_SINGLE_PER_USER: a new sign-in ends the user's other sessions (of the same tag). */
+    singlePerUser: boolean;
+    /** GOTRUE_SESSIONS_TAGS: single-per-user applies per tag; a session without a listed tag counts as the first. */
+    tags: string[];
+  };
+  /** Security notification mails: which are sent, custom templates (URL or file) and subjects. */
+  notifications: {
+    enabled: Record<NotificationKind, boolean>;
+    templates: Record<NotificationKind, string | undefined>;
+    subjects: Record<NotificationKind, string | undefined>;
+  };
+  /** GOTRUE_DB_CLEANUP_*: the housekeeping loop of `serve`. */
+  cleanup: {
+    enabled: boolean;
+    /** Pause between two rounds. */
+    intervalMs: number;
+    /** Rows one statement deletes at most, so a hot table is never locked for long. */
+    batchSize: number;
   };
   password: { minLength: number; requiredCharacters: string[] };
   cors: { allowedHeaders: string[] };

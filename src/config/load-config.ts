@@ -1,5 +1,5 @@
-import { envSchema, LINK_KINDS, MAILER_KINDS } from './schema';
-import type { Config, LinkMailKind, MailKind } from './config';
+import { envSchema, LINK_KINDS, MAILER_KINDS, NOTIFICATION_KINDS } from './schema';
+import type { Config, LinkMailKind, MailKind, NotificationKind } from './config';
 import { buildSmsConfig, smsCredentialProblems } from './sms-config';
 import { parseCustomProviders } from './custom-providers';
 import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderConfig, type BuiltinProviderName } from './providers';
@@ -193,7 +193,19 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
         lockoutMs: e.GOTRUE_MFA_RECOVERY_CODES_LOCKOUT_DURATION,
       },
     },
-    sessions: { allowLowAalMs: e.GOTRUE_SESSIONS_ALLOW_LOW_AAL },
+    sessions: {
+      allowLowAalMs: e.GOTRUE_SESSIONS_ALLOW_LOW_AAL,
+      timeboxMs: e.GOTRUE_SESSIONS_TIMEBOX,
+      inactivityTimeoutMs: e.GOTRUE_SESSIONS_INACTIVITY_TIMEOUT,
+      singlePerUser: e.GOTRUE_SESSIONS_SINGLE_PER_USER,
+      tags: e.GOTRUE_SESSIONS_TAGS,
+    },
+    notifications: {
+      enabled: byNotification((k) => e[`GOTRUE_MAILER_NOTIFICATIONS_${k}_ENABLED`]),
+      templates: byNotification((k) => e[`GOTRUE_MAILER_TEMPLATES_${k}_NOTIFICATION`]),
+      subjects: byNotification((k) => e[`GOTRUE_MAILER_SUBJECTS_${k}_NOTIFICATION`]),
+    },
+    cleanup: { enabled: e.GOTRUE_DB_CLEANUP_ENABLED, intervalMs: e.GOTRUE_DB_CLEANUP_INTERVAL, batchSize: e.GOTRUE_DB_CLEANUP_BATCH_SIZE },
     password: { minLength: e.GOTRUE_PASSWORD_MIN_LENGTH, requiredCharacters: e.GOTRUE_PASSWORD_REQUIRED_CHARACTERS },
     cors: { allowedHeaders: e.GOTRUE_CORS_ALLOWED_HEADERS },
     rateLimit: {
@@ -288,6 +300,11 @@ function captchaProblems(e: Env): string[] {
 /** GOTRUE_..._<KIND> values keyed by the mailer's kind names ('MAGIC_LINK' → 'magic_link'). */
 function byKind<K extends string, T>(kinds: readonly K[], value: (k: K) => T): Record<MailKind, T> {
   return Object.fromEntries(kinds.map((k) => [k.toLowerCase(), value(k)])) as Record<MailKind, T>;
+}
+
+/** GOTRUE_MAILER_…_<KIND>… values keyed by notification kind ('PASSWORD_CHANGED' → 'password_changed'). */
+function byNotification<T>(value: (k: (typeof NOTIFICATION_KINDS)[number]) => T): Record<NotificationKind, T> {
+  return Object.fromEntries(NOTIFICATION_KINDS.map((k) => [k.toLowerCase(), value(k)])) as Record<NotificationKind, T>;
 }
 
 function deepFreeze<T>(o: T): T {

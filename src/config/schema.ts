@@ -131,6 +131,11 @@ export const LINK_KINDS = ['CONFIRMATION', 'INVITE', 'RECOVERY', 'MAGIC_LINK', '
 function mailerKinds<P extends string, T>(prefix: P, make: () => T): Record<`${P}${(typeof MAILER_KINDS)[number]}`, T> {
   return Object.fromEntries(MAILER_KINDS.map((k) => [`${prefix}${k}`, make()])) as Record<`${P}${(typeof MAILER_KINDS)[number]}`, T>;
 }
+/** GoTrue's security notifications (GOTRUE_MAILER_NOTIFICATIONS_<KIND>_ENABLED, _TEMPLATES_/_SUBJECTS_<KIND>_NOTIFICATION). */
+export const NOTIFICATION_KINDS = ['PASSWORD_CHANGED', 'EMAIL_CHANGED', 'PHONE_CHANGED', 'IDENTITY_LINKED', 'IDENTITY_UNLINKED', 'MFA_FACTOR_ENROLLED', 'MFA_FACTOR_UNENROLLED'] as const;
+function notificationKinds<P extends string, S extends string, T>(prefix: P, suffix: S, make: () => T): Record<`${P}${(typeof NOTIFICATION_KINDS)[number]}${S}`, T> {
+  return Object.fromEntries(NOTIFICATION_KINDS.map((k) => [`${prefix}${k}${suffix}`, make()])) as Record<`${P}${(typeof NOTIFICATION_KINDS)[number]}${S}`, T>;
+}
 function linkKinds<P extends string, T>(prefix: P, make: () => T): Record<`${P}${(typeof LINK_KINDS)[number]}`, T> {
   return Object.fromEntries(LINK_KINDS.map((k) => [`${prefix}${k}`, make()])) as Record<`${P}${(typeof LINK_KINDS)[number]}`, T>;
 }
@@ -247,6 +252,17 @@ export const envSchema = z.object({
   GOTRUE_MFA_RECOVERY_CODES_MAX_ATTEMPTS: int(5, 1),
   GOTRUE_MFA_RECOVERY_CODES_LOCKOUT_DURATION: duration('15m'),
   GOTRUE_SESSIONS_ALLOW_LOW_AAL: duration('0s'),
+  // Session policies, security notifications and housekeeping (issue 13 items 5–8).
+  GOTRUE_SESSIONS_TIMEBOX: duration('0s'),
+  GOTRUE_SESSIONS_INACTIVITY_TIMEOUT: duration('0s'),
+  GOTRUE_SESSIONS_SINGLE_PER_USER: bool(false),
+  GOTRUE_SESSIONS_TAGS: list([]),
+  ...notificationKinds('GOTRUE_MAILER_NOTIFICATIONS_', '_ENABLED', () => bool(false)),
+  ...notificationKinds('GOTRUE_MAILER_TEMPLATES_', '_NOTIFICATION', str),
+  ...notificationKinds('GOTRUE_MAILER_SUBJECTS_', '_NOTIFICATION', str),
+  GOTRUE_DB_CLEANUP_ENABLED: bool(false),
+  GOTRUE_DB_CLEANUP_INTERVAL: duration('60s'),
+  GOTRUE_DB_CLEANUP_BATCH_SIZE: int(100, 1),
 
   GOTRUE_PASSWORD_MIN_LENGTH: int(6, 0),
   GOTRUE_PASSWORD_REQUIRED_CHARACTERS: str().transform((v) => (v === undefined ? [] : parseRequiredCharacters(v))),

@@ -66,7 +66,7 @@ const MAIL_FAILURE: Record<MailKind, string> = {
   reauthentication: 'Error sending reauthentication email',
 };
 
-const SEND: Record<MailKind, keyof Omit<Deps['mailer'], 'transport'>> = {
+const SEND: Record<MailKind, keyof Omit<Deps['mailer'], 'transport' | 'sendNotification'>> = {
   confirmation: 'sendConfirmation',
   invite: 'sendInvite',
   recovery: 'sendRecovery',

@@ -1,7 +1,8 @@
 import type { Executor } from '../db/database';
 import { listAmrClaims, upsertAmrClaim } from '../db/repositories/amr-claims';
 import { findActiveRefreshToken, rotateRefreshToken } from '../db/repositories/refresh-tokens';
-import { deleteAal1Sessions, insertSessionReturningUser, lockUserSession, setSessionAal } from '../db/repositories/sessions';
+import { deleteAal1Sessions, endOlderSessions, insertSessionReturningUser, lockUserSession, setSessionAal } from '../db/repositories/sessions';
+import { effectiveTag } from './session-policy';
 import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
 import type { AuditEntry } from '../db/repositories/audit-log';
 import { forbidden } from '../errors/api-error';
@@ -75,7 +76,7 @@ export interface IssueInput {
  * after the flow's writes, so the response needs no reload after commit. Call it after the flow's last write
  * to the user; `mintTokens` after commit.
  */
-export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'>, input: IssueInput): Promise<IssuedSession> {
+export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'> & { config?: Pick<Deps['config'], 'sessions'> }, input: IssueInput): Promise<IssuedSession> {
   const now = deps.clock.now();
   const sessionId = deps.random.uuid();
   const aal = input.aal ?? 'aal1';
@@ -92,6 +93,11 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
   );
   // The foreign key from sessions to users fails the statement first; this is for the type.
   if (!user) throw new Error(`issue: user ${input.user.id} vanished inside its own transaction`);
+  // GOTRUE_SESSIONS_SINGLE_PER_USER: the new first-party sign-in ends the user's older sessions of its tag, in this transaction.
+  const policy = deps.config?.sessions;
+  if (policy?.singlePerUser && !input.oauthClient) {
+    await endOlderSessions(trx, input.user.id, sessionId, effectiveTag(null, policy.tags), policy.tags, now);
+  }
   return { user, session: { id: sessionId, aal, oauthClientId: input.oauthClient?.id ?? null }, amr, refreshToken: token };
 }
 

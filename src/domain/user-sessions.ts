@@ -1,6 +1,8 @@
 import type { Executor } from '../db/database';
 import { listAmrClaims } from '../db/repositories/amr-claims';
-import { deleteSessions, findSession } from '../db/repositories/sessions';
+import { deleteSessions, findSession, listUserSessions } from '../db/repositories/sessions';
+import type { Config } from '../config/config';
+import { effectiveTag, lastRefreshedAt, sessionVerdict, type PolicySession } from './session-policy';
 
 /**
  * What flows other than the grants do with a user's sessions: end them (logout, a new password, an admin's change
@@ -26,4 +28,36 @@ export async function sessionCreatedAt(ex: Executor, sessionId: string): Promise
  */
 export async function isRecoverySession(ex: Executor, sessionId: string): Promise<boolean> {
   return (await listAmrClaims(ex, sessionId)).some((c) => c.authentication_method === 'recovery');
+}
+
+export type SessionSummary = Awaited<ReturnType<typeof listUserSessions>>[number];
+
+/**
+ * The user's sessions that can still be used (GOTRUE_SESSIONS_* applied with `now`), newest first. A session past
+ * its not_after, timebox or inactivity limit can no longer refresh: it is left out, and housekeeping deletes it.
+ */
+export async function listLiveSessions(ex: Executor, policy: Config['sessions'], userId: string, now: Date): Promise<SessionSummary[]> {
+  const rows = await listUserSessions(ex, userId);
+  return rows.filter((s) => sessionVerdict(policy, s, now) === 'valid');
+}
+
+/**
+ * GoTrue's single-per-user rule at refresh: the session may refresh only while no other valid first-party session
+ * of the user, under the same tag, was active more recently. Sign-in already ends older sessions; this covers the
+ * sessions that existed before GOTRUE_SESSIONS_SINGLE_PER_USER was turned on.
+ */
+export async function isSupersededSession(
+  ex: Executor,
+  policy: Config['sessions'],
+  userId: string,
+  session: PolicySession & { id: string; tag: string | null },
+  now: Date,
+  tokenTime: Date | null,
+): Promise<boolean> {
+  const tag = effectiveTag(session.tag, policy.tags);
+  const mine = lastRefreshedAt(session, tokenTime).getTime();
+  const others = await listUserSessions(ex, userId);
+  return others.some(
+    (s) => s.id !== session.id && s.oauth_client_id === null && sessionVerdict(policy, s, now) === 'valid' && effectiveTag(s.tag, policy.tags) === tag && lastRefreshedAt(s).getTime() > mine,
+  );
 }

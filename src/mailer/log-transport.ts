@@ -17,7 +17,7 @@ export function createLogTransport(logger: Logger): MailTransport {
       // One line that stands out in either format; the pretty format (cli/logger.ts) lays it out as a block.
       logger.info(
         { dev_mail: true, mail: { kind: mail.kind, to: mail.to, subject: mail.subject, link: mail.link, code: mail.otp } },
-        `${DEV_MAIL_HEADER}: "${mail.subject}" to ${mail.to}${mail.link ? ` | open ${mail.link}` : ''} | code ${mail.otp}`,
+        `${DEV_MAIL_HEADER}: "${mail.subject}" to ${mail.to}${mail.link ? ` | open ${mail.link}` : ''} ${mail.otp ? ` | code ${mail.otp}` : ''}`,
       );
     },
   };

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config, LinkMailKind, MailKind } from '../config/config';
+import type { Config, LinkMailKind, MailKind, NotificationKind } from '../config/config';
 import type { Clock } from '../crypto/clock';
 import type { JsonObject } from '../db/schema';
 import { escapeHtml, noEscape } from './go-template';
@@ -27,6 +27,23 @@ export interface MailInput {
   data: JsonObject | null;
 }
 
+/** What a security notification says; the mailer adds SiteURL. Absent fields render as ''. */
+export interface NotificationInput {
+  /** The address the mail goes to (for an email change: the old address). */
+  to: string;
+  /** The user's email ({{ .Email }}; for an email change the new address). */
+  email: string;
+  oldEmail?: string;
+  phone?: string;
+  oldPhone?: string;
+  /** The identity's provider (identity linked/unlinked). */
+  provider?: string;
+  /** The factor's type (MFA factor enrolled/unenrolled). */
+  factorType?: string;
+  /** The user's user_metadata ({{ .Data }}). */
+  data: JsonObject | null;
+}
+
 /** The domain mailer (STYLE.md "Adapters"): one method per mail GoTrue sends. Throws MailSendError. */
 export interface Mailer {
   readonly transport: MailTransport['name'];
@@ -36,7 +53,20 @@ export interface Mailer {
   sendMagicLink(m: MailInput): Promise<void>;
   sendEmailChange(m: MailInput): Promise<void>;
   sendReauthentication(m: MailInput): Promise<void>;
+  /** A security notification (GoTrue's *_notification templates); the caller checks it is enabled. */
+  sendNotification(kind: NotificationKind, n: NotificationInput): Promise<void>;
 }
+
+/** GoTrue's default subjects of the security notifications. */
+export const DEFAULT_NOTIFICATION_SUBJECTS: Record<NotificationKind, string> = {
+  password_changed: 'Your password was changed',
+  email_changed: 'Your email address was changed',
+  phone_changed: 'Your phone number was changed',
+  identity_linked: 'A new sign-in method was linked to your account',
+  identity_unlinked: 'A sign-in method was removed from your account',
+  mfa_factor_enrolled: 'A new verification method was added to your account',
+  mfa_factor_unenrolled: 'A verification method was removed from your account',
+};
 
 export const DEFAULT_SUBJECTS: Record<MailKind, string> = {
   confirmation: 'Confirm Your Email',
@@ -56,7 +86,7 @@ const LINK_TYPE: Record<LinkMailKind, string> = {
   email_change: 'email_change',
 };
 
-type MailerConfig = Pick<Config, 'siteUrl' | 'api' | 'mailer'>;
+type MailerConfig = Pick<Config, 'siteUrl' | 'api' | 'mailer'> & Partial<Pick<Config, 'notifications'>>;
 
 /**
  * The link of a mail: GOTRUE_MAILER_URLPATHS_<KIND> joined to API_EXTERNAL_URL (keeping its path, so
@@ -101,8 +131,26 @@ export function createMailer({ config, transport, templates }: MailerOptions): M
     const text = template.text ? template.text.render(data, noEscape) : htmlToText(html);
     await transport.send({ kind, to: m.to, subject: config.mailer.subjects[kind] ?? DEFAULT_SUBJECTS[kind], html, text, link, otp: m.otp });
   };
+  const sendNotification = async (kind: NotificationKind, n: NotificationInput) => {
+    const data: Record<string, unknown> = {
+      SiteURL: config.siteUrl,
+      Email: n.email,
+      OldEmail: n.oldEmail ?? '',
+      Phone: n.phone ?? '',
+      OldPhone: n.oldPhone ?? '',
+      Provider: n.provider ?? '',
+      FactorType: n.factorType ?? '',
+      Data: n.data ?? {},
+    };
+    const template = await templates.get(`${kind}_notification`);
+    const html = template.html.render(data, escapeHtml);
+    const text = template.text ? template.text.render(data, noEscape) : htmlToText(html);
+    const subject = config.notifications?.subjects[kind] ?? DEFAULT_NOTIFICATION_SUBJECTS[kind];
+    await transport.send({ kind: `${kind}_notification`, to: n.to, subject, html, text, link: undefined, otp: '' });
+  };
   return {
     transport: transport.name,
+    sendNotification,
     sendConfirmation: (m) => send('confirmation', m),
     sendInvite: (m) => send('invite', m),
     sendRecovery: (m) => send('recovery', m),
@@ -134,6 +182,11 @@ export function mailerFromConfig(config: Config, logger: Logger, clock: Clock, t
   return createMailer({
     config,
     transport: transport ?? transportFromConfig(config, logger),
-    templates: createTemplateStore({ custom: config.mailer.templates, logger, clock }),
+    templates: createTemplateStore({ custom: { ...config.mailer.templates, ...notificationTemplates(config) }, logger, clock }),
   });
+}
+
+/** GOTRUE_MAILER_TEMPLATES_<KIND>_NOTIFICATION keyed as the template store names them. */
+function notificationTemplates(config: Config): Partial<Record<`${NotificationKind}_notification`, string | undefined>> {
+  return Object.fromEntries(Object.entries(config.notifications.templates).map(([k, v]) => [`${k}_notification`, v]));
 }

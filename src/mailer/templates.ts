@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../crypto/clock';
-import type { MailKind } from '../config/config';
+import type { MailKind, NotificationKind } from '../config/config';
 import { compileGoTemplate, type CompiledTemplate } from './go-template';
 
 /**
@@ -16,6 +16,11 @@ import { compileGoTemplate, type CompiledTemplate } from './go-template';
  */
 
 export const MAIL_KINDS: readonly MailKind[] = ['confirmation', 'invite', 'recovery', 'magic_link', 'email_change', 'reauthentication'];
+/** Security notifications; their default files are templates/<kind>_notification.{html,txt}. */
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['password_changed', 'email_changed', 'phone_changed', 'identity_linked', 'identity_unlinked', 'mfa_factor_enrolled', 'mfa_factor_unenrolled'];
+/** Every template the store holds: a mail kind, or a notification as `<kind>_notification` (GoTrue's template names). */
+export type TemplateKind = MailKind | `${NotificationKind}_notification`;
+const TEMPLATE_KINDS: readonly TemplateKind[] = [...MAIL_KINDS, ...NOTIFICATION_KINDS.map((k) => `${k}_notification` as const)];
 
 const CACHE_TTL_MS = 10 * 60_000;
 const RETRY_AFTER_MS = 60_000;
@@ -29,11 +34,11 @@ export interface MailTemplate {
 }
 
 export interface TemplateStore {
-  get(kind: MailKind): Promise<MailTemplate>;
+  get(kind: TemplateKind): Promise<MailTemplate>;
 }
 
 export interface TemplateStoreOptions {
-  custom: Record<MailKind, string | undefined>;
+  custom: Partial<Record<TemplateKind, string | undefined>>;
   logger: Logger;
   clock: Clock;
   /** HTTP for URL templates; injected so the effect is visible (tests use a real local server). */
@@ -44,9 +49,9 @@ export interface TemplateStoreOptions {
 
 const DEFAULTS_DIR = new URL('../../templates/', import.meta.url);
 
-function loadDefaults(dir: URL): Record<MailKind, MailTemplate> {
-  const out = {} as Record<MailKind, MailTemplate>;
-  for (const kind of MAIL_KINDS) {
+function loadDefaults(dir: URL): Record<TemplateKind, MailTemplate> {
+  const out = {} as Record<TemplateKind, MailTemplate>;
+  for (const kind of TEMPLATE_KINDS) {
     out[kind] = {
       html: compileGoTemplate(readFileSync(new URL(`${kind}.html`, dir), 'utf8')),
       text: compileGoTemplate(readFileSync(new URL(`${kind}.txt`, dir), 'utf8')),
@@ -67,10 +72,10 @@ async function fetchSource(location: string, doFetch: typeof fetch): Promise<str
 export function createTemplateStore(opts: TemplateStoreOptions): TemplateStore {
   const defaults = loadDefaults(opts.defaultsDir ?? DEFAULTS_DIR);
   const doFetch = opts.fetch ?? globalThis.fetch;
-  const cache = new Map<MailKind, { template: MailTemplate | undefined; loadedAt: number; failedAt?: number }>();
-  const inflight = new Map<MailKind, Promise<MailTemplate>>();
+  const cache = new Map<TemplateKind, { template: MailTemplate | undefined; loadedAt: number; failedAt?: number }>();
+  const inflight = new Map<TemplateKind, Promise<MailTemplate>>();
 
-  const load = async (kind: MailKind, location: string): Promise<MailTemplate> => {
+  const load = async (kind: TemplateKind, location: string): Promise<MailTemplate> => {
     const entry = cache.get(kind);
     const now = opts.clock.now().getTime();
     try {

@@ -1,8 +1,8 @@
-import type { MailKind } from '../config/config';
+import type { TemplateKind } from './templates';
 
 /** A rendered mail, ready for a transport. `link` and `otp` are kept apart only for the log transport. */
 export interface OutgoingMail {
-  kind: MailKind;
+  kind: TemplateKind;
   to: string;
   subject: string;
   html: string;

@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database';
+import type { Notice } from '../domain/notifications';
 import { insertAuditEntries, type AuditEntry } from '../domain/audit';
 import { deleteIdentities, findIdentitiesByEmails, findIdentity, insertIdentityReturningId, listUserIdentities, updateIdentityData } from '../domain/identities';
 import { findUserByEmail, findUsersByEmails, lockUser, updateUser } from '../domain/user-records';
@@ -29,6 +30,8 @@ export interface ExternalIdentityResult {
   refusal?: ApiError;
   /** Integration point for the mail issue: this user should get a confirmation mail after commit. */
   confirmationFor?: { id: string; email: string | null };
+  /** A security notification to send after commit (manual linking: identity_linked). */
+  notice?: Notice;
 }
 
 /** The provider's emails, lower-cased, and the candidate: the primary one (else the first). */
@@ -181,6 +184,7 @@ async function linkToUser(trx: Executor, deps: Deps, meta: RequestMeta, input: E
     user,
     identityId,
     confirmationFor: candidate && !candidate.verified && user.email === candidate.email && !user.email_confirmed_at ? { id: user.id, email: user.email } : undefined,
+    notice: { kind: 'identity_linked', n: { to: user.email ?? '', email: user.email ?? '', provider: input.provider, data: user.raw_user_meta_data } },
   };
 }
 

@@ -1,4 +1,5 @@
 import { hashAuthCode, s256Challenge } from '../crypto/pkce';
+import { notify } from '../domain/notifications';
 import { attachClientStateToFlow, deleteOauthClientState, findOauthClientState, insertOauthClientState } from '../domain/flow-state';
 import { findFlowStateById } from '../domain/flow-state';
 import { updateUser, type UserWithRelations } from '../domain/user-records';
@@ -153,6 +154,7 @@ export async function completeCallback(
   if (result.signed.confirmationFor) {
     await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, flow.referrer ?? deps.config.siteUrl, result.signed.refusal !== undefined);
   }
+  if (result.signed.notice && !result.signed.refusal) await notify(deps, result.signed.notice.kind, result.signed.notice.n);
   if (result.signed.refusal) throw result.signed.refusal;
   if (pkce) return { kind: 'code', authCode };
   const started = result.started!;

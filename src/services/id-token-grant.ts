@@ -1,4 +1,5 @@
 import { updateUser, type UserWithRelations } from '../domain/user-records';
+import { notify } from '../domain/notifications';
 import type { Deps } from '../deps';
 import { atHashMatches, IdTokenError, nonceMatches, verifyIdToken } from '../external/id-token';
 import { ProviderError, type ExternalProvider } from '../external/types';
@@ -73,5 +74,6 @@ export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdToken
   });
   if (result.signed.confirmationFor) await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, deps.config.siteUrl, result.signed.refusal !== undefined);
   if (result.signed.refusal || !result.started) throw result.signed.refusal!;
+  if (result.signed.notice) await notify(deps, result.signed.notice.kind, result.signed.notice.n);
   return { user: result.started.user, tokens: await sessions.mintTokens(deps, result.started) };
 }

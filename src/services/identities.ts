@@ -1,3 +1,4 @@
+import { notify } from '../domain/notifications';
 import { insertAuditEntries } from '../domain/audit';
 import { lockUser } from '../domain/user-records';
 import type { Deps } from '../deps';
@@ -16,10 +17,14 @@ import { removeIdentity } from '../domain/users';
 export async function unlinkIdentity(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, identityId: string): Promise<void> {
   const aud = auth.claims.aud;
   if ((Array.isArray(aud) ? aud[0] : aud) !== meta.aud) throw forbidden(ErrorCodes.unexpectedAudience, "Token audience doesn't match request audience");
-  await deps.db.transaction().execute(async (trx) => {
+  const notice = await deps.db.transaction().execute(async (trx) => {
     const user = await lockUser(trx, auth.user.id);
     if (!user) throw notFound(ErrorCodes.userNotFound, 'User not found');
     const target = await removeIdentity(trx, deps, user, identityId);
     await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'identity_unlinked', { identity_id: target.id, provider: target.provider, provider_id: target.provider_id })]);
+    // To the address the user had before: removing an identity may move another identity's email onto the user.
+    const to = user.email ?? '';
+    return { to, email: to, provider: target.provider, data: user.raw_user_meta_data };
   });
+  await notify(deps, 'identity_unlinked', notice);
 }

@@ -13,6 +13,8 @@ import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
+import { sessionExpiredMessage, sessionVerdict } from '../domain/session-policy';
+import { isSupersededSession } from '../domain/user-sessions';
 
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
@@ -61,7 +63,14 @@ export async function refreshGrant(
     // revoked its token must not judge the reuse interval by a time from before that revocation (it would fall
     // "inside" the interval and fork the family with a second child; seen with two servers, two-servers-refresh).
     const now = deps.clock.now();
-    if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired');
+    if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, sessionExpiredMessage('past_not_after', deps.config.sessions));
+    // GOTRUE_SESSIONS_TIMEBOX and _INACTIVITY_TIMEOUT, judged on the locked row with the clock read under the lock.
+    const verdict = sessionVerdict(deps.config.sessions, state, now, state.token_updated_at);
+    if (verdict !== 'valid') throw badRequest(ErrorCodes.sessionExpired, sessionExpiredMessage(verdict, deps.config.sessions));
+    // GOTRUE_SESSIONS_SINGLE_PER_USER: one more read, only with the policy on.
+    if (deps.config.sessions.singlePerUser && !state.oauth_client_id && (await isSupersededSession(trx, deps.config.sessions, user.id, { ...state, id: sessionId }, now, state.token_updated_at))) {
+      throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Revoked by Newer Login)');
+    }
     if (isLowAalPastAllowance(deps, state, user, now)) {
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }
@@ -81,6 +90,7 @@ export async function refreshGrant(
       revokeId: state.revoked ? null : state.token_id,
       next: { selector: next.selector, userId: user.id, sessionId, parent: selector, now },
       audit: [auditEntry(deps, meta, user, 'token_revoked'), auditEntry(deps, meta, user, 'token_refreshed')],
+      client: { userAgent: meta.userAgent, ip: meta.ip || null },
     });
     return { kind: 'issued', selector: next.selector, session };
   });

@@ -11,6 +11,7 @@ import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { consumeToken, findTokenByOtp, isTokenExpired, type MatchedToken } from '../domain/one-time-tokens';
 import { assertSmsSendable, deliver, parseChannel } from '../domain/outbox';
 import { assertStrongPassword } from '../domain/password-policy';
+import { notify } from '../domain/notifications';
 import type { RequestMeta } from '../domain/request-meta';
 import { sessionAal } from '../domain/sessions';
 import { endSessions, isRecoverySession, sessionCreatedAt } from '../domain/user-sessions';
@@ -112,6 +113,7 @@ export async function updateCurrentUser(
       if (input.data !== undefined || input.app_metadata !== undefined) audits.push(auditEntry(deps, meta, locked, 'user_modified'));
       await insertAuditEntries(trx, audits);
     });
+    if (encrypted !== undefined) await notify(deps, 'password_changed', { to: user.email ?? '', email: user.email ?? '', data: user.raw_user_meta_data });
   }
   return (await findUserWithRelations(deps.db, user.id))!;
 }

@@ -9,6 +9,7 @@ import { issueEmailFlowCode } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
 import { consumeToken, findTokenByHash, findTokenByOtp, isTokenExpired, revokeAllTokens, type MatchedToken } from '../domain/one-time-tokens';
 import type { RequestMeta } from '../domain/request-meta';
+import { notify, type Notice } from '../domain/notifications';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
 import { applyEmailChange, applyPhoneChange, confirmEmail, confirmPhone, EMAIL_CHANGE_FIRST_LEG } from '../domain/verify-actions';
@@ -94,19 +95,29 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
       ? await deps.hasher.hash(deps.random.bytes(48).toString('base64url'))
       : undefined;
 
+  // The security notification this verification calls for, sent after commit (GOTRUE_MAILER_NOTIFICATIONS_*).
+  let notice: Notice | undefined;
   const result = await deps.db.transaction().execute(async (trx) => {
     if (!(await consumeToken(trx, match))) throw invalidToken();
     const user = (await lockUser(trx, match.user.id))!;
+    const data = user.raw_user_meta_data;
     const ctx = { trx, deps, meta };
     const audits: AuditEntry[] = [];
     if (tokenType === 'confirmation_token' && match.token.relates_to.includes('@')) audits.push(...(await confirmEmail(ctx, user, randomPassword)));
     else if (tokenType === 'confirmation_token') audits.push(...(await confirmPhone(ctx, user)));
     else if (tokenType === 'recovery_token') audits.push(...(await confirmEmail(ctx, user)));
-    else if (tokenType === 'phone_change_token') audits.push(...(await applyPhoneChange(ctx, user)));
-    else if (tokenType === 'email_change_token_new' || tokenType === 'email_change_token_current') {
+    else if (tokenType === 'phone_change_token') {
+      audits.push(...(await applyPhoneChange(ctx, user)));
+      const email = user.email ?? '';
+      notice = { kind: 'phone_changed', n: { to: email, email, phone: user.phone_change ?? '', oldPhone: user.phone ?? '', data } };
+      if (user.phone_change === user.phone) notice = undefined;
+    } else if (tokenType === 'email_change_token_new' || tokenType === 'email_change_token_current') {
       const changed = await applyEmailChange(ctx, user, tokenType);
       if (changed === 'pending') return { kind: 'pending' as const };
       audits.push(...changed);
+      // To the address the account had: its owner is the one to warn.
+      notice = { kind: 'email_changed', n: { to: user.email ?? '', email: user.email_change ?? '', oldEmail: user.email ?? '', data } };
+      if ((user.email ?? '').toLowerCase() === (user.email_change ?? '').toLowerCase()) notice = undefined;
     } else throw invalidToken();
 
     await revokeAllTokens(trx, user.id);
@@ -124,6 +135,7 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
   });
 
   if (result.kind === 'pending') return { kind: 'pending', message: EMAIL_CHANGE_FIRST_LEG };
+  if (notice) await notify(deps, notice.kind, notice.n);
   if (result.kind === 'code') return result;
   return { kind: 'session', user: result.started.user, tokens: await sessions.mintTokens(deps, result.started) };
 }

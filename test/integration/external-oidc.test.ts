@@ -27,8 +27,12 @@ beforeAll(async () => {
 });
 afterAll(() => op.close());
 const server = useTestApp({
-  listen: true,
+  // The mail catcher receives the identity linked/unlinked notifications; sign-ups stay autoconfirmed.
+  mail: true,
   env: () => ({
+    GOTRUE_MAILER_AUTOCONFIRM: 'true',
+    GOTRUE_MAILER_NOTIFICATIONS_IDENTITY_LINKED_ENABLED: 'true',
+    GOTRUE_MAILER_NOTIFICATIONS_IDENTITY_UNLINKED_ENABLED: 'true',
     GOTRUE_EXTERNAL_KEYCLOAK_ENABLED: 'true',
     GOTRUE_EXTERNAL_KEYCLOAK_CLIENT_ID: 'gotrue-kc',
     GOTRUE_EXTERNAL_KEYCLOAK_SECRET: 'gotrue-kc-secret',
@@ -139,6 +143,9 @@ describe(`OpenID providers against a local oidc-provider (${dbKind})`, () => {
     expect(exchanged.data.user?.email).toBe(email);
     const identities = exchanged.data.user!.identities!;
     expect(identities.map((i) => i.provider).sort()).toEqual(['custom:acme', 'email']);
+    const linkedMail = await server.mail.next(email);
+    expect(linkedMail.subject).toBe('A new sign-in method was linked to your account');
+    expect(linkedMail.text).toContain(`Your custom:acme account was linked as a new sign-in method for ${email}.`);
 
     // The same provider identity cannot be linked again.
     const again = await auth.linkIdentity({ provider: 'custom:acme' as 'google', options: { redirectTo: `${SITE}/linked`, skipBrowserRedirect: true } });
@@ -147,6 +154,7 @@ describe(`OpenID providers against a local oidc-provider (${dbKind})`, () => {
 
     const acme = identities.find((i) => i.provider === 'custom:acme')!;
     expect((await auth.unlinkIdentity(acme)).error).toBeNull();
+    expect((await server.mail.next(email)).subject).toBe('A sign-in method was removed from your account');
     const left = (await auth.getUser()).data.user!;
     expect(left.identities!.map((i) => i.provider)).toEqual(['email']);
     expect(left.app_metadata.providers).toEqual(['email']);

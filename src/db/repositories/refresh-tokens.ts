@@ -100,7 +100,7 @@ export async function lockSessionForRefresh(ex: Executor, sessionId: string, sel
   return ex
     .selectFrom('sessions as s')
     .innerJoin('refresh_tokens as rt', 'rt.session_id', 's.id')
-    .select(['s.aal', 's.not_after', 's.created_at', 's.oauth_client_id', 'rt.id as token_id', 'rt.revoked', 'rt.updated_at as token_updated_at'])
+    .select(['s.aal', 's.not_after', 's.created_at', 's.refreshed_at', 's.tag', 's.oauth_client_id', 'rt.id as token_id', 'rt.revoked', 'rt.updated_at as token_updated_at'])
     .where('s.id', '=', sessionId)
     .where('rt.token', '=', selector)
     .forUpdate(['s', 'rt'])
@@ -112,6 +112,8 @@ export interface Rotation {
   revokeId: string | null;
   next: NewRefreshToken;
   audit: AuditEntry[];
+  /** The refreshing client, recorded on the session as GoTrue does (the sessions API shows it); absent = unchanged. */
+  client?: { userAgent: string | null; ip: string | null };
 }
 
 /**
@@ -130,7 +132,11 @@ export async function rotateRefreshToken(ex: Executor, r: Rotation): Promise<voi
         .returning('id'),
     )
     .with('touched', (db) =>
-      db.updateTable('sessions').set({ refreshed_at: next.now, updated_at: next.now }).where('id', '=', next.sessionId).returning('id'),
+      db
+        .updateTable('sessions')
+        .set({ refreshed_at: next.now, updated_at: next.now, ...(r.client ? { user_agent: r.client.userAgent, ip: r.client.ip } : {}) })
+        .where('id', '=', next.sessionId)
+        .returning('id'),
     )
     .with('audited', (db) =>
       db

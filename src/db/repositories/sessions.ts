@@ -98,3 +98,37 @@ export async function downgradeSessions(ex: Executor, userId: string, which: { f
   else q = q.where('aal', '!=', 'aal1');
   await q.execute();
 }
+
+/**
+ * GOTRUE_SESSIONS_SINGLE_PER_USER at sign-in: the user's other first-party sessions that are still live and count
+ * under `tag` end now (not_after = now; the refresh grant then answers session_expired, the housekeeping loop deletes
+ * them). `tags` is GOTRUE_SESSIONS_TAGS: a session whose tag is not listed counts as the first listed one.
+ */
+export async function endOlderSessions(ex: Executor, userId: string, keepId: string, tag: string, tags: readonly string[], now: Date): Promise<number> {
+  let q = ex
+    .updateTable('sessions')
+    .set({ not_after: now, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('id', '!=', keepId)
+    .where('oauth_client_id', 'is', null)
+    .where((eb) => eb.or([eb('not_after', 'is', null), eb('not_after', '>', now)]));
+  if (tags.length > 0) {
+    q =
+      tag === tags[0]
+        ? q.where((eb) => eb.or([eb('tag', 'is', null), eb('tag', '=', ''), eb('tag', '=', tag), eb('tag', 'not in', [...tags])]))
+        : q.where('tag', '=', tag);
+  }
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** A user's sessions, newest first, with the fields the sessions API shows. */
+export async function listUserSessions(ex: Executor, userId: string) {
+  return ex
+    .selectFrom('sessions')
+    .select(['id', 'created_at', 'updated_at', 'refreshed_at', 'not_after', 'user_agent', 'ip', 'aal', 'factor_id', 'tag', 'oauth_client_id'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+}

@@ -8,6 +8,7 @@ import type { AuthenticatedUser } from '../../domain/authenticate';
 import * as factors from '../../domain/factors';
 import { AMR_METHOD, secretContext, type FactorType } from '../../domain/factors';
 import { normalizePhone } from '../../domain/identifiers';
+import { notify } from '../../domain/notifications';
 import { mfaSmsCode, parseChannel, sendMfaSms } from '../../domain/outbox';
 import type { RequestMeta } from '../../domain/request-meta';
 import * as sessions from '../../domain/sessions';
@@ -253,6 +254,7 @@ export async function verify(
     });
   });
   const tokens = await sessions.mintTokens(deps, issued);
+  if (factor.status !== 'verified') await notify(deps, 'mfa_factor_enrolled', { to: auth.user.email ?? '', email: auth.user.email ?? '', factorType: factor.factor_type, data: auth.user.raw_user_meta_data });
   return { tokens, user: issued.user };
 }
 
@@ -278,5 +280,6 @@ export async function unenroll(deps: Deps, meta: RequestMeta, auth: Authenticate
       await insertAuditEntries(trx, gone);
     }
   });
+  await notify(deps, 'mfa_factor_unenrolled', { to: auth.user.email ?? '', email: auth.user.email ?? '', factorType: factor.factor_type, data: auth.user.raw_user_meta_data });
   return { id: factor.id };
 }
