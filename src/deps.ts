@@ -14,6 +14,7 @@ import { ExternalProviders } from './external/registry';
 import type { Fetch } from './external/types';
 import { mailerFromConfig, type Mailer } from './mailer/mailer';
 import type { MailTransport } from './mailer/transport';
+import { createHookRunner, type HookRunner, type HookRunnerOptions } from './domain/hooks/runner';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -38,6 +39,8 @@ export interface Deps {
   mailer: Mailer;
   /** Rate-limit counters (GOTRUE_RATE_LIMIT_STORE): per-client request limits and the server-wide send limits. */
   rateLimitStore: RateLimitStore;
+  /** GoTrue's auth hooks (GOTRUE_HOOK_*): HTTP endpoints signed with Standard Webhooks, or Postgres functions. */
+  hooks: HookRunner;
 }
 
 export interface DepsOverrides {
@@ -51,6 +54,8 @@ export interface DepsOverrides {
   mailer?: Mailer;
   /** Keeps the configured templates but hands mail to this transport. */
   mailTransport?: MailTransport;
+  /** Hook limits (tests shorten GoTrue's 5 s timeout and 2 s backoff). */
+  hooks?: Partial<HookRunnerOptions>;
 }
 
 /** The composition root. */
@@ -74,5 +79,6 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     vault: createTokenVault(config.external.tokenVaultKeys, random),
     mailer: o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport),
     rateLimitStore: createRateLimitStore(config, database, logger),
+    hooks: createHookRunner({ hooks: config.hooks, db: database.db, fetch: o.fetch ?? globalThis.fetch, clock, random, logger, options: o.hooks }),
   };
 }
