@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import type { HookConfig, HookKind, HooksConfig } from '../../config/hooks';
 import type { Clock, Random } from '../../crypto/clock';
 import type { Db } from '../../db/database';
+import { databaseFailure } from '../../db/connection-errors';
 import { callHookFunction } from '../../db/repositories/hook-functions';
 import { ApiError } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
@@ -112,7 +113,15 @@ function answerOf(text: string | null): Record<string, unknown> {
 }
 
 async function runPgFunction(d: HookRunnerDeps, opts: HookRunnerOptions, target: Extract<HookConfig, { transport: 'pg-functions' }>, payload: string) {
-  const result = await callHookFunction(d.db, { schema: target.schema, name: target.name, payload, timeoutMs: opts.pgTimeoutMs });
+  let result: unknown;
+  try {
+    result = await callHookFunction(d.db, { schema: target.schema, name: target.name, payload, timeoutMs: opts.pgTimeoutMs });
+  } catch (err) {
+    // A database that is down stays the outage it is (503); anything else — the function raised, or ran past its
+    // statement_timeout — is the hook's failure, GoTrue's 500, not this request's own database timeout.
+    if (databaseFailure(err) === 'unavailable') throw internal(`Error running hook URI: ${target.uri}`, err);
+    throw internal(`Error running hook URI: ${target.uri}`, new Error(`hook function failed: ${(err as Error).message}`, { cause: err }));
+  }
   return answerOf(result === null ? null : typeof result === 'string' ? result : JSON.stringify(result));
 }
 
