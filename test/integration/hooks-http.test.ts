@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { totpCodeAt } from '../../src/crypto/totp';
+import { adminHeaders } from '../helpers/admin';
 import { claimsOf } from '../helpers/flows';
 import { newHookSecret, startHookReceiver, type HookReceiver } from '../helpers/hook-receiver';
 import { uniquePhone } from '../helpers/sms-recorder';
@@ -196,6 +197,19 @@ describe(`auth hooks over HTTP (${dbKind})`, () => {
     const stored = await server.db.db.selectFrom('users').select('id').where('email', '=', email).execute();
     expect(stored).toHaveLength(0);
     expect(receiver.callsTo('/send_email')).toHaveLength(0);
+  });
+
+  it('admin generate_link sign-ups go through before/after user created too (GoTrue\'s mail.go)', async () => {
+    const email = uniqueEmail('link');
+    receiver.answer('/before_user_created', () => ({ status: 200, body: { error: { http_code: 422, message: 'No links for you' } } }));
+    const refused = await request(server.app).post('/admin/generate_link').set(adminHeaders(server.deps)).send({ type: 'invite', email });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toEqual({ code: 'unknown', message: 'No links for you' });
+    receiver.answer('/before_user_created', () => ({ status: 204 }));
+    const made = await request(server.app).post('/admin/generate_link').set(adminHeaders(server.deps)).send({ type: 'invite', email });
+    expect(made.status).toBe(200);
+    expect((receiver.callsTo('/after_user_created')[0]!.body.user as { id: string }).id).toBe(made.body.id);
+    expect((receiver.callsTo('/before_user_created').at(-1)!.body.user as { id: string }).id).toBe(made.body.id);
   });
 
   it('before and after user created see the same user id; an after-hook error is the answer but the user stays', async () => {
