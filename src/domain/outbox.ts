@@ -35,6 +35,8 @@ export interface PreparedMessage {
   undo(ex: Executor): Promise<void>;
   /** The error the request answers when the send fails. */
   failure(cause: unknown): ApiError;
+  /** Mail only: what the send email hook receives for this mail. */
+  emailData?: hooks.EmailData;
 }
 
 export interface EmailPkce {
@@ -109,8 +111,23 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
     data: input.user.raw_user_meta_data,
   };
   let counted = false;
+  // GoTrue's EmailData; site_url is GoTrue's external URL.
+  const emailData: hooks.EmailData = {
+    token: issued.otp,
+    token_hash: issued.tokenHash,
+    redirect_to: input.redirectTo,
+    email_action_type: EMAIL_ACTION_TYPE[input.kind],
+    site_url: deps.config.api.externalUrl,
+    token_new: '',
+    token_hash_new: '',
+    old_email: '',
+    old_phone: '',
+    provider: '',
+    factor_type: '',
+  };
   return {
     tokenHash: issued.tokenHash,
+    emailData,
     countNow: async () => {
       await countEmailSend(deps);
       counted = true;
@@ -118,23 +135,8 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
     send: async () => {
       if (!counted) await countEmailSend(deps);
       if (deps.hooks.enabled('send_email')) {
-        // The hook sends this mail instead of the mailer (GoTrue's EmailData; site_url is GoTrue's external URL).
-        await hooks.sendEmail(deps, {
-          user: input.user,
-          emailData: {
-            token: issued.otp,
-            token_hash: issued.tokenHash,
-            redirect_to: input.redirectTo,
-            email_action_type: EMAIL_ACTION_TYPE[input.kind],
-            site_url: deps.config.api.externalUrl,
-            token_new: '',
-            token_hash_new: '',
-            old_email: '',
-            old_phone: '',
-            provider: '',
-            factor_type: '',
-          },
-        });
+        // The hook sends this mail instead of the mailer.
+        await hooks.sendEmail(deps, { user: input.user, emailData });
         return undefined;
       }
       await deps.mailer[SEND[input.kind]](mail);
@@ -147,6 +149,35 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
     // A hook's own error (timeout, rejection, …) is the answer, as GoTrue's; a mailer failure is GoTrue's 500.
     failure: (cause) =>
       isSendLimitError(cause) || (cause instanceof ApiError && deps.hooks.enabled('send_email')) ? (cause as ApiError) : new ApiError(500, ErrorCodes.unexpectedFailure, MAIL_FAILURE[input.kind], { cause }),
+  };
+}
+
+/**
+ * A secure email change's two mails as the ONE send email hook call GoTrue makes, with GoTrue's (documented, odd)
+ * pairing: `token` is the current address's code and `token_hash` the new address's hash; `token_new` the new
+ * address's code and `token_hash_new` the current address's hash. Undo and failure stay the two mails' own.
+ */
+export function emailChangeForHook(deps: Deps, user: UserRow, toNew: PreparedMessage, toCurrent: PreparedMessage): PreparedMessage {
+  const emailData: hooks.EmailData = {
+    ...toNew.emailData!,
+    token: toCurrent.emailData!.token,
+    token_hash: toNew.emailData!.token_hash,
+    token_new: toNew.emailData!.token,
+    token_hash_new: toCurrent.emailData!.token_hash,
+  };
+  return {
+    tokenHash: toNew.tokenHash,
+    emailData,
+    send: async () => {
+      await countEmailSend(deps);
+      await hooks.sendEmail(deps, { user, emailData });
+      return undefined;
+    },
+    undo: async (ex) => {
+      await toCurrent.undo(ex);
+      await toNew.undo(ex);
+    },
+    failure: (cause) => toNew.failure(cause),
   };
 }
 

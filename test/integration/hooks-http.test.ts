@@ -99,6 +99,31 @@ describe(`auth hooks over HTTP (${dbKind})`, () => {
     expect(server.mail.pending(email)).toHaveLength(0);
   });
 
+  it('a secure email change is one send email call carrying both codes, paired as GoTrue pairs them; both hashes verify', async () => {
+    const { email } = await confirmedUser();
+    const auth = server.client();
+    expect((await auth.signInWithPassword({ email, password })).error).toBeNull();
+    receiver.calls.length = 0;
+    const newEmail = uniqueEmail('moved');
+    expect((await auth.updateUser({ email: newEmail })).error).toBeNull();
+    const calls = receiver.callsTo('/send_email');
+    expect(calls).toHaveLength(1);
+    const data = calls[0]!.body.email_data as Record<string, string>;
+    expect(data.email_action_type).toBe('email_change');
+    expect([data.token, data.token_new].every((t) => /^\d{6}$/.test(t!))).toBe(true);
+    // token_hash belongs to the new address, token_hash_new to the current one (GoTrue's pairing).
+    const [forNew, forCurrent] = await Promise.all([
+      server.db.db.selectFrom('one_time_tokens').select(['token_hash', 'relates_to']).where('token_hash', '=', data.token_hash!).executeTakeFirst(),
+      server.db.db.selectFrom('one_time_tokens').select(['token_hash', 'relates_to']).where('token_hash', '=', data.token_hash_new!).executeTakeFirst(),
+    ]);
+    expect(forNew?.relates_to).toBe(newEmail);
+    expect(forCurrent?.relates_to).toBe(email);
+    expect((await auth.verifyOtp({ token_hash: data.token_hash_new!, type: 'email_change' })).error).toBeNull();
+    const done = await auth.verifyOtp({ token_hash: data.token_hash!, type: 'email_change' });
+    expect(done.error).toBeNull();
+    expect(done.data.user?.email).toBe(newEmail);
+  });
+
   it('custom access token adds a claim visible in the session JWT through auth-js, for sign-in and refresh alike', async () => {
     const { email, userId } = await confirmedUser();
     receiver.answer('/custom_access_token', addClaims({ tenant: 'acme', app_metadata: { plan: 'pro' } }));
