@@ -16,6 +16,7 @@ import { mailerFromConfig, type Mailer } from './mailer/mailer';
 import type { MailTransport } from './mailer/transport';
 import { createCaptchaVerifier, type CaptchaVerifier } from './security/captcha';
 import { createPwnedPasswords, type PwnedPasswords } from './security/pwned-passwords';
+import { createHookRunner, type HookRunner, type HookRunnerOptions } from './domain/hooks/runner';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -44,6 +45,8 @@ export interface Deps {
   captcha?: CaptchaVerifier;
   /** The leaked-password range check (GOTRUE_PASSWORD_HIBP_*); undefined when it is off. */
   pwnedPasswords?: PwnedPasswords;
+  /** GoTrue's auth hooks (GOTRUE_HOOK_*): HTTP endpoints signed with Standard Webhooks, or Postgres functions. */
+  hooks: HookRunner;
 }
 
 export interface DepsOverrides {
@@ -57,6 +60,8 @@ export interface DepsOverrides {
   mailer?: Mailer;
   /** Keeps the configured templates but hands mail to this transport. */
   mailTransport?: MailTransport;
+  /** Hook limits (tests shorten GoTrue's 5 s timeout and 2 s backoff). */
+  hooks?: Partial<HookRunnerOptions>;
 }
 
 /** The composition root. */
@@ -82,5 +87,6 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     rateLimitStore: createRateLimitStore(config, database, logger),
     captcha: config.captcha.enabled ? createCaptchaVerifier(config.captcha, o.fetch ?? globalThis.fetch) : undefined,
     pwnedPasswords: config.hibp.enabled ? createPwnedPasswords(config.hibp, o.fetch ?? globalThis.fetch) : undefined,
+    hooks: createHookRunner({ hooks: config.hooks, db: database.db, fetch: o.fetch ?? globalThis.fetch, clock, random, logger, options: o.hooks }),
   };
 }

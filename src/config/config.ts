@@ -2,6 +2,7 @@ import type { BuiltinProviderConfig, BuiltinProviderName, CustomProviderConfig }
 import type { Rate } from './rate';
 import type { VaultKey } from './vault-keys';
 import type { JwtAlgorithm, JwtKeyConfig } from './jwt-keys';
+import type { HooksConfig } from './hooks';
 
 /** SMS vendors by their GOTRUE_SMS_PROVIDER names. */
 export type SmsProviderName = 'twilio' | 'twilio_verify' | 'messagebird' | 'textlocal' | 'vonage';
@@ -270,4 +271,6 @@ export interface Config {
     /** GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: GET /admin/users pages by cursor unless page/per_page is given. */
     cursorPaginationEnabled: boolean;
   };
+  /** GoTrue's auth hooks (GOTRUE_HOOK_<KIND>_ENABLED, _URI, _SECRETS): the enabled ones, by kind. */
+  hooks: HooksConfig;
 }

@@ -5,6 +5,7 @@ import { parseCustomProviders } from './custom-providers';
 import { BUILTIN_PROVIDERS, providerEnvKey, type BuiltinProviderConfig, type BuiltinProviderName } from './providers';
 import { parseVaultKeys } from './vault-keys';
 import { parseJwtKeys, parseValidMethods } from './jwt-keys';
+import { parseHooks } from './hooks';
 
 /** Names GoTrue also accepts for a setting; the first one set wins. */
 const ALIASES: Record<string, string[]> = {
@@ -99,6 +100,8 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
   if (vault.problem) problems.push(`GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: ${vault.problem}`);
   if (parsed.success) problems.push(...providerProblems(parsed.data));
   if (parsed.success) problems.push(...captchaProblems(parsed.data));
+  const hooks = parseHooks(resolved);
+  problems.push(...hooks.problems);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const externalUrl = e.API_EXTERNAL_URL ?? `http://localhost:${e.PORT}`;
@@ -236,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       },
     },
     experimental: { cursorPaginationEnabled: e.GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED },
+    hooks: hooks.hooks,
   };
   return deepFreeze(config);
 }

@@ -4,7 +4,7 @@ import type { UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { SmsChannel } from '../sms/sms-provider';
 import type { PkceParams } from './flow-state';
-import { prepareMail, prepareSms, type PreparedMessage } from './outbox';
+import { emailChangeForHook, prepareMail, prepareSms, type PreparedMessage } from './outbox';
 
 /**
  * Email change (contract §6.3) and phone change (§6.4), the sending half: PUT /user and POST /resend record the
@@ -38,7 +38,8 @@ export async function prepareEmailChange(
     messages.push(await prepareMail(trx, deps, { ...common, tokenType: 'email_change_token_current', to: user.email, throttle: false, startsFlow: false }));
   }
   return {
-    messages,
+    // A send email hook gets both codes in one call, as GoTrue's.
+    messages: messages.length === 2 && deps.hooks.enabled('send_email') ? [emailChangeForHook(deps, user, messages[0]!, messages[1]!)] : messages,
     undo: async (ex) => {
       for (const m of [...messages].reverse()) await m.undo(ex);
       await restorePendingEmailChange(ex, user.id, newEmail, previous);

@@ -11,6 +11,7 @@ import { renderSmsTemplate, type SmsChannel } from '../sms/sms-provider';
 import { startFlow, type PkceParams } from './flow-state';
 import { issueToken, newOtp, revertIssuedToken, testOtpFor } from './one-time-tokens';
 import { generateOtp } from '../crypto/otp';
+import * as hooks from './hooks';
 
 /**
  * Mail and SMS leave after the transaction that issued their token has committed (house rule 7), never while it
@@ -34,6 +35,8 @@ export interface PreparedMessage {
   undo(ex: Executor): Promise<void>;
   /** The error the request answers when the send fails. */
   failure(cause: unknown): ApiError;
+  /** Mail only: what the send email hook receives for this mail. */
+  emailData?: hooks.EmailData;
 }
 
 export interface EmailPkce {
@@ -64,6 +67,16 @@ const MAIL_FAILURE: Record<MailKind, string> = {
   magic_link: 'Error sending magic link email',
   email_change: 'Error sending email change email',
   reauthentication: 'Error sending reauthentication email',
+};
+
+/** GoTrue's email_action_type of each mail, as the send email hook receives it. */
+const EMAIL_ACTION_TYPE: Record<MailKind, string> = {
+  confirmation: 'signup',
+  invite: 'invite',
+  recovery: 'recovery',
+  magic_link: 'magiclink',
+  email_change: 'email_change',
+  reauthentication: 'reauthentication',
 };
 
 const SEND: Record<MailKind, keyof Omit<Deps['mailer'], 'transport' | 'sendNotification'>> = {
@@ -98,14 +111,34 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
     data: input.user.raw_user_meta_data,
   };
   let counted = false;
+  // GoTrue's EmailData; site_url is GoTrue's external URL.
+  const emailData: hooks.EmailData = {
+    token: issued.otp,
+    token_hash: issued.tokenHash,
+    redirect_to: input.redirectTo,
+    email_action_type: EMAIL_ACTION_TYPE[input.kind],
+    site_url: deps.config.api.externalUrl,
+    token_new: '',
+    token_hash_new: '',
+    old_email: '',
+    old_phone: '',
+    provider: '',
+    factor_type: '',
+  };
   return {
     tokenHash: issued.tokenHash,
+    emailData,
     countNow: async () => {
       await countEmailSend(deps);
       counted = true;
     },
     send: async () => {
       if (!counted) await countEmailSend(deps);
+      if (deps.hooks.enabled('send_email')) {
+        // The hook sends this mail instead of the mailer.
+        await hooks.sendEmail(deps, { user: input.user, emailData });
+        return undefined;
+      }
       await deps.mailer[SEND[input.kind]](mail);
       return undefined;
     },
@@ -113,13 +146,44 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
       await revertIssuedToken(ex, issued);
       if (flow) await deleteUnissuedFlowStates(ex, [flow.id]);
     },
-    failure: (cause) => (isSendLimitError(cause) ? cause : new ApiError(500, ErrorCodes.unexpectedFailure, MAIL_FAILURE[input.kind], { cause })),
+    // A hook's own error (timeout, rejection, …) is the answer, as GoTrue's; a mailer failure is GoTrue's 500.
+    failure: (cause) =>
+      isSendLimitError(cause) || (cause instanceof ApiError && deps.hooks.enabled('send_email')) ? (cause as ApiError) : new ApiError(500, ErrorCodes.unexpectedFailure, MAIL_FAILURE[input.kind], { cause }),
+  };
+}
+
+/**
+ * A secure email change's two mails as the ONE send email hook call GoTrue makes, with GoTrue's (documented, odd)
+ * pairing: `token` is the current address's code and `token_hash` the new address's hash; `token_new` the new
+ * address's code and `token_hash_new` the current address's hash. Undo and failure stay the two mails' own.
+ */
+export function emailChangeForHook(deps: Deps, user: UserRow, toNew: PreparedMessage, toCurrent: PreparedMessage): PreparedMessage {
+  const emailData: hooks.EmailData = {
+    ...toNew.emailData!,
+    token: toCurrent.emailData!.token,
+    token_hash: toNew.emailData!.token_hash,
+    token_new: toNew.emailData!.token,
+    token_hash_new: toCurrent.emailData!.token_hash,
+  };
+  return {
+    tokenHash: toNew.tokenHash,
+    emailData,
+    send: async () => {
+      await countEmailSend(deps);
+      await hooks.sendEmail(deps, { user, emailData });
+      return undefined;
+    },
+    undo: async (ex) => {
+      await toCurrent.undo(ex);
+      await toNew.undo(ex);
+    },
+    failure: (cause) => toNew.failure(cause),
   };
 }
 
 /** Refuses before anything is written when an SMS would be needed and no vendor is configured. */
-export function assertSmsSendable(deps: Pick<Deps, 'sms' | 'config' | 'clock'>, phone: string): void {
-  if (!deps.sms && testOtpFor(deps, phone) === undefined) {
+export function assertSmsSendable(deps: Pick<Deps, 'sms' | 'config' | 'clock' | 'hooks'>, phone: string): void {
+  if (!deps.sms && !deps.hooks.enabled('send_sms') && testOtpFor(deps, phone) === undefined) {
     throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
   }
 }
@@ -156,6 +220,11 @@ export async function prepareSms(trx: Executor, deps: Deps, input: PrepareSmsInp
     send: async () => {
       if (testOtpFor(deps, input.phone) !== undefined) return undefined;
       await countSmsSend(deps);
+      if (deps.hooks.enabled('send_sms')) {
+        // The hook sends the code instead of the SMS provider (GoTrue's phone.go: no sms_type, no message id).
+        await hooks.sendSms(deps, { user: input.user, phone: input.phone, otp: issued.otp });
+        return undefined;
+      }
       const body = renderSmsTemplate(deps.config.sms.template, issued.otp);
       const { messageId } = await deps.sms!.send({ to: input.phone, body, otp: issued.otp, channel: input.channel });
       return messageId;
@@ -163,7 +232,7 @@ export async function prepareSms(trx: Executor, deps: Deps, input: PrepareSmsInp
     undo: (ex) => revertIssuedToken(ex, issued),
     failure: (cause) =>
       // An adapter's own sms_send_failed (with its safe message) and the send limit's 429 pass through; anything else is wrapped.
-      (cause instanceof ApiError && cause.code === ErrorCodes.smsSendFailed) || isSendLimitError(cause)
+      (cause instanceof ApiError && (cause.code === ErrorCodes.smsSendFailed || deps.hooks.enabled('send_sms'))) || isSendLimitError(cause)
         ? cause
         : unprocessable(ErrorCodes.smsSendFailed, 'Error sending SMS OTP to provider', { cause }),
   };
@@ -206,7 +275,17 @@ export function mfaSmsCode(deps: Pick<Deps, 'config' | 'clock' | 'random'>, phon
  * Sends an MFA phone challenge's code (after the challenge committed): counted against GOTRUE_RATE_LIMIT_SMS_SENT,
  * rendered with `template`; a vendor failure is 422 sms_send_failed. Returns the vendor's message id.
  */
-export async function sendMfaSms(deps: Deps, input: { phone: string; otp: string; channel: SmsChannel; template: string }): Promise<string> {
+export async function sendMfaSms(deps: Deps, input: { phone: string; otp: string; channel: SmsChannel; template: string; user?: UserRow }): Promise<string> {
+  if (deps.hooks.enabled('send_sms') && input.user) {
+    await countSmsSend(deps);
+    try {
+      await hooks.sendSms(deps, { user: input.user, phone: input.phone, otp: input.otp, smsType: 'mfa' });
+    } catch (cause) {
+      // GoTrue's mfa.go answers any hook failure here with this one 500.
+      throw new ApiError(500, ErrorCodes.unexpectedFailure, 'error invoking hook', { cause });
+    }
+    return '';
+  }
   if (!deps.sms) throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
   await countSmsSend(deps);
   try {

@@ -10,6 +10,7 @@ import { ErrorCodes } from '../errors/codes';
 import type { AalLevel, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { RequestMeta } from './request-meta';
+import { customizeAccessToken } from './hooks';
 
 /**
  * Sessions and the tokens they carry. Every grant ends the same way: `issue` starts the session inside the
@@ -50,6 +51,11 @@ export interface MintInput {
   amr: AmrEntry[];
   /** The opaque refresh token handed out with the access token. */
   refreshToken: string;
+  /**
+   * The custom access token hook's `authentication_method` (GoTrue's: password, otp, token_refresh, …); defaults to
+   * the newest amr method, which is the grant's for every grant but refresh.
+   */
+  authenticationMethod?: string;
 }
 
 /** A session `issue` started: what mintTokens needs, with the user as the flow's transaction left it. */
@@ -102,11 +108,21 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
 }
 
 /**
- * The one place access tokens are made: claims built (accessTokenFor), then signed. Async, so a
- * custom-access-token hook and a signer that signs asynchronously plug in here once.
+ * The one place access tokens are made: claims built (accessTokenFor), handed to the custom access token hook when
+ * it is enabled (GoTrue signs what the hook gives back once it passes GoTrue's claims schema; a failing hook fails
+ * the grant with the hook's error), then signed. Called after the grant's transaction, so the hook holds none.
  */
-export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config'>, input: MintInput): Promise<IssuedTokens> {
-  const { claims, exp } = accessTokenFor(deps, input);
+export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'hooks'>, input: MintInput): Promise<IssuedTokens> {
+  const built = accessTokenFor(deps, input);
+  const { exp } = built;
+  let claims: Record<string, unknown> = built.claims;
+  if (deps.hooks.enabled('custom_access_token')) {
+    claims = await customizeAccessToken(deps, {
+      userId: input.user.id,
+      claims,
+      authenticationMethod: input.authenticationMethod ?? input.amr[0]?.method ?? '',
+    });
+  }
   const accessToken = await deps.signer.sign(claims);
   return { accessToken, refreshToken: input.refreshToken, expiresIn: deps.config.jwt.exp, expiresAt: exp };
 }

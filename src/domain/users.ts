@@ -8,6 +8,7 @@ import { ErrorCodes } from '../errors/codes';
 import { upsertIdentity } from './identities';
 import type { RequestMeta } from './request-meta';
 import { rethrowUniqueViolation } from './unique-violation';
+import * as hooks from './hooks';
 
 /**
  * The user rules every flow shares: what a new user looks like per sign-up channel, confirming an email or phone,
@@ -163,6 +164,20 @@ export async function createUser(
   const id = input.id ?? deps.random.uuid();
   const shape = shapeOf(id, input, now);
   const user = await insertUserReturning(trx, {
+    ...newUserValues(deps, meta, id, input, shape, now),
+    raw_app_meta_data: JSON.stringify(shape.appMetadata),
+    raw_user_meta_data: JSON.stringify(shape.userMetadata),
+  });
+  const identityIds = await insertIdentitiesReturningIds(
+    trx,
+    shape.identities.map((i) => ({ ...i, userId: id, now })),
+  );
+  return { user, identityIds };
+}
+
+/** The users row of a new user, metadata aside. */
+function newUserValues(deps: Pick<Deps, 'config'>, meta: RequestMeta, id: string, input: NewUserInput, shape: Shape, now: Date) {
+  return {
     instance_id: INSTANCE_ID,
     id,
     aud: input.aud ?? meta.aud,
@@ -175,17 +190,34 @@ export async function createUser(
     invited_at: input.invited ? now : null,
     banned_until: input.channel.kind === 'admin' ? input.channel.bannedUntil : null,
     last_sign_in_at: input.signedIn ? now : null,
-    raw_app_meta_data: JSON.stringify(shape.appMetadata),
-    raw_user_meta_data: JSON.stringify(shape.userMetadata),
     created_at: now,
     updated_at: now,
     is_anonymous: input.channel.kind === 'anonymous',
-  });
-  const identityIds = await insertIdentitiesReturningIds(
-    trx,
-    shape.identities.map((i) => ({ ...i, userId: id, now })),
-  );
-  return { user, identityIds };
+  };
+}
+
+/**
+ * GoTrue's triggerBeforeUserCreated: with the before-user-created hook on, the hook sees the user about to be
+ * created — GoTrue's User JSON, no identities yet — before any transaction, and an error answer refuses the
+ * sign-up with the hook's error. Returns the input with its id fixed, so the user created is the one the hook saw.
+ */
+export async function vetNewUser(deps: Pick<Deps, 'clock' | 'random' | 'config' | 'hooks'>, meta: RequestMeta, input: NewUserInput): Promise<NewUserInput> {
+  if (!deps.hooks.enabled('before_user_created')) return input;
+  const now = deps.clock.now();
+  const id = input.id ?? deps.random.uuid();
+  const shape = shapeOf(id, input, now);
+  const planned = { ...newUserValues(deps, meta, id, input, shape, now), raw_app_meta_data: shape.appMetadata, raw_user_meta_data: shape.userMetadata };
+  await hooks.beforeUserCreated(deps, { user: hooks.hookUser(planned as unknown as UserRow), ip: meta.ip });
+  return { ...input, id };
+}
+
+/**
+ * GoTrue's triggerAfterUserCreated: with the after-user-created hook on, it hears of the user once its transaction
+ * (and first message) went through. An error answer is the request's error; the user stays, as in GoTrue.
+ */
+export async function announceNewUser(deps: Pick<Deps, 'hooks'>, meta: RequestMeta, user: UserRow): Promise<void> {
+  if (!deps.hooks.enabled('after_user_created')) return;
+  await hooks.afterUserCreated(deps, { user, ip: meta.ip });
 }
 
 /**

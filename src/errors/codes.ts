@@ -169,6 +169,19 @@ export const ErrorCodes = {
   currentPasswordRequired: 'current_password_required',
   /** PUT /user: current_password is wrong (GoTrue's constant is CurrentPasswordMismatch, its value this). */
   currentPasswordInvalid: 'current_password_invalid',
+  // Auth hooks (GoTrue's errorcode.go).
+  /** A hook did not answer within its time limit. */
+  hookTimeout: 'hook_timeout',
+  /** A hook could not be reached after the retries. */
+  hookTimeoutAfterRetry: 'hook_timeout_after_retry',
+  /** A hook's answer is larger than 200 KB. */
+  hookPayloadOverSizeLimit: 'hook_payload_over_size_limit',
+  /** A hook answered 200/202 without an application/json body. */
+  hookPayloadInvalidContentType: 'hook_payload_invalid_content_type',
+  /** The MFA verification attempt hook rejected the attempt. */
+  mfaVerificationRejected: 'mfa_verification_rejected',
+  /** A hook rejected the request with a non-500 http_code and no code of its own (GoTrue's ErrorCodeUnknown). */
+  unknown: 'unknown',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

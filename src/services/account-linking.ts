@@ -12,7 +12,7 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
 import { resendConfirmation } from '../domain/confirmations';
-import { assertNotBanned, createUser, syncProviders } from '../domain/users';
+import { assertNotBanned, createUser, syncProviders, vetNewUser } from '../domain/users';
 
 export interface ExternalIdentityInput {
   /** identities.provider: `github`, `custom:acme` … */
@@ -21,6 +21,8 @@ export interface ExternalIdentityInput {
   emailOptional: boolean;
   /** Manual linking: attach to this user (flow_state.linking_target_id, or id_token with link_identity). */
   linkingTargetId?: string | null;
+  /** The id a new user gets: the one the before-user-created hook saw (vetExternalSignUp). */
+  newUserId?: string;
 }
 
 export interface ExternalIdentityResult {
@@ -32,6 +34,8 @@ export interface ExternalIdentityResult {
   confirmationFor?: { id: string; email: string | null };
   /** A security notification to send after commit (manual linking: identity_linked). */
   notice?: Notice;
+  /** The user was created by this sign-in (the after-user-created hook hears of it after commit). */
+  created?: boolean;
 }
 
 /** The provider's emails, lower-cased, and the candidate: the primary one (else the first). */
@@ -73,6 +77,7 @@ export async function signInExternalIdentity(trx: Executor, deps: Deps, meta: Re
 
   let user: UserRow;
   let identityId: string;
+  let createdUser = false;
   const existing = await findIdentity(trx, input.userData.sub, input.provider);
   if (existing) {
     user = (await lockUser(trx, existing.user_id))!;
@@ -87,19 +92,18 @@ export async function signInExternalIdentity(trx: Executor, deps: Deps, meta: Re
       await updateUser(trx, user.id, { raw_user_meta_data: json({ ...(user.raw_user_meta_data ?? {}), ...identityData }), updated_at: now });
     } else {
       if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
-      // An address already taken by another account is not copied onto the new one.
-      const taken = candidate ? await findUserByEmail(trx, candidate.email, meta.aud) : undefined;
-      const channel = { kind: 'provider' as const, provider: input.provider, subject: input.userData.sub, identityData, email: candidate && !taken ? candidate.email : null };
-      const created = await createUser(trx, deps, meta, { channel });
+      const channel = await newUserChannel(trx, meta, input);
+      const created = await createUser(trx, deps, meta, { channel, ...(input.newUserId ? { id: input.newUserId } : {}) });
       user = created.user;
       identityId = created.identityIds[0]!;
+      createdUser = true;
     }
   }
   await syncProviders(trx, user, now);
   user = (await lockUser(trx, user.id))!;
   assertNotBanned(user, now, 'external');
 
-  let result: ExternalIdentityResult = { user, identityId };
+  let result: ExternalIdentityResult = { user, identityId, ...(createdUser ? { created: true } : {}) };
   if (emails.length > 0 && !user.email_confirmed_at) {
     await removeUnconfirmedIdentities(trx, user, identityId, identityData, now);
     if (candidate?.verified || config.mailer.autoconfirm) {
@@ -132,6 +136,28 @@ export async function signInExternalIdentity(trx: Executor, deps: Deps, meta: Re
 }
 
 /** The user verified emails point at, within the default linking domain; several → GoTrue's 500. */
+/** The new user's channel: an address already taken by another account is not copied onto the new one. */
+async function newUserChannel(ex: Executor, meta: RequestMeta, input: ExternalIdentityInput) {
+  const { candidate } = emailsOf(input.userData);
+  const taken = candidate ? await findUserByEmail(ex, candidate.email, meta.aud) : undefined;
+  return { kind: 'provider' as const, provider: input.provider, subject: input.userData.sub, identityData: identityDataOf(input.userData), email: candidate && !taken ? candidate.email : null };
+}
+
+/**
+ * GoTrue's triggerBeforeUserCreatedExternal: before the sign-in's transaction, when the before-user-created hook is
+ * on and this sign-in would create an account (no such identity, no account to link to), the hook sees the user
+ * and may refuse it. Returns the id the user is then created with (pass it as `newUserId`).
+ */
+export async function vetExternalSignUp(deps: Deps, meta: RequestMeta, input: ExternalIdentityInput): Promise<string | undefined> {
+  if (!deps.hooks.enabled('before_user_created') || input.linkingTargetId) return undefined;
+  if (await findIdentity(deps.db, input.userData.sub, input.provider)) return undefined;
+  const verified = emailsOf(input.userData).emails.filter((e) => e.verified || deps.config.mailer.autoconfirm).map((e) => e.email);
+  if (await linkingCandidate(deps.db, meta, verified)) return undefined;
+  if (deps.config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
+  const vetted = await vetNewUser(deps, meta, { channel: await newUserChannel(deps.db, meta, input) });
+  return vetted.id;
+}
+
 async function linkingCandidate(trx: Executor, meta: RequestMeta, verified: string[]): Promise<string | undefined> {
   if (verified.length === 0) return undefined;
   // SSO identities (sso:<id>) live in their own linking domains.

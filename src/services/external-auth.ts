@@ -9,7 +9,8 @@ import type { CallbackChecks } from '../external/callback';
 import type { ExternalProvider, ProviderTokenSet, ProviderUserData } from '../external/types';
 import { ApiError, badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { sendProviderEmailConfirmation, signInExternalIdentity } from './account-linking';
+import { sendProviderEmailConfirmation, signInExternalIdentity, vetExternalSignUp } from './account-linking';
+import { announceNewUser } from '../domain/users';
 import { resolveProvider } from './external-providers';
 import { issueFlowCode, isFlowExpired, startFlow, type PkceParams } from '../domain/flow-state';
 import { isUuid } from '../domain/identifiers';
@@ -122,13 +123,10 @@ export async function completeCallback(
   const { flow, provider } = cf;
   const pkce = Boolean(flow.code_challenge);
   const authCode = deps.random.uuid();
+  const identity = { provider: provider.name, userData: learned.userData, emailOptional: provider.emailOptional, linkingTargetId: flow.linking_target_id };
+  const newUserId = await vetExternalSignUp(deps, meta, identity);
   const result = await deps.db.transaction().execute(async (trx) => {
-    const signed = await signInExternalIdentity(trx, deps, meta, {
-      provider: provider.name,
-      userData: learned.userData,
-      emailOptional: provider.emailOptional,
-      linkingTargetId: flow.linking_target_id,
-    });
+    const signed = await signInExternalIdentity(trx, deps, meta, { ...identity, newUserId });
     if (signed.refusal) {
       await issueFlowCode(trx, deps, flow.id, { userId: signed.user.id });
       return { signed, started: undefined };
@@ -155,6 +153,7 @@ export async function completeCallback(
     await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, flow.referrer ?? deps.config.siteUrl, result.signed.refusal !== undefined);
   }
   if (result.signed.notice && !result.signed.refusal) await notify(deps, result.signed.notice.kind, result.signed.notice.n);
+  if (result.signed.created) await announceNewUser(deps, meta, result.signed.user);
   if (result.signed.refusal) throw result.signed.refusal;
   if (pkce) return { kind: 'code', authCode };
   const started = result.started!;

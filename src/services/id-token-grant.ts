@@ -5,7 +5,8 @@ import { atHashMatches, IdTokenError, nonceMatches, verifyIdToken } from '../ext
 import { ProviderError, type ExternalProvider } from '../external/types';
 import { ApiError, badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
-import { sendProviderEmailConfirmation, signInExternalIdentity } from './account-linking';
+import { sendProviderEmailConfirmation, signInExternalIdentity, vetExternalSignUp } from './account-linking';
+import { announceNewUser } from '../domain/users';
 import { resolveProvider } from './external-providers';
 import { providerApiError } from './provider-errors';
 import type { RequestMeta } from '../domain/request-meta';
@@ -65,14 +66,17 @@ export async function idTokenGrant(deps: Deps, meta: RequestMeta, input: IdToken
   } catch (err) {
     throw invalidRequest('Bad ID token: unusable claims', err);
   }
+  const identity = { provider: provider.name, userData, emailOptional: provider.emailOptional, linkingTargetId: input.linkTo };
+  const newUserId = await vetExternalSignUp(deps, meta, identity);
   const result = await deps.db.transaction().execute(async (trx) => {
-    const signed = await signInExternalIdentity(trx, deps, meta, { provider: provider.name, userData, emailOptional: provider.emailOptional, linkingTargetId: input.linkTo });
+    const signed = await signInExternalIdentity(trx, deps, meta, { ...identity, newUserId });
     if (signed.refusal) return { signed, started: undefined };
     const now = deps.clock.now();
     await updateUser(trx, signed.user.id, { last_sign_in_at: now, updated_at: now });
     return { signed, started: await sessions.issue(trx, deps, { user: signed.user, method: 'oauth', meta }) };
   });
   if (result.signed.confirmationFor) await sendProviderEmailConfirmation(deps, meta, result.signed.confirmationFor, deps.config.siteUrl, result.signed.refusal !== undefined);
+  if (result.signed.created) await announceNewUser(deps, meta, result.signed.user);
   if (result.signed.refusal || !result.started) throw result.signed.refusal!;
   if (result.signed.notice) await notify(deps, result.signed.notice.kind, result.signed.notice.n);
   return { user: result.started.user, tokens: await sessions.mintTokens(deps, result.started) };

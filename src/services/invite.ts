@@ -5,7 +5,7 @@ import { unprocessable } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
 import { isUuid, normalizeEmail } from '../domain/identifiers';
-import { createUser, deleteUnsentNewUser } from '../domain/users';
+import { announceNewUser, createUser, deleteUnsentNewUser, vetNewUser } from '../domain/users';
 import { deliver, prepareMail } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
 
@@ -30,10 +30,9 @@ export async function invite(deps: Deps, meta: RequestMeta, admin: JwtClaims, in
     phone: null,
     raw_user_meta_data: null,
   };
+  const newUser = existing ? undefined : await vetNewUser(deps, meta, { channel: { kind: 'email', email, confirmed: false }, userMetadata: input.data ?? {}, invited: true });
   const made = await deps.db.transaction().execute(async (trx) => {
-    const user = existing
-      ? (await lockUser(trx, existing.id))!
-      : (await createUser(trx, deps, meta, { channel: { kind: 'email', email, confirmed: false }, userMetadata: input.data ?? {}, invited: true })).user;
+    const user = existing ? (await lockUser(trx, existing.id))! : (await createUser(trx, deps, meta, newUser!)).user;
     if (existing) await updateUser(trx, user.id, { invited_at: deps.clock.now() });
     const audit = auditEntry(deps, meta, actor, 'user_invited', { user_id: user.id, user_email: email });
     await insertAuditEntries(trx, [audit]);
@@ -45,5 +44,7 @@ export async function invite(deps: Deps, meta: RequestMeta, admin: JwtClaims, in
     [made.message],
     existing ? undefined : (trx) => deleteUnsentNewUser(trx, made.user.id, { column: 'confirmation_token', token: made.message.tokenHash }, made.auditIds),
   );
-  return (await findUserWithRelations(deps.db, made.user.id))!;
+  const user = (await findUserWithRelations(deps.db, made.user.id))!;
+  if (!existing) await announceNewUser(deps, meta, user);
+  return user;
 }

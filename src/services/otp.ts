@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/codes';
 import { auditEntry, insertAuditEntries, type AuditEntry } from '../domain/audit';
 import type { PkceParams } from '../domain/flow-state';
 import { normalizeEmail, normalizePhone } from '../domain/identifiers';
-import { createUser, deleteUnsentNewUser } from '../domain/users';
+import { announceNewUser, createUser, deleteUnsentNewUser, vetNewUser } from '../domain/users';
 import { prepareConfirmation, resendConfirmation } from '../domain/confirmations';
 import { assertSmsSendable, deliver, parseChannel, prepareMail, type PreparedMessage } from '../domain/outbox';
 import type { RequestMeta } from '../domain/request-meta';
@@ -53,8 +53,9 @@ export async function emailOtp(deps: Deps, meta: RequestMeta, input: EmailOtpInp
     if (!input.createUser) throw otpSignupsRefused();
     if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
     // A new user without a password: the confirmation (or, with autoconfirm, the magic link) signs them in.
+    const newUser = await vetNewUser(deps, meta, { channel: { kind: 'email', email, confirmed: autoconfirm }, userMetadata: input.data ?? {} });
     const made = await deps.db.transaction().execute(async (trx) => {
-      const { user: created } = await createUser(trx, deps, meta, { channel: { kind: 'email', email, confirmed: autoconfirm }, userMetadata: input.data ?? {} });
+      const { user: created } = await createUser(trx, deps, meta, newUser);
       const audits: AuditEntry[] = [];
       let message: PreparedMessage;
       if (autoconfirm) {
@@ -69,6 +70,7 @@ export async function emailOtp(deps: Deps, meta: RequestMeta, input: EmailOtpInp
     });
     const column = autoconfirm ? 'recovery_token' : 'confirmation_token';
     await deliver(deps, [made.message], (trx) => deleteUnsentNewUser(trx, made.created.id, { column, token: made.message.tokenHash }, made.auditIds));
+    await announceNewUser(deps, meta, made.created);
     return;
   }
 
@@ -106,14 +108,17 @@ export async function phoneOtp(deps: Deps, meta: RequestMeta, input: PhoneOtpInp
     if (!input.createUser) throw otpSignupsRefused();
     if (config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
     const autoconfirm = config.sms.autoconfirm;
+    const newUser = await vetNewUser(deps, meta, { channel: { kind: 'phone', phone, confirmed: autoconfirm }, userMetadata: input.data ?? {} });
     const made = await deps.db.transaction().execute(async (trx) => {
-      const { user: created } = await createUser(trx, deps, meta, { channel: { kind: 'phone', phone, confirmed: autoconfirm }, userMetadata: input.data ?? {} });
+      const { user: created } = await createUser(trx, deps, meta, newUser);
       const audits = [auditEntry(deps, meta, created, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: 'phone' })];
       const message = await prepareConfirmation(trx, deps, created, ctx, false);
       await insertAuditEntries(trx, audits);
       return { created, message, auditIds: audits.map((a) => a.id) };
     });
-    return deliver(deps, [made.message], (trx) => deleteUnsentNewUser(trx, made.created.id, { column: 'confirmation_token', token: made.message.tokenHash }, made.auditIds));
+    const messageId = await deliver(deps, [made.message], (trx) => deleteUnsentNewUser(trx, made.created.id, { column: 'confirmation_token', token: made.message.tokenHash }, made.auditIds));
+    await announceNewUser(deps, meta, made.created);
+    return messageId;
   }
 
   return resendConfirmation(deps, meta, user.id, ctx);

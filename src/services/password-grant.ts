@@ -10,6 +10,8 @@ import { passwordWeakness, type Weakness } from '../domain/password-policy';
 import type { RequestMeta } from '../domain/request-meta';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
+import * as hooks from '../domain/hooks';
+import { endSessions } from '../domain/user-sessions';
 
 export interface PasswordGrantInput {
   email?: string;
@@ -49,6 +51,14 @@ export async function passwordGrant(
     throw invalidCredentials();
   }
   const check = await deps.hasher.verify(user.encrypted_password, input.password);
+  if (deps.hooks.enabled('password_verification_attempt')) {
+    // GoTrue asks the hook about every attempt on an existing user, right or wrong, outside any transaction.
+    const verdict = await hooks.passwordVerificationAttempt(deps, { userId: user.id, valid: check.valid, ip: meta.ip });
+    if (verdict.reject) {
+      if (verdict.shouldLogoutUser) await endSessions(deps.db, user.id);
+      throw badRequest(ErrorCodes.invalidCredentials, verdict.message);
+    }
+  }
   if (!check.valid) throw invalidCredentials();
   if (provider === 'email' && !user.email_confirmed_at) throw badRequest(ErrorCodes.emailNotConfirmed, 'Email not confirmed');
   if (provider === 'phone' && !user.phone_confirmed_at) throw badRequest(ErrorCodes.phoneNotConfirmed, 'Phone not confirmed');

@@ -98,6 +98,6 @@ export async function refreshGrant(
     deps.logger.warn({ session_id: sessionId, user_id: user.id }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }
-  const tokens = await sessions.mintTokens(deps, { user, session: outcome.session, amr: sessions.amrFromRows(ctx.amr), refreshToken: deps.refreshTokens.tokenFor(outcome.selector) });
+  const tokens = await sessions.mintTokens(deps, { user, session: outcome.session, amr: sessions.amrFromRows(ctx.amr), refreshToken: deps.refreshTokens.tokenFor(outcome.selector), authenticationMethod: 'token_refresh' });
   return { tokens, user };
 }

@@ -13,8 +13,8 @@ import type { RequestMeta } from '../domain/request-meta';
 import { findUserByEmail, findUserByPhone, findUserWithRelations, type UserWithRelations } from '../domain/user-records';
 import * as sessions from '../domain/sessions';
 import { isUniqueViolation } from '../domain/unique-violation';
-import { createUser, deleteUnsentNewUser } from '../domain/users';
 import { parityTimer, type ParityTimer } from '../domain/timing-parity';
+import { announceNewUser, createUser, deleteUnsentNewUser, vetNewUser } from '../domain/users';
 
 export interface SignupInput {
   email?: string;
@@ -66,12 +66,13 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
   const ctx: SendContext = { via: channel, pkce: input.pkce, redirectTo: input.redirectTo ?? config.siteUrl, smsChannel };
   if (existing) return repeatedSignup(deps, meta, existing, autoconfirm, input, channel, ctx, parity);
 
+  const via = email !== undefined ? { kind: 'email' as const, email, confirmed: autoconfirm } : { kind: 'phone' as const, phone: phone!, confirmed: autoconfirm };
+  // With autoconfirm the sign-up is also the first sign-in.
+  const newUser = await vetNewUser(deps, meta, { channel: via, encryptedPassword: encrypted, userMetadata: input.data ?? {}, signedIn: autoconfirm });
   let created: { user: UserRow; started?: sessions.IssuedSession; message?: PreparedMessage; auditIds: string[] };
   try {
     created = await deps.db.transaction().execute(async (trx) => {
-      const via = email !== undefined ? { kind: 'email' as const, email, confirmed: autoconfirm } : { kind: 'phone' as const, phone: phone!, confirmed: autoconfirm };
-      // With autoconfirm the sign-up is also the first sign-in.
-      const { user } = await createUser(trx, deps, meta, { channel: via, encryptedPassword: encrypted, userMetadata: input.data ?? {}, signedIn: autoconfirm });
+      const { user } = await createUser(trx, deps, meta, newUser);
       const audits = [auditEntry(deps, meta, user, autoconfirm ? 'user_signedup' : 'user_confirmation_requested', { provider: channel })];
       let started: sessions.IssuedSession | undefined;
       let message: PreparedMessage | undefined;
@@ -98,8 +99,12 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
     await deliver(deps, [message], (trx) => deleteUnsentNewUser(trx, user.id, { column: 'confirmation_token', token: message.tokenHash }, auditIds));
   }
   const started = created.started;
-  if (started) return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
+  if (started) {
+    await announceNewUser(deps, meta, started.user);
+    return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
+  }
   const user = (await findUserWithRelations(deps.db, created.user.id))!;
+  await announceNewUser(deps, meta, user);
   parity.record();
   return { kind: 'user', user };
 }
@@ -179,8 +184,9 @@ async function signupAnonymously(deps: Deps, meta: RequestMeta, data: Record<str
     throw unprocessable(ErrorCodes.anonymousProviderDisabled, 'Anonymous sign-ins are disabled');
   }
   if (deps.config.disableSignup) throw unprocessable(ErrorCodes.signupDisabled, 'Signups not allowed for this instance');
+  const newUser = await vetNewUser(deps, meta, { channel: { kind: 'anonymous' }, userMetadata: data, signedIn: true });
   const started = await deps.db.transaction().execute(async (trx) => {
-    const { user } = await createUser(trx, deps, meta, { channel: { kind: 'anonymous' }, userMetadata: data, signedIn: true });
+    const { user } = await createUser(trx, deps, meta, newUser);
     const s = await sessions.issue(trx, deps, { user, method: 'anonymous', meta });
     const actor = { id: user.id, email: null, phone: null, raw_user_meta_data: null };
     await insertAuditEntries(trx, [
@@ -189,6 +195,7 @@ async function signupAnonymously(deps: Deps, meta: RequestMeta, data: Record<str
     ]);
     return s;
   });
+  await announceNewUser(deps, meta, started.user);
   return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };
 }
 

@@ -3,6 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, fragmentOf, jsonOf, queryOf } from '../helpers/browser';
 import { claimsOf } from '../helpers/flows';
+import { startHookReceiver } from '../helpers/hook-receiver';
 import { startOidcProvider, type LocalOidcProvider } from '../helpers/oidc-provider';
 import { useTestApp } from '../helpers/test-app';
 import { dbKind } from '../helpers/test-db';
@@ -177,6 +178,48 @@ describe(`OpenID providers against a local oidc-provider (${dbKind})`, () => {
 
     const keycloak = await pkceClient().signInWithIdToken({ provider: 'keycloak', token: await idTokenFor(login, undefined, 'gotrue-kc') });
     expect(keycloak.data.user?.id).toBe(withNonce.data.user?.id);
+  });
+
+  it('id_token sign-ups go through the before/after user created hooks; a refusal creates nothing', async () => {
+    const receiver = await startHookReceiver();
+    const hooked = await startTestServer(db, {
+      GOTRUE_EXTERNAL_GOOGLE_ENABLED: 'true',
+      GOTRUE_EXTERNAL_GOOGLE_CLIENT_ID: 'gotrue-google',
+      GOTRUE_EXTERNAL_GOOGLE_SECRET: 'gotrue-google-secret',
+      GOTRUE_EXTERNAL_GOOGLE_URL: op.issuer,
+      GOTRUE_HOOK_BEFORE_USER_CREATED_ENABLED: 'true',
+      GOTRUE_HOOK_BEFORE_USER_CREATED_URI: `${receiver.url}/before`,
+      GOTRUE_HOOK_BEFORE_USER_CREATED_SECRETS: receiver.secret,
+      GOTRUE_HOOK_AFTER_USER_CREATED_ENABLED: 'true',
+      GOTRUE_HOOK_AFTER_USER_CREATED_URI: `${receiver.url}/after`,
+      GOTRUE_HOOK_AFTER_USER_CREATED_SECRETS: receiver.secret,
+    });
+    try {
+      const post = (token: string) =>
+        fetch(`${hooked.url}/token?grant_type=id_token`, { method: 'POST', headers: { 'content-type': 'application/json', ...API_VERSION }, body: JSON.stringify({ provider: 'google', id_token: token }) });
+      const refused = account();
+      receiver.answer('/before', () => ({ status: 200, body: { error: { http_code: 403, message: 'Not on the guest list' } } }));
+      const no = await post(await idTokenFor(refused));
+      expect(no.status).toBe(403);
+      expect(await jsonOf(no)).toEqual({ code: 'unknown', message: 'Not on the guest list' });
+      const email = op.accounts[refused]!.email!;
+      expect(await db.db.selectFrom('users').select('id').where('email', '=', email).execute()).toHaveLength(0);
+      expect((receiver.callsTo('/before')[0]!.body.user as { email: string }).email).toBe(email);
+
+      receiver.answer('/before', () => ({ status: 204 }));
+      const yes = await jsonOf(await post(await idTokenFor(refused)));
+      const before = receiver.callsTo('/before').at(-1)!.body.user as { id: string };
+      const after = receiver.callsTo('/after').at(-1)!.body.user as { id: string; identities: unknown[] };
+      expect((yes.user as { id: string }).id).toBe(before.id);
+      expect(after.id).toBe(before.id);
+      // A second sign-in creates nothing: no hook call.
+      const calls = receiver.calls.length;
+      expect((await post(await idTokenFor(refused))).status).toBe(200);
+      expect(receiver.calls.length).toBe(calls);
+    } finally {
+      await hooked.close();
+      await receiver.close();
+    }
   });
 
   it('links an id_token identity to the signed-in user (link_identity)', async () => {

@@ -12,6 +12,8 @@ import { notify } from '../../domain/notifications';
 import { mfaSmsCode, parseChannel, sendMfaSms } from '../../domain/outbox';
 import type { RequestMeta } from '../../domain/request-meta';
 import * as sessions from '../../domain/sessions';
+import * as hooks from '../../domain/hooks';
+import { endSessions } from '../../domain/user-sessions';
 import { lockUser, type UserWithRelations } from '../../domain/user-records';
 import { badRequest, forbidden, notFound, tooManyRequests, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
@@ -176,7 +178,7 @@ export async function challenge(deps: Deps, meta: RequestMeta, auth: Authenticat
       throw tooManyRequests(ErrorCodes.overSmsSendRateLimit, `For security purposes, you can only request this after ${wait} seconds.`);
     }
     sms = { ...mfaSmsCode(deps, factor.phone!, mfa.phone.otpLength), channel };
-    if (!sms.test && !deps.sms) throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
+    if (!sms.test && !deps.sms && !deps.hooks.enabled('send_sms')) throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
   }
   await deps.db.transaction().execute(async (trx) => {
     await factors.insertChallenge(trx, { id: challengeId, factorId: factor.id, ip: challengeIp(meta), otpCode: sms ? challengeCodeHash(challengeId, sms.otp) : null, now });
@@ -184,7 +186,7 @@ export async function challenge(deps: Deps, meta: RequestMeta, auth: Authenticat
   });
   if (sms && !sms.test) {
     try {
-      await sendMfaSms(deps, { phone: factor.phone!, otp: sms.otp, channel: sms.channel, template: mfa.phone.template });
+      await sendMfaSms(deps, { phone: factor.phone!, otp: sms.otp, channel: sms.channel, template: mfa.phone.template, user: auth.user });
     } catch (err) {
       // Nothing half-made: the challenge goes and the frequency limit does not count the unsent code.
       try {
@@ -227,14 +229,24 @@ export async function verify(
     throw unprocessable(ErrorCodes.mfaChallengeExpired, `MFA challenge ${found.id} has expired, verify against another challenge or create a new challenge.`);
   }
   let totpStep: number | undefined;
+  let valid: boolean;
   if (factor.factor_type === 'totp') {
     // A secret stored before a vault key was configured is read as it is.
     const secret = deps.vault.openIfSealed(factor.secret ?? '', secretContext(factor.id));
     totpStep = totpStepOf(secret, input.code, now);
-    if (totpStep === undefined) throw unprocessable(ErrorCodes.mfaVerificationFailed, 'Invalid TOTP code entered');
-  } else if (!found.otp_code || !tokensEqual(found.otp_code, challengeCodeHash(found.id, input.code))) {
-    throw unprocessable(ErrorCodes.mfaVerificationFailed, 'Invalid MFA Phone code entered');
+    valid = totpStep !== undefined;
+  } else {
+    valid = !!found.otp_code && tokensEqual(found.otp_code, challengeCodeHash(found.id, input.code));
   }
+  if (deps.hooks.enabled('mfa_verification_attempt')) {
+    // GoTrue asks the hook about every attempt, right or wrong, before answering; a rejection ends all the user's sessions.
+    const verdict = await hooks.mfaVerificationAttempt(deps, { userId: auth.user.id, factorId: factor.id, factorType: factor.factor_type, valid, ip: meta.ip });
+    if (verdict.reject) {
+      await endSessions(deps.db, auth.user.id);
+      throw forbidden(ErrorCodes.mfaVerificationRejected, verdict.message);
+    }
+  }
+  if (!valid) throw unprocessable(ErrorCodes.mfaVerificationFailed, factor.factor_type === 'totp' ? 'Invalid TOTP code entered' : 'Invalid MFA Phone code entered');
 
   const issued = await deps.db.transaction().execute(async (trx) => {
     if (!(await factors.consumeChallenge(trx, found.id, now))) throw mismatch();

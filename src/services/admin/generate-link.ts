@@ -13,7 +13,7 @@ import { issueToken, newOtp, revokeTokens } from '../../domain/one-time-tokens';
 import { assertAcceptablePassword } from '../../domain/password-policy';
 import type { RequestMeta } from '../../domain/request-meta';
 import { rethrowUniqueViolation } from '../../domain/unique-violation';
-import { createUser, mergeMetadata } from '../../domain/users';
+import { announceNewUser, createUser, mergeMetadata, vetNewUser } from '../../domain/users';
 import { auditActorOf, userTraits, type AdminActor } from './actor';
 
 /**
@@ -92,13 +92,14 @@ export async function generateLink(deps: Deps, meta: RequestMeta, actor: AdminAc
   }
 
   const { token, kind } = ISSUES[type];
+  const newUser = existing ? undefined : await vetNewUser(deps, meta, { channel: { kind: 'email', email, confirmed: false }, encryptedPassword: encrypted, userMetadata: input.data ?? {}, invited: type === 'invite' });
   let made: { userId: string; otp: string; tokenHash: string };
   try {
     made = await deps.db.transaction().execute(async (trx) => {
       const audits: AuditEntry[] = [];
       let user: UserRow;
       if (!existing) {
-        ({ user } = await createUser(trx, deps, meta, { channel: { kind: 'email', email, confirmed: false }, encryptedPassword: encrypted, userMetadata: input.data ?? {}, invited: type === 'invite' }));
+        ({ user } = await createUser(trx, deps, meta, newUser!));
       } else {
         // Locked: the token replaces the previous one of its kind, as a concurrent send would.
         const locked = await lockUser(trx, existing.id);
@@ -121,8 +122,10 @@ export async function generateLink(deps: Deps, meta: RequestMeta, actor: AdminAc
     // A concurrent sign-up for the address won the race past the pre-check.
     rethrowUniqueViolation(err);
   }
+  const user = (await findUserWithRelations(deps.db, made.userId))!;
+  if (!existing) await announceNewUser(deps, meta, user);
   return {
-    user: (await findUserWithRelations(deps.db, made.userId))!,
+    user,
     actionLink: confirmationUrl(deps.config, kind, made.tokenHash, input.redirectTo),
     emailOtp: made.otp,
     hashedToken: made.tokenHash,
