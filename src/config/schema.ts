@@ -266,6 +266,16 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_EMAIL_SENT: rate('30'),
   GOTRUE_RATE_LIMIT_SMS_SENT: rate('30'),
 
+  // OAuth 2.1 / OpenID provider (issue 12): GoTrue's OAuthServerConfiguration, and the per-client lifetimes' defaults.
+  GOTRUE_OAUTH_SERVER_ENABLED: bool(false),
+  GOTRUE_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: bool(false),
+  GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH: str(),
+  GOTRUE_OAUTH_SERVER_AUTHORIZATION_TTL: duration('10m'),
+  GOTRUE_OAUTH_SERVER_DEFAULT_SCOPE: str(),
+  GOTRUE_OAUTH_SERVER_ALLOW_PLAIN_PKCE: bool(false),
+  GOTRUE_OAUTH_SERVER_RESOURCES: list([]),
+  GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: num(10),
+
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),
 });
