@@ -106,7 +106,13 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
   if (!user) throw new Error(`issue: user ${input.user.id} vanished inside its own transaction`);
   return {
     user,
-    session: { id: sessionId, aal, oauthClientId: input.oauthClient?.id ?? null, scopes: input.scopes ?? null, resource: input.resource ?? null },
+    session: {
+      id: sessionId,
+      aal,
+      oauthClientId: input.oauthClient?.id ?? null,
+      ...(input.scopes ? { scopes: input.scopes } : {}),
+      ...(input.resource ? { resource: input.resource } : {}),
+    },
     amr,
     refreshToken: token,
   };
