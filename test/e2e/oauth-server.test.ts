@@ -279,6 +279,42 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     await expect(oidc.fetchUserInfo(fresh, refreshed.access_token, flow.user.user.id)).rejects.toThrow();
   });
 
+  it('resource → aud (RFC 8707), a per-client lifetime, the admin view of grants, and deleting the user ends its tokens', async () => {
+    const c = await newClient({ access_token_ttl: 600 });
+    const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
+    const flow = await authorize(config, { resource: RESOURCE });
+    const { redirectUrl } = await approve(flow);
+    const checks = { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce };
+    // The resource sent at the token endpoint must be the one authorized.
+    await expect(oidc.authorizationCodeGrant(config, redirectUrl, checks, { resource: 'https://other.example.com' })).rejects.toMatchObject({ error: 'invalid_grant' });
+    const tokens = await oidc.authorizationCodeGrant(config, redirectUrl, checks);
+    expect(tokens.expires_in).toBe(600);
+    const access = decodeJwt(tokens.access_token);
+    expect(access).toMatchObject({ aud: RESOURCE });
+    expect(access.exp! - access.iat!).toBe(600);
+    expect(decodeJwt((await oidc.refreshTokenGrant(config, tokens.refresh_token!)).access_token)).toMatchObject({ aud: RESOURCE });
+
+    const userId = flow.user.user.id;
+    const grants = await fetch(`${t.url}/admin/users/${userId}/oauth/grants`, { headers: { Authorization: `Bearer ${serviceRoleJwt(t.deps)}` } });
+    expect(((await grants.json()) as { client: { id: string } }[]).map((g) => g.client.id)).toEqual([c.client_id]);
+
+    expect((await admin().deleteUser(userId)).error).toBeNull();
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+    await expect(oidc.fetchUserInfo(config, tokens.access_token, userId)).rejects.toThrow();
+  });
+
+  it('the admin revokes a user\'s grant: the client\'s tokens end', async () => {
+    const c = await newClient({});
+    const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
+    const flow = await authorize(config, {});
+    const tokens = await oidc.authorizationCodeGrant(config, (await approve(flow)).redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+    const r = await fetch(`${t.url}/admin/users/${flow.user.user.id}/oauth/grants?client_id=${c.client_id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${serviceRoleJwt(t.deps)}` } });
+    expect(r.status).toBe(204);
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The user's own session (the consent page's) is untouched.
+    expect((await flow.gotrue.getUser()).error).toBeNull();
+  });
+
   it('dynamic registration (RFC 7591) and both discovery documents', async () => {
     const res = await fetch(`${t.url}/oauth/clients/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'MCP', redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none' }) });
     expect(res.status).toBe(201);

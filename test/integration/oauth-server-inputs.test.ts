@@ -11,6 +11,7 @@ import { uniqueEmail } from '../helpers/test-server';
 
 const t = useTestApp({ env: oauthEnv() });
 const off = useTestApp({ db: t.db, env: { GOTRUE_JWT_KEYS: oauthEnv().GOTRUE_JWT_KEYS! } });
+const limited = useTestApp({ db: t.db, env: oauthEnv({ GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: '1', GOTRUE_RATE_LIMIT_TOKEN_REFRESH: '2' }) });
 const REDIRECT = 'https://rp.example.com/cb';
 let confidential: { client_id: string; client_secret: string };
 let pub: { client_id: string };
@@ -43,6 +44,23 @@ describe('configuration', () => {
     const keys = oauthEnv().GOTRUE_JWT_KEYS!;
     expect(loadConfig({ GOTRUE_JWT_KEYS: keys, GOTRUE_RATE_LIMIT_O_AUTH_DYNAMIC_CLIENT_REGISTER: '7' }).oauthServer.rateLimitDynamicClientRegister).toBe(7);
     expect(loadConfig({ GOTRUE_JWT_KEYS: keys, GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: '8' }).oauthServer.rateLimitDynamicClientRegister).toBe(8);
+  });
+});
+
+describe('rate limits', () => {
+  it('dynamic registration: GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER per hour, then 429', async () => {
+    expect((await request(limited.app).post('/oauth/clients/register').send({ redirect_uris: [REDIRECT] })).status).toBe(201);
+    const r = await request(limited.app).post('/oauth/clients/register').send({ redirect_uris: [REDIRECT] });
+    expect([r.status, r.headers['x-sb-error-code']]).toEqual([429, 'over_request_rate_limit']);
+  });
+
+  it('the token endpoint: the /token rate, then 429 in RFC 6749 form', async () => {
+    const send = () => request(limited.app).post('/oauth/token').type('form').send('grant_type=refresh_token&refresh_token=x');
+    await send();
+    await send();
+    const r = await send();
+    expect(r.status).toBe(429);
+    expect(r.body).toMatchObject({ error: 'slow_down' });
   });
 });
 
