@@ -170,6 +170,8 @@ export const ErrorCodes = {
   oauthInvalidClient: 'oauth_invalid_client',
   /** OAuth server protocol error: the code or refresh token is invalid, expired, used or another client's. */
   oauthInvalidGrant: 'oauth_invalid_grant',
+  /** OAuth server: an OAuth client's access token was used to change the user's account (this server's code). */
+  oauthClientTokenNotAllowed: 'oauth_client_token_not_allowed',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -79,6 +79,12 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     expect(claims.at_hash).toBe(createHash('sha256').update(tokens.access_token).digest().subarray(0, 16).toString('base64url'));
     expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: flow.user.user.id, client_id: c.client_id, scope: 'openid email profile offline_access' });
 
+    // The token acts for the user elsewhere; on the user's account it reads but changes nothing.
+    const asUser = await fetch(`${t.url}/user`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+    expect(asUser.status).toBe(200);
+    const change = await fetch(`${t.url}/user`, { method: 'PUT', headers: { Authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ password: 'taken-over-1' }) });
+    expect([change.status, change.headers.get('x-sb-error-code')]).toEqual([403, 'oauth_client_token_not_allowed']);
+
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
     expect(info).toMatchObject({ sub: flow.user.user.id, email: flow.user.email, name: 'Ada Lovelace' });
     expect(info).not.toHaveProperty('phone_number');
