@@ -201,6 +201,9 @@ describe('consent-page routes (GoTrue error shape, read by auth-js)', () => {
   it.each<[string, () => request.Test, number, string]>([
     ['GET an unknown authorization', () => request(t.app).get('/oauth/authorizations/nope').set('authorization', `Bearer ${userToken}`), 404, 'oauth_authorization_not_found'],
     ['GET without a session', () => request(t.app).get('/oauth/authorizations/nope'), 401, 'no_authorization'],
+    ['GET from a foreign Origin', () => request(t.app).get('/oauth/authorizations/nope').set('authorization', `Bearer ${userToken}`).set('origin', 'https://evil.example.com'), 400, 'validation_failed'],
+    ['GET from the site URL\'s Origin (allowed through)', () => request(t.app).get('/oauth/authorizations/nope').set('authorization', `Bearer ${userToken}`).set('origin', 'http://localhost:3000'), 404, 'oauth_authorization_not_found'],
+    ['consent from a foreign Origin', () => request(t.app).post('/oauth/authorizations/nope/consent').set('authorization', `Bearer ${userToken}`).set('origin', 'https://evil.example.com').send({ action: 'approve' }), 400, 'validation_failed'],
     ['GET an over-long id', () => request(t.app).get(`/oauth/authorizations/${'a'.repeat(200)}`).set('authorization', `Bearer ${userToken}`), 400, 'validation_failed'],
     ['consent with no action', () => request(t.app).post('/oauth/authorizations/nope/consent').set('authorization', `Bearer ${userToken}`).send({}), 400, 'validation_failed'],
     ['consent with action=maybe', () => request(t.app).post('/oauth/authorizations/nope/consent').set('authorization', `Bearer ${userToken}`).send({ action: 'maybe' }), 400, 'validation_failed'],

@@ -4,6 +4,8 @@ import { findClient, getClient, redirectUriAllowed } from '../../domain/oauth-cl
 import { answerAuthorization, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
+import type { Deps } from '../../deps';
+import { isRedirectAllowed } from '../../domain/redirect-url';
 import { endpoint } from '../../http/endpoint';
 import { queryString } from '../../http/fields';
 import { checkResource } from './resources';
@@ -110,13 +112,22 @@ function checkRest(cfg: { defaultScope: string; allowPlainPkce: boolean }, clien
   return { scopes, method };
 }
 
+/**
+ * GoTrue's validateRequestOrigin: a browser calling the consent endpoints must be on the site URL or the allow
+ * list, so another site's page cannot drive a user's consent with a token it obtained.
+ */
+function checkOrigin(deps: Pick<Deps, 'config'>, origin: string | undefined): void {
+  if (origin && !isRedirectAllowed(deps.config, origin)) throw badRequest(ErrorCodes.validationFailed, 'unauthorized request origin');
+}
+
 const AuthorizationPath = z.object({ authorization_id: z.string().min(1).max(128) });
 
 /**
  * GET /oauth/authorizations/{authorization_id} (signed in as the user): what the consent page shows, or
  * `{redirect_url}` at once when the user's grant already covers the scopes.
  */
-export const getAuthorization = endpoint({ auth: 'user', params: AuthorizationPath }, async ({ params, user }, deps) => {
+export const getAuthorization = endpoint({ auth: 'user', params: AuthorizationPath }, async ({ params, user, req }, deps) => {
+  checkOrigin(deps, req.header('origin'));
   const view = await openAuthorization(deps, params.authorization_id, user.user.id);
   if (view.kind === 'redirect') return { redirect_url: view.redirectUrl };
   const a = view.authorization;
@@ -133,7 +144,8 @@ export const getAuthorization = endpoint({ auth: 'user', params: AuthorizationPa
 const ConsentBody = z.object({ action: z.string().max(16).nullish() });
 
 /** POST /oauth/authorizations/{authorization_id}/consent {action: approve|deny} → {redirect_url} */
-export const consentAuthorization = endpoint({ auth: 'user', params: AuthorizationPath, body: ConsentBody }, async ({ params, body, user }, deps) => {
+export const consentAuthorization = endpoint({ auth: 'user', params: AuthorizationPath, body: ConsentBody }, async ({ params, body, user, req }, deps) => {
+  checkOrigin(deps, req.header('origin'));
   if (body.action !== 'approve' && body.action !== 'deny') throw badRequest(ErrorCodes.validationFailed, "action must be 'approve' or 'deny'");
   return { redirect_url: await answerAuthorization(deps, params.authorization_id, user.user.id, body.action === 'approve') };
 });
