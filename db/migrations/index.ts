@@ -5,6 +5,7 @@ import * as externalProviders from './20261123120000_external_providers';
 import * as rateLimits from './20261130120000_rate_limits';
 import * as mfaTotpReplay from './20261130160000_mfa_totp_replay';
 import * as oauthServer from './20261130190000_oauth_server';
+import * as oauthAuthorizationContext from './20261130190100_oauth_authorization_context';
 
 /**
  * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '20261130120000_rate_limits': rateLimits,
   '20261130160000_mfa_totp_replay': mfaTotpReplay,
   '20261130190000_oauth_server': oauthServer,
+  '20261130190100_oauth_authorization_context': oauthAuthorizationContext,
 };

@@ -222,6 +222,13 @@ export interface OauthAuthorizationsTable {
   /** The session the code was redeemed for; null = not redeemed. */
   session_id: string | null;
   auth_time: Date | null;
+  /** OIDC `prompt` as requested (space-separated). */
+  prompt: string | null;
+  /** OIDC `max_age`, seconds. */
+  max_age: number | null;
+  /** How the approving user had signed in: AMR methods (comma-separated) and AAL, for the ID token's amr and acr. */
+  auth_methods: string | null;
+  auth_aal: string | null;
 }
 
 /** OAuth server: what a user granted a client. */

@@ -48,6 +48,17 @@ export interface NewAuthorization {
   codeChallenge: string | null;
   codeChallengeMethod: 's256' | 'plain' | null;
   nonce: string | null;
+  prompt: string | null;
+  maxAge: number | null;
+}
+
+/** How the user answering the consent page had signed in (from their session's access token). */
+export interface SignIn {
+  /** The most recent authentication of the session. */
+  time: Date;
+  /** AMR methods, newest first. */
+  methods: string[];
+  aal: string;
 }
 
 /** Stores an authorization request; returns its public id (the consent page's `authorization_id`). */
@@ -65,6 +76,8 @@ export async function createAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'ran
     code_challenge: a.codeChallenge,
     code_challenge_method: a.codeChallengeMethod,
     nonce: a.nonce,
+    prompt: a.prompt,
+    max_age: a.maxAge,
     created_at: now,
     expires_at: new Date(now.getTime() + deps.config.oauthServer.authorizationTtlMs),
     status: 'pending',
@@ -106,7 +119,7 @@ export type AuthorizationView =
  * (another user gets not found); when the user's live grant already covers the scopes it is approved at once and
  * the caller gets the redirect with the code.
  */
-export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, userId: string): Promise<AuthorizationView> {
+export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, userId: string, signIn: SignIn): Promise<AuthorizationView> {
   const outcome = await deps.db.transaction().execute(async (trx): Promise<AuthorizationView | 'expired'> => {
     const a = await lockOauthAuthorization(trx, authorizationId);
     if (!a) throw authorizationNotFound();
@@ -117,13 +130,19 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
     }
     if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request cannot be processed');
     if (a.user_id && a.user_id !== userId) throw authorizationNotFound();
+    const stale = signInTooOld(a, signIn, now);
+    if (stale) {
+      await setOauthAuthorizationStatus(trx, a.id, 'denied');
+      return { kind: 'redirect', redirectUrl: errorRedirect(deps.config, a.redirect_uri, 'login_required', stale, a.state) };
+    }
     if (!a.user_id) {
       await setOauthAuthorizationUser(trx, a.id, userId);
       const consent = await findActiveConsent(trx, userId, a.client_id);
       const granted = new Set(parseScopes(consent?.scopes ?? ''));
-      if (consent && parseScopes(a.scope).every((s) => granted.has(s))) {
+      const askAgain = (a.prompt ?? '').split(' ').includes('consent');
+      if (consent && !askAgain && parseScopes(a.scope).every((s) => granted.has(s))) {
         const code = newCode(deps);
-        await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now);
+        await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now, authOf(signIn));
         return { kind: 'redirect', redirectUrl: successRedirect(deps.config, a, code) };
       }
     }
@@ -137,7 +156,13 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
  * POST /oauth/authorizations/{id}/consent: approve (the grant is recorded, a code issued) or deny (access_denied
  * back to the client). Only the user who opened the request may answer it, once, before it expires.
  */
-export async function answerAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, userId: string, approve: boolean): Promise<string> {
+export async function answerAuthorization(
+  deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>,
+  authorizationId: string,
+  userId: string,
+  approve: boolean,
+  signIn: SignIn,
+): Promise<string> {
   const outcome = await deps.db.transaction().execute(async (trx): Promise<string | 'expired'> => {
     const a = await lockOauthAuthorization(trx, authorizationId);
     if (!a) throw authorizationNotFound();
@@ -152,13 +177,32 @@ export async function answerAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'ran
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
       return errorRedirect(deps.config, a.redirect_uri, 'access_denied', 'User denied the request', a.state);
     }
+    const stale = signInTooOld(a, signIn, now);
+    if (stale) {
+      await setOauthAuthorizationStatus(trx, a.id, 'denied');
+      return errorRedirect(deps.config, a.redirect_uri, 'login_required', stale, a.state);
+    }
     const code = newCode(deps);
-    await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now);
+    await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now, authOf(signIn));
     await upsertConsent(trx, { id: deps.random.uuid(), userId, clientId: a.client_id, scopes: parseScopes(a.scope).join(' '), now });
     return successRedirect(deps.config, a, code);
   });
   if (outcome === 'expired') throw authorizationNotFound();
   return outcome;
+}
+
+const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal: s.aal });
+
+/**
+ * OIDC's freshness demands: with `max_age` the user must have signed in at most that long ago; with prompt=login,
+ * after the request was made (the consent page signs the user in again). Returns why not, or undefined.
+ */
+function signInTooOld(a: OauthAuthorizationRow, signIn: SignIn, now: Date): string | undefined {
+  if (a.max_age !== null && now.getTime() - signIn.time.getTime() > a.max_age * 1000) return 'the user signed in longer ago than max_age allows';
+  if ((a.prompt ?? '').split(' ').includes('login') && signIn.time.getTime() < new Date(a.created_at).getTime() - 1000) {
+    return 'prompt=login: the user must sign in again after the request';
+  }
+  return undefined;
 }
 
 /** DELETE /user/oauth/grants: revokes the grant and ends the client's sessions of the user. */

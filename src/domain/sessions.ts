@@ -183,8 +183,9 @@ export interface IdTokenInput {
   scopes: string[];
   authTime: Date;
   nonce: string | null;
-  amr: AmrEntry[];
-  aal: AalLevel | null;
+  /** How the user had signed in when approving (AMR methods). */
+  amr: string[];
+  aal: string | null;
   /** The access token issued with it (at_hash). */
   accessToken: string;
 }
@@ -203,7 +204,7 @@ export async function mintIdToken(deps: Pick<Deps, 'clock' | 'signer' | 'config'
     iat,
     auth_time: Math.floor(input.authTime.getTime() / 1000),
     ...(input.nonce ? { nonce: input.nonce } : {}),
-    amr: input.amr.map((e) => e.method),
+    amr: input.amr,
     acr: input.aal ?? 'aal1',
     azp: input.clientId,
     at_hash: atHash(input.accessToken, deps.signer.algorithms[0] ?? 'RS256'),

@@ -73,8 +73,9 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
 
     const tokens = await oidc.authorizationCodeGrant(config, redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
     const claims = tokens.claims()!;
-    expect(claims).toMatchObject({ iss: ISSUER, sub: flow.user.user.id, aud: c.client_id, nonce: flow.nonce, email: flow.user.email, email_verified: true, name: 'Ada Lovelace', acr: 'aal1' });
-    expect(typeof claims.auth_time).toBe('number');
+    expect(claims).toMatchObject({ iss: ISSUER, sub: flow.user.user.id, aud: c.client_id, nonce: flow.nonce, email: flow.user.email, email_verified: true, name: 'Ada Lovelace', acr: 'aal1', amr: ['password'] });
+    // auth_time: when the user signed in (the consent page's session), not when the code was exchanged.
+    expect(claims.auth_time).toBe((decodeJwt(flow.user.session.access_token).amr as { timestamp: number }[])[0]!.timestamp);
     expect(decodeProtectedHeader(tokens.id_token!)).toMatchObject({ alg: 'RS256', kid: rsaKey.kid });
     expect(claims.at_hash).toBe(createHash('sha256').update(tokens.access_token).digest().subarray(0, 16).toString('base64url'));
     expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: flow.user.user.id, client_id: c.client_id, scope: 'openid email profile offline_access' });
@@ -144,6 +145,10 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     expect(again.data).toHaveProperty('redirect_url');
     const tokens = await oidc.authorizationCodeGrant(config, new URL((again.data as { redirect_url: string }).redirect_url), { pkceCodeVerifier: second.verifier, expectedState: second.state, expectedNonce: second.nonce });
     expect(tokens.claims()!.sub).toBe(first.user.user.id);
+
+    // prompt=consent asks again although the grant covers the scopes.
+    const asked = await authorize(config, { scope: 'openid', prompt: 'consent' }, first.user);
+    expect((await asked.gotrue.oauth.getAuthorizationDetails(asked.authorizationId)).data).toHaveProperty('authorization_id');
 
     const grants = await first.gotrue.oauth.listGrants();
     expect(grants.data).toEqual([expect.objectContaining({ client: expect.objectContaining({ id: c.client_id }), scopes: ['openid', 'email', 'profile', 'offline_access'] })]);
@@ -307,6 +312,26 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     expect((await admin().deleteUser(userId)).error).toBeNull();
     expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
     await expect(oidc.fetchUserInfo(config, tokens.access_token, userId)).rejects.toThrow();
+  });
+
+  it('prompt=login and max_age: a sign-in older than the request (or than max_age) goes back as login_required', async () => {
+    const c = await newClient({});
+    const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
+    const first = await authorize(config, {});
+    await approve(first);
+    await new Promise((r) => setTimeout(r, 2100)); // AMR timestamps are whole seconds
+    for (const params of [{ prompt: 'login' }, { max_age: '1' }] as Record<string, string>[]) {
+      const again = await authorize(config, params, first.user);
+      const r = await again.gotrue.oauth.getAuthorizationDetails(again.authorizationId);
+      const back = new URL((r.data as { redirect_url: string }).redirect_url);
+      expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'login_required', state: again.state, iss: ISSUER });
+    }
+    // Signed in again, the user passes max_age.
+    const fresh = await authorize(config, { max_age: '60' }, first.user);
+    await fresh.gotrue.signInWithPassword({ email: first.user.email, password: 'correct-horse-battery' });
+    const ok = await fresh.gotrue.oauth.getAuthorizationDetails(fresh.authorizationId);
+    const params = new URL((ok.data as { redirect_url: string }).redirect_url).searchParams;
+    expect([params.get('error'), params.get('code')?.length]).toEqual([null, 43]);
   });
 
   it('the admin revokes a user\'s grant: the client\'s tokens end', async () => {

@@ -21,11 +21,17 @@ export async function setOauthAuthorizationStatus(ex: Executor, id: string, stat
   await ex.updateTable('oauth_authorizations').set({ status }).where('id', '=', id).execute();
 }
 
-/** Approves: records the code's hash and the approval time (auth_time of the ID token). */
-export async function approveOauthAuthorization(ex: Executor, id: string, codeHash: string, now: Date): Promise<void> {
+/** Approves: records the code's hash, the approval time, and how the user had signed in (the ID token's auth_time, amr, acr). */
+export async function approveOauthAuthorization(
+  ex: Executor,
+  id: string,
+  codeHash: string,
+  now: Date,
+  auth: { time: Date; methods: string; aal: string },
+): Promise<void> {
   await ex
     .updateTable('oauth_authorizations')
-    .set({ status: 'approved', authorization_code: codeHash, approved_at: now, auth_time: now })
+    .set({ status: 'approved', authorization_code: codeHash, approved_at: now, auth_time: auth.time, auth_methods: auth.methods, auth_aal: auth.aal })
     .where('id', '=', id)
     .execute();
 }

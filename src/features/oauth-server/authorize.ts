@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseCodeChallengeMethod } from '../../crypto/pkce';
 import { findClient, getClient, redirectUriAllowed } from '../../domain/oauth-clients';
-import { answerAuthorization, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
+import type { JwtClaims } from '../../crypto/jwt';
+import { answerAuthorization, type SignIn, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import type { Deps } from '../../deps';
@@ -74,6 +75,8 @@ export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, 
       codeChallenge: q.code_challenge || null,
       codeChallengeMethod: checked.method,
       nonce: q.nonce || null,
+      prompt: q.prompt || null,
+      maxAge: q.max_age ? Number(q.max_age) : null,
     });
     const page = new URL(deps.config.siteUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`));
     page.searchParams.set('authorization_id', authorizationId);
@@ -120,6 +123,15 @@ function checkOrigin(deps: Pick<Deps, 'config'>, origin: string | undefined): vo
   if (origin && !isRedirectAllowed(deps.config, origin)) throw badRequest(ErrorCodes.validationFailed, 'unauthorized request origin');
 }
 
+/** How the caller's session had signed in, from its access token: the newest AMR entry's time (else iat), the methods, the AAL. */
+function signInOf(claims: JwtClaims): SignIn {
+  const amr = Array.isArray(claims['amr']) ? (claims['amr'] as unknown[]) : [];
+  const entries = amr.filter((e): e is { method: string; timestamp: number } => typeof e === 'object' && e !== null && typeof (e as { method?: unknown }).method === 'string');
+  const newest = Math.max(0, ...entries.map((e) => (typeof e.timestamp === 'number' ? e.timestamp : 0)));
+  const iat = typeof claims['iat'] === 'number' ? claims['iat'] : 0;
+  return { time: new Date((newest || iat) * 1000), methods: entries.map((e) => e.method.slice(0, 64)).slice(0, 8), aal: typeof claims['aal'] === 'string' ? claims['aal'].slice(0, 8) : 'aal1' };
+}
+
 const AuthorizationPath = z.object({ authorization_id: z.string().min(1).max(128) });
 
 /**
@@ -128,7 +140,7 @@ const AuthorizationPath = z.object({ authorization_id: z.string().min(1).max(128
  */
 export const getAuthorization = endpoint({ auth: 'user', params: AuthorizationPath }, async ({ params, user, req }, deps) => {
   checkOrigin(deps, req.header('origin'));
-  const view = await openAuthorization(deps, params.authorization_id, user.user.id);
+  const view = await openAuthorization(deps, params.authorization_id, user.user.id, signInOf(user.claims));
   if (view.kind === 'redirect') return { redirect_url: view.redirectUrl };
   const a = view.authorization;
   const client = await getClient(deps, a.client_id);
@@ -147,5 +159,5 @@ const ConsentBody = z.object({ action: z.string().max(16).nullish() });
 export const consentAuthorization = endpoint({ auth: 'user', params: AuthorizationPath, body: ConsentBody }, async ({ params, body, user, req }, deps) => {
   checkOrigin(deps, req.header('origin'));
   if (body.action !== 'approve' && body.action !== 'deny') throw badRequest(ErrorCodes.validationFailed, "action must be 'approve' or 'deny'");
-  return { redirect_url: await answerAuthorization(deps, params.authorization_id, user.user.id, body.action === 'approve') };
+  return { redirect_url: await answerAuthorization(deps, params.authorization_id, user.user.id, body.action === 'approve', signInOf(user.claims)) };
 });

@@ -101,8 +101,8 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
         scopes,
         authTime: authorization.auth_time ?? authorization.approved_at ?? deps.clock.now(),
         nonce: authorization.nonce,
-        amr: issued.amr,
-        aal: issued.session.aal,
+        amr: authorization.auth_methods ? authorization.auth_methods.split(',') : issued.amr.map((e) => e.method),
+        aal: authorization.auth_aal ?? issued.session.aal,
         accessToken: tokens.accessToken,
       })
     : undefined;
