@@ -74,11 +74,12 @@ export interface IssueInput {
   amr?: AmrEntry[];
   meta: RequestMeta;
   oauthClient?: { id: string };
-  /** OAuth server sessions (issue 12): the session's id when the flow needs it first, scopes, resource, end. */
+  /** OAuth server sessions (issue 12): the session's id when the flow needs it first, scopes, resource, lifetime. */
   sessionId?: string;
   scopes?: string | null;
   resource?: string | null;
-  notAfter?: Date | null;
+  /** Seconds the session may refresh for (sessions.not_after); null/undefined = no bound. */
+  lifetimeSeconds?: number | null;
 }
 
 /**
@@ -98,7 +99,7 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
   const { token, selector } = deps.refreshTokens.issue();
   const user = await insertSessionReturningUser(
     trx,
-    { id: sessionId, userId: input.user.id, aal, now, userAgent: input.meta.userAgent, ip: input.meta.ip || null, oauthClientId: input.oauthClient?.id ?? null, scopes: input.scopes ?? null, oauthResource: input.resource ?? null, notAfter: input.notAfter ?? null },
+    { id: sessionId, userId: input.user.id, aal, now, userAgent: input.meta.userAgent, ip: input.meta.ip || null, oauthClientId: input.oauthClient?.id ?? null, scopes: input.scopes ?? null, oauthResource: input.resource ?? null, notAfter: input.lifetimeSeconds ? new Date(now.getTime() + input.lifetimeSeconds * 1000) : null },
     { selector, userId: input.user.id, sessionId, parent: null, now },
     amr.map((e) => ({ id: deps.random.uuid(), sessionId, method: e.method, now: new Date(e.timestamp * 1000) })),
   );

@@ -291,7 +291,7 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
   });
 
   it('resource → aud (RFC 8707), a per-client lifetime, the admin view of grants, and deleting the user ends its tokens', async () => {
-    const c = await newClient({ access_token_ttl: 600 });
+    const c = await newClient({ access_token_ttl: 600, refresh_token_ttl: 3600 });
     const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
     const flow = await authorize(config, { resource: RESOURCE });
     const { redirectUrl } = await approve(flow);
@@ -303,6 +303,9 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     const access = decodeJwt(tokens.access_token);
     expect(access).toMatchObject({ aud: RESOURCE });
     expect(access.exp! - access.iat!).toBe(600);
+    // refresh_token_ttl bounds the session: it stops refreshing an hour after the exchange.
+    const session = await t.db.db.selectFrom('sessions').select(['not_after', 'created_at']).where('id', '=', access.session_id as string).executeTakeFirstOrThrow();
+    expect(session.not_after!.getTime() - session.created_at!.getTime()).toBe(3_600_000);
     expect(decodeJwt((await oidc.refreshTokenGrant(config, tokens.refresh_token!)).access_token)).toMatchObject({ aud: RESOURCE });
 
     const userId = flow.user.user.id;

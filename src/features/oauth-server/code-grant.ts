@@ -80,7 +80,7 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
         sessionId,
         scopes: parseScopes(a.scope).join(' '),
         resource: a.resource,
-        notAfter: client.refresh_token_ttl ? new Date(now.getTime() + client.refresh_token_ttl * 1000) : null,
+        lifetimeSeconds: client.refresh_token_ttl,
       });
       if (issued.user.banned_until && issued.user.banned_until > now) throw oauthError(400, 'access_denied', 'User is banned');
       await insertAuditEntries(trx, [auditEntry(deps, meta, issued.user, 'login', { provider_type: 'oauth_provider_authorization_code', client_id: client.id })]);
