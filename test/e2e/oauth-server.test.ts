@@ -115,6 +115,9 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     expect(tokens.refresh_token).toBeUndefined();
     expect(tokens.claims()).not.toHaveProperty('name');
     expect(await oidc.fetchUserInfo(config, tokens.access_token, flow.user.user.id)).toEqual({ sub: flow.user.user.id, email: flow.user.email, email_verified: true });
+    // A public client (no secret) introspects its own tokens only.
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: c.client_id });
+    expect(await oidc.tokenIntrospection(config, flow.user.session.access_token)).toEqual({ active: false });
   });
 
   it('a public client without PKCE is sent back with invalid_request; an unregistered redirect URI is never redirected to', async () => {

@@ -96,8 +96,9 @@ export const oauthRevoke = endpoint({ auth: 'none' }, async ({ body: raw, req, r
 
 /**
  * POST /oauth/introspect (RFC 7662), client-authenticated (resource servers register as confidential clients):
- * an access token of this server is active while it verifies and its session lives; a refresh token only to the
- * client it was issued to. Anything else is `{active: false}` and nothing more.
+ * an access token of this server is active while it verifies and its session lives; a public client learns only
+ * about its own tokens, and a refresh token is shown only to the client it was issued to. Anything else is
+ * `{active: false}` and nothing more.
  */
 export const oauthIntrospect = endpoint({ auth: 'none' }, async ({ body: raw, req }, deps) => {
   const body = oauthBody(raw);
@@ -111,6 +112,8 @@ export const oauthIntrospect = endpoint({ auth: 'none' }, async ({ body: raw, re
     return { active: true, token_type: 'refresh_token', client_id: facts.clientId, sub: facts.userId, scope: facts.scopes, iss: oauthIssuer(deps.config), ...(facts.resource ? { aud: facts.resource } : {}) };
   }
   const c = facts.claims;
+  // A public client authenticates with its id alone: it may learn about its own tokens, not about anyone's.
+  if (client.client_type !== 'confidential' && c['client_id'] !== client.id) return { active: false };
   return {
     active: true,
     token_type: 'access_token',
