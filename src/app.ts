@@ -28,6 +28,9 @@ export function createApp(deps: Deps): Express {
   // Providers answering with response_mode=form_post (Apple) POST a form to /callback; body-parser then skips JSON.
   app.use(['/callback', '/auth/v1/callback'], express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
   // GoTrue reads every body as JSON, whatever its Content-Type says.
+  // The OAuth server's protocol endpoints take form posts (RFC 6749 §3.2, RFC 7009, RFC 7662); JSON is read too.
+  const oauthForms = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo'];
+  app.use([...oauthForms, ...oauthForms.map((p) => `/auth/v1${p}`)], express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
   app.use(emptyBodyIsNoBody);
 

@@ -23,6 +23,11 @@ import type { Deps } from './deps';
 import { challengeFactor, enrollFactor, unenrollFactor, verifyFactor } from './features/mfa/handlers';
 import { deleteRecoveryCodes, generateRecoveryCodes, recoveryCodesStatus, regenerateRecoveryCodes, verifyRecoveryCode } from './features/mfa/handlers';
 import { adminListUserSessions, adminRevokeUserSession, adminRevokeUserSessions, listMySessions, revokeMyOtherSessions, revokeMySession } from './features/sessions/handlers';
+import { consentAuthorization, getAuthorization, oauthAuthorize } from './features/oauth-server/authorize';
+import { adminCreateClient, adminDeleteClient, adminGetClient, adminListClients, adminRegenerateSecret, adminUpdateClient, dynamicRegisterClient } from './features/oauth-server/clients';
+import { oauthToken } from './features/oauth-server/grants';
+import { oauthIntrospect, oauthMetadata, oauthRevoke, oauthUserinfo, requireOauthServer } from './features/oauth-server/protocol';
+import { adminListGrants, adminRevokeGrant, listMyGrants, revokeMyGrant } from './features/oauth-server/user-grants';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createCaptchaGuards } from './http/middleware/captcha';
 import { createRateLimits } from './http/middleware/rate-limit';
@@ -42,7 +47,10 @@ export function buildRouter(deps: Deps): Router {
   t.get('/settings', unlimited, 'none', settings);
   // Public key material, cacheable: plain handlers rather than endpoint()s, which answer no-store.
   r.get('/.well-known/jwks.json', wellKnownJwks(deps));
-  r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));
+  const oauthServer = requireOauthServer(deps);
+  const oauthDocument = deps.config.oauthServer.enabled ? oauthMetadata(deps) : undefined;
+  r.get('/.well-known/openid-configuration', wellKnownOpenId(deps, oauthDocument));
+  r.get('/.well-known/oauth-authorization-server', oauthServer, wellKnownOpenId(deps, oauthDocument));
 
   t.post('/signup', [limit.signup, captcha], 'none', signup);
   t.post('/token', [limit.token, tokenCaptcha], 'none', token);
@@ -81,6 +89,19 @@ export function buildRouter(deps: Deps): Router {
   t.post('/factors/:factor_id/verify', limit.mfaVerify, 'user', verifyFactor);
   t.delete('/factors/:factor_id', unlimited, 'user', unenrollFactor);
 
+  // OAuth 2.1 / OpenID provider (issue 12): apps sign in with us. Every route 404s while the server is off.
+  t.get('/oauth/authorize', [oauthServer, limit.external], 'none', oauthAuthorize);
+  t.get('/oauth/authorizations/:authorization_id', [oauthServer, unlimited], 'user', getAuthorization);
+  t.post('/oauth/authorizations/:authorization_id/consent', [oauthServer, unlimited], 'user', consentAuthorization);
+  t.post('/oauth/token', [oauthServer, limit.oauthToken], 'none', oauthToken);
+  t.post('/oauth/revoke', [oauthServer, limit.oauthToken], 'none', oauthRevoke);
+  t.post('/oauth/introspect', [oauthServer, limit.oauthToken], 'none', oauthIntrospect);
+  t.get('/oauth/userinfo', [oauthServer, unlimited], 'none', oauthUserinfo);
+  t.post('/oauth/userinfo', [oauthServer, unlimited], 'none', oauthUserinfo);
+  t.post('/oauth/clients/register', [oauthServer, limit.oauthRegister], 'none', dynamicRegisterClient);
+  t.get('/user/oauth/grants', [oauthServer, unlimited], 'user', listMyGrants);
+  t.delete('/user/oauth/grants', [oauthServer, unlimited], 'user', revokeMyGrant);
+
   t.post('/invite', unlimited, 'admin', invite);
 
   // Admin API (contract §1.9): every /admin path requires an admin-role JWT, unknown ones included.
@@ -104,6 +125,14 @@ export function buildRouter(deps: Deps): Router {
   t.get('/admin/custom-providers/:id', unlimited, 'admin', getCustomProvider);
   t.put('/admin/custom-providers/:id', unlimited, 'admin', updateCustomProvider);
   t.delete('/admin/custom-providers/:id', unlimited, 'admin', deleteCustomProvider);
+  t.get('/admin/oauth/clients', [oauthServer, unlimited], 'admin', adminListClients);
+  t.post('/admin/oauth/clients', [oauthServer, unlimited], 'admin', adminCreateClient);
+  t.get('/admin/oauth/clients/:client_id', [oauthServer, unlimited], 'admin', adminGetClient);
+  t.put('/admin/oauth/clients/:client_id', [oauthServer, unlimited], 'admin', adminUpdateClient);
+  t.delete('/admin/oauth/clients/:client_id', [oauthServer, unlimited], 'admin', adminDeleteClient);
+  t.post('/admin/oauth/clients/:client_id/regenerate_secret', [oauthServer, unlimited], 'admin', adminRegenerateSecret);
+  t.get('/admin/users/:user_id/oauth/grants', [oauthServer, unlimited], 'admin', adminListGrants);
+  t.delete('/admin/users/:user_id/oauth/grants', [oauthServer, unlimited], 'admin', adminRevokeGrant);
 
   return r;
 }

@@ -29,9 +29,12 @@ export function openIdConfiguration(config: Pick<Config, 'api' | 'jwt'>, signer:
   };
 }
 
-/** GET /.well-known/openid-configuration */
-export const wellKnownOpenId = (deps: Deps): RequestHandler => {
-  const document = openIdConfiguration(deps.config, deps.signer);
+/**
+ * GET /.well-known/openid-configuration; `extra` is the OAuth server's half when it is on (issue 12), spread over
+ * the base document. The same document answers /.well-known/oauth-authorization-server (RFC 8414).
+ */
+export const wellKnownOpenId = (deps: Deps, extra?: Record<string, unknown>): RequestHandler => {
+  const document = { ...openIdConfiguration(deps.config, deps.signer), ...extra };
   return (_req, res) => {
     res.setHeader('Cache-Control', PUBLIC_TEN_MINUTES);
     res.json(document);

@@ -273,4 +273,22 @@ export interface Config {
   };
   /** GoTrue's auth hooks (GOTRUE_HOOK_<KIND>_ENABLED, _URI, _SECRETS): the enabled ones, by kind. */
   hooks: HooksConfig;
+  /** The OAuth 2.1 / OpenID provider (GoTrue's OAuthServerConfiguration, GOTRUE_OAUTH_SERVER_*). */
+  oauthServer: {
+    enabled: boolean;
+    /** POST /oauth/clients/register (RFC 7591) is open. */
+    allowDynamicRegistration: boolean;
+    /** The consent page's path on GOTRUE_SITE_URL; /oauth/authorize redirects there with ?authorization_id=. */
+    authorizationPath: string;
+    /** How long an authorization request (and its code) stays usable. */
+    authorizationTtlMs: number;
+    /** Scope of an authorization request that names none (GoTrue: "email"). */
+    defaultScope: string;
+    /** Accept code_challenge_method=plain (off: S256 only, as OAuth 2.1 recommends). */
+    allowPlainPkce: boolean;
+    /** RFC 8707 resource indicators a client may ask for (they become the access token's aud); empty = none. */
+    resources: string[];
+    /** Dynamic client registrations per hour per IP (GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER). */
+    rateLimitDynamicClientRegister: number;
+  };
 }

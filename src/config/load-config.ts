@@ -17,6 +17,8 @@ const ALIASES: Record<string, string[]> = {
   GOTRUE_LOG_LEVEL: ['GOTRUE_LOG_LEVEL', 'LOG_LEVEL'],
   // GoTrue's name is one word (configuration.go: RedirectURL under EXTERNAL); this server's first spelling stays.
   GOTRUE_EXTERNAL_REDIRECTURL: ['GOTRUE_EXTERNAL_REDIRECTURL', 'GOTRUE_EXTERNAL_REDIRECT_URL'],
+  // GoTrue's envconfig splits "OAuth" into O_AUTH; both spellings are in use (issue 12).
+  GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: ['GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER', 'GOTRUE_RATE_LIMIT_O_AUTH_DYNAMIC_CLIENT_REGISTER'],
 };
 
 export class ConfigError extends Error {
@@ -102,6 +104,11 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
   if (parsed.success) problems.push(...captchaProblems(parsed.data));
   const hooks = parseHooks(resolved);
   problems.push(...hooks.problems);
+  if (parsed.success && parsed.data.GOTRUE_OAUTH_SERVER_ENABLED && !jwtKeys.problem && !jwtKeys.keys.some((k) => k.sign && k.alg !== 'HS256')) {
+    problems.push(
+      'GOTRUE_OAUTH_SERVER_ENABLED: the OAuth 2.1 / OpenID provider signs ID tokens with an asymmetric key; add an RS256 or ES256 key with "sign" in its key_ops to GOTRUE_JWT_KEYS (`./gotrue keys generate`), or turn the OAuth server off',
+    );
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const externalUrl = e.API_EXTERNAL_URL ?? `http://localhost:${e.PORT}`;
@@ -240,6 +247,16 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
     },
     experimental: { cursorPaginationEnabled: e.GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED },
     hooks: hooks.hooks,
+    oauthServer: {
+      enabled: e.GOTRUE_OAUTH_SERVER_ENABLED,
+      allowDynamicRegistration: e.GOTRUE_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION,
+      authorizationPath: e.GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH ?? '',
+      authorizationTtlMs: e.GOTRUE_OAUTH_SERVER_AUTHORIZATION_TTL,
+      defaultScope: e.GOTRUE_OAUTH_SERVER_DEFAULT_SCOPE ?? 'email',
+      allowPlainPkce: e.GOTRUE_OAUTH_SERVER_ALLOW_PLAIN_PKCE,
+      resources: e.GOTRUE_OAUTH_SERVER_RESOURCES,
+      rateLimitDynamicClientRegister: e.GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER,
+    },
   };
   return deepFreeze(config);
 }

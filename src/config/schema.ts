@@ -303,6 +303,15 @@ export const envSchema = z.object({
   GOTRUE_PASSWORD_HIBP_BLOOM_FALSE_POSITIVES: num(0.0000099),
   /** Ours: the range API's base URL (a mirror or a stand-in); `/<5 hex>` is appended. */
   GOTRUE_PASSWORD_HIBP_URL: url(),
+  // OAuth 2.1 / OpenID provider (issue 12): GoTrue's OAuthServerConfiguration, and the per-client lifetimes' defaults.
+  GOTRUE_OAUTH_SERVER_ENABLED: bool(false),
+  GOTRUE_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: bool(false),
+  GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH: str(),
+  GOTRUE_OAUTH_SERVER_AUTHORIZATION_TTL: duration('10m'),
+  GOTRUE_OAUTH_SERVER_DEFAULT_SCOPE: str(),
+  GOTRUE_OAUTH_SERVER_ALLOW_PLAIN_PKCE: bool(false),
+  GOTRUE_OAUTH_SERVER_RESOURCES: list([]),
+  GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: num(10),
 
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),

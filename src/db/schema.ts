@@ -75,6 +75,8 @@ export interface SessionsTable {
   refresh_token_hmac_key: string | null;
   refresh_token_counter: string | null;
   scopes: string | null;
+  /** OAuth server: the RFC 8707 resource the session's access tokens are for (their aud); this server's column. */
+  oauth_resource: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -186,6 +188,72 @@ export interface MfaAmrClaimsTable {
   id: string;
 }
 
+/** OAuth server (issue 12): an app that signs in with us. GoTrue's table; the ttl columns are this server's. */
+export interface OauthClientsTable {
+  /** The public client_id. */
+  id: string;
+  /** base64url SHA-256 of the secret (GoTrue's hashing); null for public clients. */
+  client_secret_hash: string | null;
+  registration_type: 'dynamic' | 'manual';
+  /** Comma-separated. */
+  redirect_uris: string;
+  /** Comma-separated. */
+  grant_types: string;
+  client_name: string | null;
+  client_uri: string | null;
+  logo_uri: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: Date | null;
+  client_type: 'public' | 'confidential';
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
+  access_token_ttl: number | null;
+  refresh_token_ttl: number | null;
+}
+
+/** OAuth server: one authorization request, from /oauth/authorize to its code's exchange. */
+export interface OauthAuthorizationsTable {
+  id: string;
+  authorization_id: string;
+  client_id: string;
+  user_id: string | null;
+  redirect_uri: string;
+  scope: string;
+  state: string | null;
+  resource: string | null;
+  code_challenge: string | null;
+  code_challenge_method: 's256' | 'plain' | null;
+  response_type: ColumnType<'code', 'code' | undefined, 'code'>;
+  status: 'pending' | 'approved' | 'denied' | 'expired';
+  /** SHA-256 (hex) of the code, never the code. */
+  authorization_code: string | null;
+  created_at: Timestamp;
+  expires_at: Date;
+  approved_at: Date | null;
+  nonce: string | null;
+  /** The session the code was redeemed for; null = not redeemed. */
+  session_id: string | null;
+  auth_time: Date | null;
+  /** OIDC `prompt` as requested (space-separated). */
+  prompt: string | null;
+  /** OIDC `max_age`, seconds. */
+  max_age: number | null;
+  /** How the approving user had signed in: AMR methods (comma-separated) and AAL, for the ID token's amr and acr. */
+  auth_methods: string | null;
+  auth_aal: string | null;
+}
+
+/** OAuth server: what a user granted a client. */
+export interface OauthConsentsTable {
+  id: string;
+  user_id: string;
+  client_id: string;
+  /** Space-separated. */
+  scopes: string;
+  granted_at: Timestamp;
+  revoked_at: Date | null;
+}
+
 export interface OauthClientStatesTable {
   id: string;
   provider_type: string;
@@ -263,6 +331,9 @@ export interface Database {
   mfa_amr_claims: MfaAmrClaimsTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   oauth_client_states: OauthClientStatesTable;
+  oauth_clients: OauthClientsTable;
+  oauth_authorizations: OauthAuthorizationsTable;
+  oauth_consents: OauthConsentsTable;
   custom_oauth_providers: CustomOauthProvidersTable;
   provider_tokens: ProviderTokensTable;
   rate_limits: RateLimitsTable;
@@ -281,3 +352,5 @@ export type FlowStateRow = Selectable<FlowStateTable>;
 export type OneTimeTokenRow = Selectable<OneTimeTokensTable>;
 export type CustomOauthProviderRow = Selectable<CustomOauthProvidersTable>;
 export type ProviderTokenRow = Selectable<ProviderTokensTable>;
+export type OauthClientRow = Selectable<OauthClientsTable>;
+export type OauthAuthorizationRow = Selectable<OauthAuthorizationsTable>;

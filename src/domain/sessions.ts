@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Executor } from '../db/database';
 import { listAmrClaims, upsertAmrClaim } from '../db/repositories/amr-claims';
 import { findActiveRefreshToken, rotateRefreshToken } from '../db/repositories/refresh-tokens';
@@ -41,6 +42,10 @@ export interface TokenSession {
   aal: AalLevel | null;
   /** The OAuth client the session was issued to (OAuth server); the token then names it in `client_id`. */
   oauthClientId?: string | null;
+  /** OAuth server sessions: the granted scopes (space-separated); the token then carries `scope`. */
+  scopes?: string | null;
+  /** OAuth server sessions: the RFC 8707 resource the tokens are for; the token's `aud` then names it. */
+  resource?: string | null;
 }
 
 /** Everything mintTokens signs. */
@@ -56,6 +61,8 @@ export interface MintInput {
    * the newest amr method, which is the grant's for every grant but refresh.
    */
   authenticationMethod?: string;
+  /** Access-token lifetime in seconds when not the server's (an OAuth client's own, issue 12). */
+  expiresIn?: number | null;
 }
 
 /** A session `issue` started: what mintTokens needs, with the user as the flow's transaction left it. */
@@ -74,6 +81,12 @@ export interface IssueInput {
   amr?: AmrEntry[];
   meta: RequestMeta;
   oauthClient?: { id: string };
+  /** OAuth server sessions (issue 12): the session's id when the flow needs it first, scopes, resource, lifetime. */
+  sessionId?: string;
+  scopes?: string | null;
+  resource?: string | null;
+  /** Seconds the session may refresh for (sessions.not_after); null/undefined = no bound. */
+  lifetimeSeconds?: number | null;
 }
 
 /**
@@ -84,7 +97,7 @@ export interface IssueInput {
  */
 export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'> & { config?: Pick<Deps['config'], 'sessions'> }, input: IssueInput): Promise<IssuedSession> {
   const now = deps.clock.now();
-  const sessionId = deps.random.uuid();
+  const sessionId = input.sessionId ?? deps.random.uuid();
   const aal = input.aal ?? 'aal1';
   const amr: AmrEntry[] = [
     { method: input.method, timestamp: Math.floor(now.getTime() / 1000) },
@@ -93,7 +106,7 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
   const { token, selector } = deps.refreshTokens.issue();
   const user = await insertSessionReturningUser(
     trx,
-    { id: sessionId, userId: input.user.id, aal, now, userAgent: input.meta.userAgent, ip: input.meta.ip || null, oauthClientId: input.oauthClient?.id ?? null },
+    { id: sessionId, userId: input.user.id, aal, now, userAgent: input.meta.userAgent, ip: input.meta.ip || null, oauthClientId: input.oauthClient?.id ?? null, scopes: input.scopes ?? null, oauthResource: input.resource ?? null, notAfter: input.lifetimeSeconds ? new Date(now.getTime() + input.lifetimeSeconds * 1000) : null },
     { selector, userId: input.user.id, sessionId, parent: null, now },
     amr.map((e) => ({ id: deps.random.uuid(), sessionId, method: e.method, now: new Date(e.timestamp * 1000) })),
   );
@@ -104,7 +117,18 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
   if (policy?.singlePerUser && !input.oauthClient) {
     await endOlderSessions(trx, input.user.id, sessionId, effectiveTag(null, policy.tags), policy.tags, now);
   }
-  return { user, session: { id: sessionId, aal, oauthClientId: input.oauthClient?.id ?? null }, amr, refreshToken: token };
+  return {
+    user,
+    session: {
+      id: sessionId,
+      aal,
+      oauthClientId: input.oauthClient?.id ?? null,
+      ...(input.scopes ? { scopes: input.scopes } : {}),
+      ...(input.resource ? { resource: input.resource } : {}),
+    },
+    amr,
+    refreshToken: token,
+  };
 }
 
 /**
@@ -124,17 +148,17 @@ export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' 
     });
   }
   const accessToken = await deps.signer.sign(claims);
-  return { accessToken, refreshToken: input.refreshToken, expiresIn: deps.config.jwt.exp, expiresAt: exp };
+  return { accessToken, refreshToken: input.refreshToken, expiresIn: input.expiresIn ?? deps.config.jwt.exp, expiresAt: exp };
 }
 
 /** The access token's claims, GoTrue's, in GoTrue's order (contract §2). */
-function accessTokenFor(deps: Pick<Deps, 'clock' | 'config'>, { user, session, amr }: MintInput) {
+function accessTokenFor(deps: Pick<Deps, 'clock' | 'config'>, { user, session, amr, expiresIn }: MintInput) {
   const iat = Math.floor(deps.clock.now().getTime() / 1000);
-  const exp = iat + deps.config.jwt.exp;
+  const exp = iat + (expiresIn ?? deps.config.jwt.exp);
   const claims = {
     ...(deps.config.jwt.issuer ? { iss: deps.config.jwt.issuer } : {}),
     sub: user.id,
-    aud: user.aud ?? deps.config.jwt.aud,
+    aud: session.resource || (user.aud ?? deps.config.jwt.aud),
     exp,
     iat,
     email: user.email ?? '',
@@ -147,8 +171,100 @@ function accessTokenFor(deps: Pick<Deps, 'clock' | 'config'>, { user, session, a
     session_id: session.id,
     is_anonymous: user.is_anonymous,
     ...(session.oauthClientId ? { client_id: session.oauthClientId } : {}),
+    ...(session.scopes ? { scope: session.scopes } : {}),
   };
   return { claims, exp };
+}
+
+/**
+ * OAuth server, client_credentials (issue 12): an access token for a client acting for itself — `sub` and
+ * `client_id` are the client, no user, no session, no refresh token. Same signer and lifetime rules as mintTokens.
+ */
+export async function mintClientToken(
+  deps: Pick<Deps, 'clock' | 'signer' | 'config'>,
+  input: { clientId: string; scope: string; resource?: string | null; expiresIn?: number | null },
+): Promise<{ accessToken: string; expiresIn: number }> {
+  const iat = Math.floor(deps.clock.now().getTime() / 1000);
+  const expiresIn = input.expiresIn ?? deps.config.jwt.exp;
+  const claims = {
+    ...(deps.config.jwt.issuer ? { iss: deps.config.jwt.issuer } : {}),
+    sub: input.clientId,
+    aud: input.resource || deps.config.jwt.aud,
+    exp: iat + expiresIn,
+    iat,
+    client_id: input.clientId,
+    ...(input.scope ? { scope: input.scope } : {}),
+  };
+  return { accessToken: await deps.signer.sign(claims), expiresIn };
+}
+
+/** What an OpenID Connect ID token states (OIDC Core §2), claims of the granted scopes included. */
+export interface IdTokenInput {
+  issuer: string;
+  clientId: string;
+  user: Pick<UserRow, 'id' | 'email' | 'email_confirmed_at' | 'phone' | 'phone_confirmed_at' | 'raw_user_meta_data' | 'updated_at'>;
+  scopes: string[];
+  authTime: Date;
+  nonce: string | null;
+  /** How the user had signed in when approving (AMR methods). */
+  amr: string[];
+  aal: string | null;
+  /** The access token issued with it (at_hash). */
+  accessToken: string;
+}
+
+/**
+ * OAuth server (issue 12): the ID token, signed by the asymmetric signing key of GOTRUE_JWT_KEYS (the config
+ * refuses to enable the OAuth server without one). Lives for the access token's lifetime.
+ */
+export async function mintIdToken(deps: Pick<Deps, 'clock' | 'signer' | 'config'>, input: IdTokenInput): Promise<string> {
+  const iat = Math.floor(deps.clock.now().getTime() / 1000);
+  const claims = {
+    iss: input.issuer,
+    sub: input.user.id,
+    aud: input.clientId,
+    exp: iat + deps.config.jwt.exp,
+    iat,
+    auth_time: Math.floor(input.authTime.getTime() / 1000),
+    ...(input.nonce ? { nonce: input.nonce } : {}),
+    amr: input.amr,
+    acr: input.aal ?? 'aal1',
+    azp: input.clientId,
+    at_hash: atHash(input.accessToken, deps.signer.algorithms[0] ?? 'RS256'),
+    ...scopeClaims(input.user, input.scopes),
+  };
+  return deps.signer.sign(claims);
+}
+
+/** OIDC Core §3.1.3.6: the left half of the hash of the access token, base64url (SHA-512 for EdDSA, else SHA-256). */
+function atHash(accessToken: string, alg: string): string {
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(accessToken).digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+/** The standard claims of the granted scopes only (OIDC Core §5.4), as userinfo and the ID token give them. */
+export function scopeClaims(user: IdTokenInput['user'], scopes: readonly string[]): Record<string, unknown> {
+  const meta = (user.raw_user_meta_data ?? {}) as Record<string, unknown>;
+  const text = (k: string) => (typeof meta[k] === 'string' && meta[k] !== '' ? (meta[k] as string) : undefined);
+  const out: Record<string, unknown> = {};
+  if (scopes.includes('email') && user.email) {
+    out.email = user.email;
+    out.email_verified = user.email_confirmed_at !== null;
+  }
+  if (scopes.includes('phone') && user.phone) {
+    out.phone_number = `+${user.phone.replace(/^\+/, '')}`;
+    out.phone_number_verified = user.phone_confirmed_at !== null;
+  }
+  if (scopes.includes('profile')) {
+    const name = text('name') ?? text('full_name');
+    const picture = text('picture') ?? text('avatar_url');
+    const username = text('preferred_username') ?? text('user_name');
+    if (name) out.name = name;
+    if (picture) out.picture = picture;
+    if (username) out.preferred_username = username;
+    if (user.updated_at) out.updated_at = Math.floor(new Date(user.updated_at).getTime() / 1000);
+  }
+  return out;
 }
 
 export interface UpgradeInput {

@@ -182,6 +182,25 @@ export const ErrorCodes = {
   mfaVerificationRejected: 'mfa_verification_rejected',
   /** A hook rejected the request with a non-500 http_code and no code of its own (GoTrue's ErrorCodeUnknown). */
   unknown: 'unknown',
+  // OAuth 2.1 / OpenID provider (issue 12): GoTrue's codes, then this server's for the RFC 6749 answers.
+  /** OAuth server: no (live) client with that client_id. */
+  oauthClientNotFound: 'oauth_client_not_found',
+  /** OAuth server: no pending authorization with that id for this user (unknown, expired, or another user's). */
+  oauthAuthorizationNotFound: 'oauth_authorization_not_found',
+  /** OAuth server: the user has no live grant for that client. */
+  oauthConsentNotFound: 'oauth_consent_not_found',
+  /** OAuth server: POST /oauth/clients/register while GOTRUE_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION is off. */
+  oauthDynamicClientRegistrationDisabled: 'oauth_dynamic_client_registration_disabled',
+  /** OAuth server: the OAuth server is off (GOTRUE_OAUTH_SERVER_ENABLED). */
+  oauthServerDisabled: 'oauth_server_disabled',
+  /** OAuth server protocol error (its RFC 6749 `error` is in the body): the request is malformed or not allowed. */
+  oauthInvalidRequest: 'oauth_invalid_request',
+  /** OAuth server protocol error: client authentication failed (401 invalid_client). */
+  oauthInvalidClient: 'oauth_invalid_client',
+  /** OAuth server protocol error: the code or refresh token is invalid, expired, used or another client's. */
+  oauthInvalidGrant: 'oauth_invalid_grant',
+  /** OAuth server: an OAuth client's access token was used to change the user's account (this server's code). */
+  oauthClientTokenNotAllowed: 'oauth_client_token_not_allowed',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

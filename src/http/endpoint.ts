@@ -4,6 +4,8 @@ import type { Deps } from '../deps';
 import { resolveRedirectTo } from '../domain/redirect-url';
 import type { RequestMeta } from '../domain/request-meta';
 import { authenticateAdmin, authenticateUser, type AdminCaller, type AuthenticatedUser } from '../domain/authenticate';
+import { forbidden } from '../errors/api-error';
+import { ErrorCodes } from '../errors/codes';
 import { parseBody } from './parse';
 import { requestMeta } from './request-meta';
 
@@ -70,7 +72,14 @@ export function endpoint<A extends AuthLevel, B extends ZodType | undefined = un
     handler: (deps) => async (req, res) => {
       let user: AuthenticatedUser | undefined;
       const authenticate = async () => (user ??= await authenticateUser(deps, req.header('authorization')));
-      if (spec.auth === 'user') await authenticate();
+      if (spec.auth === 'user') {
+        const caller = await authenticate();
+        // An OAuth client's access token (issue 12) acts for the user on the resource servers it was granted, not on
+        // the user's account: it reads (GET /user) but changes nothing here (password, email, factors, sessions).
+        if (typeof caller.claims['client_id'] === 'string' && req.method !== 'GET') {
+          throw forbidden(ErrorCodes.oauthClientTokenNotAllowed, "An OAuth client's access token cannot change the user's account");
+        }
+      }
       const admin = spec.auth === 'admin' ? ((res.locals.admin as AdminCaller | undefined) ?? (await authenticateAdmin(deps, req.header('authorization')))) : undefined;
       const params: unknown = spec.params ? spec.params.parse(req.params) : { ...req.params };
       const query: unknown = spec.query ? spec.query.parse(req.query) : req.query;

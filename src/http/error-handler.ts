@@ -119,13 +119,30 @@ function reason(cause: unknown): string | undefined {
  * version header echoed), else the legacy `{code: status, error_code, msg, error_id?}`; OAuth-style errors as
  * `{error, error_description}`. Always sets x-sb-error-code. A cause is logged, never sent.
  */
+/**
+ * The OAuth server's protocol endpoints (RFC 6749, 7009, 7662, OIDC userinfo): every error there, a rate limit or
+ * a bad body included, is `{error, error_description}`. The consent-page and registration endpoints keep GoTrue's
+ * shape, which auth-js reads.
+ */
+const OAUTH_PROTOCOL_PATH = /^(\/auth\/v1)?\/oauth\/(token|revoke|introspect|userinfo|authorize)\/?$/;
+
+/** The RFC 6749 `error` of an error that carries none. */
+function oauthErrorFor(status: number): string {
+  if (status >= 500) return status === 503 ? 'temporarily_unavailable' : 'server_error';
+  if (status === 429) return 'slow_down';
+  return 'invalid_request';
+}
+
 export function sendError(req: Request, res: Response, err: ApiError, errorId: string, logger: Logger): void {
   logApiError(logger, err, req.id, errorId);
   res.setHeader('x-sb-error-code', err.code);
   res.setHeader('Cache-Control', 'no-store');
   if (err.code === ErrorCodes.databaseUnavailable) res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
-  if (err.oauth) {
-    res.status(err.status).json({ error: err.oauth.error, error_description: err.message });
+  const oauthError = err.oauth?.error ?? (OAUTH_PROTOCOL_PATH.test(req.path) ? oauthErrorFor(err.status) : undefined);
+  if (oauthError) {
+    if (err.status === 401 && oauthError === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="oauth", error="invalid_client"');
+    if (err.status === 401 && oauthError === 'invalid_token') res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.message.replace(/["\\]/g, '')}"`);
+    res.status(err.status).json({ error: oauthError, error_description: err.message });
     return;
   }
   const version = requestedVersion(req);

@@ -45,7 +45,12 @@ export async function refreshGrant(
   deps: Deps,
   meta: RequestMeta,
   refreshToken: string,
-): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations }> {
+  /**
+   * The authenticated OAuth client refreshing (POST /oauth/token, issue 12): a token refreshes only for the client
+   * its session was issued to — an OAuth session's token at /token, or another client's, is not found.
+   */
+  opts: { oauthClient?: { id: string; accessTokenTtl: number | null } } = {},
+): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; session: sessions.TokenSession }> {
   const selector = deps.refreshTokens.selectorOf(refreshToken);
   if (!selector) throw notFound();
   // Round trip 1: the token's owner, session and AMR claims, read before any lock is taken.
@@ -59,6 +64,7 @@ export async function refreshGrant(
   const outcome = await deps.db.transaction().execute(async (trx): Promise<Outcome> => {
     const state = await lockSessionForRefresh(trx, sessionId, selector);
     if (!state || !state.token_id) throw notFound();
+    if ((state.oauth_client_id ?? null) !== (opts.oauthClient?.id ?? null)) throw notFound();
     // The clock is read once the lock is held, as GoTrue does: a caller that waited behind the refresh that
     // revoked its token must not judge the reuse interval by a time from before that revocation (it would fall
     // "inside" the interval and fork the family with a second child; seen with two servers, two-servers-refresh).
@@ -74,7 +80,7 @@ export async function refreshGrant(
     if (isLowAalPastAllowance(deps, state, user, now)) {
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }
-    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id };
+    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, scopes: state.scopes, resource: state.oauth_resource };
 
     if (state.revoked) {
       const active = await findActiveRefreshToken(trx, sessionId);
@@ -98,6 +104,6 @@ export async function refreshGrant(
     deps.logger.warn({ session_id: sessionId, user_id: user.id }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }
-  const tokens = await sessions.mintTokens(deps, { user, session: outcome.session, amr: sessions.amrFromRows(ctx.amr), refreshToken: deps.refreshTokens.tokenFor(outcome.selector), authenticationMethod: 'token_refresh' });
-  return { tokens, user };
+  const tokens = await sessions.mintTokens(deps, { user, session: outcome.session, amr: sessions.amrFromRows(ctx.amr), refreshToken: deps.refreshTokens.tokenFor(outcome.selector), authenticationMethod: 'token_refresh', expiresIn: opts.oauthClient?.accessTokenTtl });
+  return { tokens, user, session: outcome.session };
 }

@@ -6,6 +6,7 @@ import type { Deps } from '../../src/deps';
 import type { RequestMeta } from '../../src/domain/request-meta';
 import * as sessions from '../../src/domain/sessions';
 import { createUser } from '../../src/domain/users';
+import { registerClient } from '../../src/domain/oauth-clients';
 import { refreshGrant } from '../../src/services/refresh-grant';
 import { claimsOf } from '../helpers/flows';
 import { openTestDatabase } from '../helpers/test-db';
@@ -125,15 +126,18 @@ describe('sessions.mintTokens', () => {
     expect((await deps.signer.verify(tokens.accessToken)).sub).toBe(s.user.id);
   });
 
-  it('names the OAuth client a session was issued to in client_id, and keeps it across a refresh', async () => {
-    const clientId = deps.random.uuid();
+  it('names the OAuth client a session was issued to in client_id, and keeps it across a refresh by that client only', async () => {
+    const clientId = (await registerClient(deps, { redirect_uris: ['https://rp.example.com/cb'] }, 'manual')).client.id;
     const s = await db.db.transaction().execute(async (trx) =>
       sessions.issue(trx, deps, { user: await newUser(trx), method: 'oauth', meta, oauthClient: { id: clientId } }),
     );
     expect(claimsOf((await sessions.mintTokens(deps, s)).accessToken).client_id).toBe(clientId);
     expect((await db.db.selectFrom('sessions').select('oauth_client_id').where('id', '=', s.session.id).executeTakeFirstOrThrow()).oauth_client_id).toBe(clientId);
-    const refreshed = await refreshGrant(deps, meta, s.refreshToken);
-    expect(claimsOf(refreshed.tokens.accessToken)).toMatchObject({ client_id: clientId, session_id: s.session.id });
+    // An OAuth session's token does not refresh at /token (no client), nor for another client.
+    await expect(refreshGrant(deps, meta, s.refreshToken)).rejects.toMatchObject({ code: 'refresh_token_not_found' });
+    await expect(refreshGrant(deps, meta, s.refreshToken, { oauthClient: { id: deps.random.uuid(), accessTokenTtl: null } })).rejects.toMatchObject({ code: 'refresh_token_not_found' });
+    const refreshed = await refreshGrant(deps, meta, s.refreshToken, { oauthClient: { id: clientId, accessTokenTtl: 600 } });
+    expect(claimsOf(refreshed.tokens.accessToken)).toMatchObject({ client_id: clientId, session_id: s.session.id, exp: NOW_S + 600 });
   });
 
   it('mints the refresh grant the same way: same session, its AAL and the AMR rows, a rotated refresh token', async () => {

@@ -100,7 +100,7 @@ export async function lockSessionForRefresh(ex: Executor, sessionId: string, sel
   return ex
     .selectFrom('sessions as s')
     .innerJoin('refresh_tokens as rt', 'rt.session_id', 's.id')
-    .select(['s.aal', 's.not_after', 's.created_at', 's.refreshed_at', 's.tag', 's.oauth_client_id', 'rt.id as token_id', 'rt.revoked', 'rt.updated_at as token_updated_at'])
+    .select(['s.aal', 's.not_after', 's.created_at', 's.refreshed_at', 's.tag', 's.oauth_client_id', 's.scopes', 's.oauth_resource', 'rt.id as token_id', 'rt.revoked', 'rt.updated_at as token_updated_at'])
     .where('s.id', '=', sessionId)
     .where('rt.token', '=', selector)
     .forUpdate(['s', 'rt'])

@@ -13,6 +13,10 @@ export interface NewSession {
   userAgent: string | null;
   ip: string | null;
   oauthClientId: string | null;
+  /** OAuth server sessions: the granted scopes (space-separated), the RFC 8707 resource, when the session ends. */
+  scopes?: string | null;
+  oauthResource?: string | null;
+  notAfter?: Date | null;
 }
 
 /**
@@ -30,7 +34,7 @@ export async function insertSessionReturningUser(
     .with('new_session', (db) =>
       db
         .insertInto('sessions')
-        .values({ id: s.id, user_id: s.userId, aal: s.aal, created_at: s.now, updated_at: s.now, user_agent: s.userAgent, ip: s.ip, oauth_client_id: s.oauthClientId })
+        .values({ id: s.id, user_id: s.userId, aal: s.aal, created_at: s.now, updated_at: s.now, user_agent: s.userAgent, ip: s.ip, oauth_client_id: s.oauthClientId, scopes: s.scopes ?? null, oauth_resource: s.oauthResource ?? null, not_after: s.notAfter ?? null })
         .returning('id'),
     )
     .with('new_token', (db) => db.insertInto('refresh_tokens').values(refreshTokenRow(firstToken)).returning('id'))

@@ -38,6 +38,10 @@ const BUCKETS = {
   mfaChallenge: (_r: RateLimitConfig, c: Config) => [c.mfa.rateLimitChallengeAndVerify, MINUTE],
   /** POST /factors/{id}/verify: the same rate, counted apart (GoTrue's FactorVerify limiter). */
   mfaVerify: (_r: RateLimitConfig, c: Config) => [c.mfa.rateLimitChallengeAndVerify, MINUTE],
+  /** OAuth server: POST /oauth/token, /oauth/revoke, /oauth/introspect — the /token rate, counted apart. */
+  oauthToken: (r: RateLimitConfig) => [r.tokenRefresh, FIVE_MINUTES],
+  /** OAuth server: POST /oauth/clients/register, GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER per hour. */
+  oauthRegister: (_r: RateLimitConfig, c: Config) => [c.oauthServer.rateLimitDynamicClientRegister, HOUR],
 } satisfies Record<string, (r: RateLimitConfig, c: Config) => [number, number]>;
 
 export type RateLimitBucket = keyof typeof BUCKETS;

@@ -1,0 +1,212 @@
+import type { Config } from '../config';
+import { hashAuthCode } from '../crypto/pkce';
+import type { Deps } from '../deps';
+import {
+  approveOauthAuthorization,
+  findOauthAuthorizationByCode,
+  insertOauthAuthorization,
+  lockOauthAuthorization,
+  redeemOauthAuthorization,
+  setOauthAuthorizationStatus,
+  setOauthAuthorizationUser,
+} from '../db/repositories/oauth-authorizations';
+import { findActiveConsent, listUserGrants, revokeUserGrant, upsertConsent } from '../db/repositories/oauth-consents';
+import { deleteSessionById, findOauthSession, findSessionByRefreshSelector } from '../db/repositories/oauth-sessions';
+import type { OauthAuthorizationRow } from '../db/schema';
+import { ApiError, badRequest, notFound } from '../errors/api-error';
+import { ErrorCodes, type ErrorCode } from '../errors/codes';
+
+/**
+ * The OAuth server's state in the kernel (issue 12): authorization requests, consents (grants), the sessions
+ * OAuth clients hold. Flows in src/features/oauth-server/ call these; only this module touches their tables.
+ */
+
+export { deleteSessionById, findOauthSession, findSessionByRefreshSelector, listUserGrants, redeemOauthAuthorization, findOauthAuthorizationByCode };
+
+/** The scopes this server grants. */
+export const SUPPORTED_SCOPES = ['openid', 'email', 'profile', 'phone', 'offline_access'] as const;
+
+/** Scopes as a list: space-separated, duplicates dropped, order kept. */
+export const parseScopes = (scope: string): string[] => [...new Set(scope.split(/\s+/).filter((s) => s !== ''))];
+
+/**
+ * The issuer of the OAuth server: GOTRUE_JWT_ISSUER, else API_EXTERNAL_URL (no trailing slash). The discovery
+ * document, the ID tokens' `iss` and RFC 9207's `iss` redirect parameter all name this one value.
+ */
+export const oauthIssuer = (config: Pick<Config, 'api' | 'jwt'>): string => config.jwt.issuer || config.api.externalUrl.replace(/\/+$/, '');
+
+/** An RFC 6749 protocol error in `{error, error_description}` form. */
+export const oauthError = (status: number, error: string, message: string, code: ErrorCode = ErrorCodes.oauthInvalidRequest) => new ApiError(status, code, message, { oauth: { error } });
+export const invalidGrant = (message: string) => oauthError(400, 'invalid_grant', message, ErrorCodes.oauthInvalidGrant);
+
+export interface NewAuthorization {
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  state: string | null;
+  resource: string | null;
+  codeChallenge: string | null;
+  codeChallengeMethod: 's256' | 'plain' | null;
+  nonce: string | null;
+  prompt: string | null;
+  maxAge: number | null;
+}
+
+/** How the user answering the consent page had signed in (from their session's access token). */
+export interface SignIn {
+  /** The most recent authentication of the session. */
+  time: Date;
+  /** AMR methods, newest first. */
+  methods: string[];
+  aal: string;
+}
+
+/** Stores an authorization request; returns its public id (the consent page's `authorization_id`). */
+export async function createAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, a: NewAuthorization): Promise<string> {
+  const now = deps.clock.now();
+  const authorizationId = deps.random.bytes(24).toString('base64url');
+  await insertOauthAuthorization(deps.db, {
+    id: deps.random.uuid(),
+    authorization_id: authorizationId,
+    client_id: a.clientId,
+    redirect_uri: a.redirectUri,
+    scope: a.scope,
+    state: a.state,
+    resource: a.resource,
+    code_challenge: a.codeChallenge,
+    code_challenge_method: a.codeChallengeMethod,
+    nonce: a.nonce,
+    prompt: a.prompt,
+    max_age: a.maxAge,
+    created_at: now,
+    expires_at: new Date(now.getTime() + deps.config.oauthServer.authorizationTtlMs),
+    status: 'pending',
+  });
+  return authorizationId;
+}
+
+const authorizationNotFound = () => notFound(ErrorCodes.oauthAuthorizationNotFound, 'authorization not found');
+
+/** The redirect back to the client: `code`, `state` and `iss` (RFC 9207) in the query. */
+export function successRedirect(config: Pick<Config, 'api' | 'jwt'>, a: Pick<OauthAuthorizationRow, 'redirect_uri' | 'state'>, code: string): string {
+  const u = new URL(a.redirect_uri);
+  u.searchParams.set('code', code);
+  if (a.state) u.searchParams.set('state', a.state);
+  u.searchParams.set('iss', oauthIssuer(config));
+  return u.toString();
+}
+
+/** An error redirect back to the client (RFC 6749 §4.1.2.1), with `iss` (RFC 9207). Only for a validated redirect_uri. */
+export function errorRedirect(config: Pick<Config, 'api' | 'jwt'>, redirectUri: string, error: string, description: string, state: string | null | undefined): string {
+  const u = new URL(redirectUri);
+  u.searchParams.set('error', error);
+  u.searchParams.set('error_description', description);
+  if (state) u.searchParams.set('state', state);
+  u.searchParams.set('iss', oauthIssuer(config));
+  return u.toString();
+}
+
+/** A new authorization code: 32 random bytes, base64url; the database keeps its SHA-256. */
+const newCode = (deps: Pick<Deps, 'random'>) => deps.random.bytes(32).toString('base64url');
+
+export type AuthorizationView =
+  | { kind: 'consent'; authorization: OauthAuthorizationRow }
+  | { kind: 'redirect'; redirectUrl: string };
+
+/**
+ * GET /oauth/authorizations/{id}, GoTrue's rules in one transaction under the row lock: an expired request is
+ * marked so and not found; one that is not pending cannot be processed; the first user to open it claims it
+ * (another user gets not found); when the user's live grant already covers the scopes it is approved at once and
+ * the caller gets the redirect with the code.
+ */
+export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, userId: string, signIn: SignIn): Promise<AuthorizationView> {
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<AuthorizationView | 'expired'> => {
+    const a = await lockOauthAuthorization(trx, authorizationId);
+    if (!a) throw authorizationNotFound();
+    const now = deps.clock.now();
+    if (a.expires_at <= now) {
+      if (a.status === 'pending') await setOauthAuthorizationStatus(trx, a.id, 'expired');
+      return 'expired';
+    }
+    if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request cannot be processed');
+    if (a.user_id && a.user_id !== userId) throw authorizationNotFound();
+    const stale = signInTooOld(a, signIn, now);
+    if (stale) {
+      await setOauthAuthorizationStatus(trx, a.id, 'denied');
+      return { kind: 'redirect', redirectUrl: errorRedirect(deps.config, a.redirect_uri, 'login_required', stale, a.state) };
+    }
+    if (!a.user_id) {
+      await setOauthAuthorizationUser(trx, a.id, userId);
+      const consent = await findActiveConsent(trx, userId, a.client_id);
+      const granted = new Set(parseScopes(consent?.scopes ?? ''));
+      const askAgain = (a.prompt ?? '').split(' ').includes('consent');
+      if (consent && !askAgain && parseScopes(a.scope).every((s) => granted.has(s))) {
+        const code = newCode(deps);
+        await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now, authOf(signIn));
+        return { kind: 'redirect', redirectUrl: successRedirect(deps.config, a, code) };
+      }
+    }
+    return { kind: 'consent', authorization: { ...a, user_id: userId } };
+  });
+  if (outcome === 'expired') throw authorizationNotFound();
+  return outcome;
+}
+
+/**
+ * POST /oauth/authorizations/{id}/consent: approve (the grant is recorded, a code issued) or deny (access_denied
+ * back to the client). Only the user who opened the request may answer it, once, before it expires.
+ */
+export async function answerAuthorization(
+  deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>,
+  authorizationId: string,
+  userId: string,
+  approve: boolean,
+  signIn: SignIn,
+): Promise<string> {
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<string | 'expired'> => {
+    const a = await lockOauthAuthorization(trx, authorizationId);
+    if (!a) throw authorizationNotFound();
+    const now = deps.clock.now();
+    if (a.expires_at <= now) {
+      if (a.status === 'pending') await setOauthAuthorizationStatus(trx, a.id, 'expired');
+      return 'expired';
+    }
+    if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request is no longer pending');
+    if (a.user_id !== userId) throw authorizationNotFound();
+    if (!approve) {
+      await setOauthAuthorizationStatus(trx, a.id, 'denied');
+      return errorRedirect(deps.config, a.redirect_uri, 'access_denied', 'User denied the request', a.state);
+    }
+    const stale = signInTooOld(a, signIn, now);
+    if (stale) {
+      await setOauthAuthorizationStatus(trx, a.id, 'denied');
+      return errorRedirect(deps.config, a.redirect_uri, 'login_required', stale, a.state);
+    }
+    const code = newCode(deps);
+    await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now, authOf(signIn));
+    await upsertConsent(trx, { id: deps.random.uuid(), userId, clientId: a.client_id, scopes: parseScopes(a.scope).join(' '), now });
+    return successRedirect(deps.config, a, code);
+  });
+  if (outcome === 'expired') throw authorizationNotFound();
+  return outcome;
+}
+
+const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal: s.aal });
+
+/**
+ * OIDC's freshness demands: with `max_age` the user must have signed in at most that long ago; with prompt=login,
+ * after the request was made (the consent page signs the user in again). Returns why not, or undefined.
+ */
+function signInTooOld(a: OauthAuthorizationRow, signIn: SignIn, now: Date): string | undefined {
+  if (a.max_age !== null && now.getTime() - signIn.time.getTime() > a.max_age * 1000) return 'the user signed in longer ago than max_age allows';
+  if ((a.prompt ?? '').split(' ').includes('login') && signIn.time.getTime() < new Date(a.created_at).getTime() - 1000) {
+    return 'prompt=login: the user must sign in again after the request';
+  }
+  return undefined;
+}
+
+/** DELETE /user/oauth/grants: revokes the grant and ends the client's sessions of the user. */
+export async function revokeGrant(deps: Pick<Deps, 'db' | 'clock'>, userId: string, clientId: string): Promise<void> {
+  const revoked = await deps.db.transaction().execute((trx) => revokeUserGrant(trx, userId, clientId, deps.clock.now()));
+  if (!revoked) throw notFound(ErrorCodes.oauthConsentNotFound, 'No active grant found for this client');
+}

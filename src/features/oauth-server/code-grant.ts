@@ -1,0 +1,124 @@
+import type { Deps } from '../../deps';
+import { verifyCodeChallenge, hashAuthCode, isValidCodeVerifier } from '../../crypto/pkce';
+import { auditEntry, insertAuditEntries } from '../../domain/audit';
+import { allowsGrant, type OauthClient } from '../../domain/oauth-clients';
+import {
+  deleteSessionById,
+  findOauthAuthorizationByCode,
+  invalidGrant,
+  oauthError,
+  oauthIssuer,
+  parseScopes,
+  redeemOauthAuthorization,
+} from '../../domain/oauth-server';
+import type { RequestMeta } from '../../domain/request-meta';
+import * as sessions from '../../domain/sessions';
+
+export interface CodeExchange {
+  code: string;
+  codeVerifier: string | undefined;
+  redirectUri: string | undefined;
+  resource: string | undefined;
+}
+
+export interface OauthTokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_token?: string;
+  id_token?: string;
+  scope: string;
+}
+
+/**
+ * grant_type=authorization_code (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3), in one transaction:
+ * - the code is redeemed with one UPDATE … RETURNING (exactly one concurrent caller wins); the row stays, marked with
+ *   the session it started;
+ * - a code presented again ends that session — every token the first exchange issued — and the revocation commits
+ *   before the caller gets invalid_grant (RFC 6749 §4.1.2);
+ * - the code must be this client's, unexpired, for the same redirect_uri and resource when they are sent, and its
+ *   PKCE challenge (S256, or plain when allowed) must be answered; a code without a challenge takes no verifier;
+ * - the user must not be banned.
+ * Any failure after the redemption rolls it back. After commit: the access token through sessions.mintTokens
+ * (client_id, scope, aud from the resource), a refresh token only with offline_access or when the client may
+ * refresh, and an ID token when openid was granted.
+ */
+export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthClient, x: CodeExchange): Promise<OauthTokenResponse> {
+  const codeHash = hashAuthCode(x.code);
+  const sessionId = deps.random.uuid();
+  const outcome = await deps.db
+    .transaction()
+    .execute(async (trx) => {
+      const a = await redeemOauthAuthorization(trx, codeHash, sessionId);
+      if (!a) {
+        const used = await findOauthAuthorizationByCode(trx, codeHash);
+        if (used?.session_id && used.client_id === client.id) {
+          await deleteSessionById(trx, used.session_id);
+          return { kind: 'reused' as const };
+        }
+        throw invalidGrant('Invalid authorization code');
+      }
+      const now = deps.clock.now();
+      if (a.client_id !== client.id) throw invalidGrant('Authorization code was not issued for this client');
+      if (a.expires_at <= now) throw invalidGrant('Authorization code has expired');
+      if (x.redirectUri !== undefined && x.redirectUri !== a.redirect_uri) throw invalidGrant('Invalid redirect_uri');
+      if (x.resource !== undefined && x.resource !== (a.resource ?? '')) throw invalidGrant('Authorization code resource does not match the resource parameter');
+      if (a.code_challenge) {
+        if (!x.codeVerifier) throw invalidGrant('PKCE verification failed: code_verifier is required');
+        if (!isValidCodeVerifier(x.codeVerifier) || !verifyCodeChallenge(x.codeVerifier, a.code_challenge, a.code_challenge_method ?? 's256')) {
+          throw invalidGrant('PKCE verification failed: code_verifier does not match the code_challenge');
+        }
+      } else if (x.codeVerifier) {
+        throw invalidGrant('PKCE verification failed: no code_challenge was sent with the authorization request');
+      }
+      if (!a.user_id) throw invalidGrant('Authorization code has no associated user');
+      const issued = await sessions.issue(trx, deps, {
+        user: { id: a.user_id },
+        method: 'oauth_provider/authorization_code',
+        meta,
+        oauthClient: { id: client.id },
+        sessionId,
+        scopes: parseScopes(a.scope).join(' '),
+        resource: a.resource,
+        lifetimeSeconds: client.refresh_token_ttl,
+      });
+      if (issued.user.banned_until && issued.user.banned_until > now) throw oauthError(400, 'access_denied', 'User is banned');
+      await insertAuditEntries(trx, [auditEntry(deps, meta, issued.user, 'login', { provider_type: 'oauth_provider_authorization_code', client_id: client.id })]);
+      return { kind: 'issued' as const, issued, authorization: a };
+    });
+  if (outcome.kind === 'reused') {
+    deps.logger.warn({ client_id: client.id }, 'authorization code reused; the tokens it issued are revoked');
+    throw invalidGrant('Authorization code has already been used');
+  }
+  const { issued, authorization } = outcome;
+  const scopes = parseScopes(authorization.scope);
+  const tokens = await sessions.mintTokens(deps, { ...issued, expiresIn: client.access_token_ttl });
+  const idToken = scopes.includes('openid')
+    ? await sessions.mintIdToken(deps, {
+        issuer: oauthIssuer(deps.config),
+        clientId: client.id,
+        user: issued.user,
+        scopes,
+        authTime: authorization.auth_time ?? authorization.approved_at ?? deps.clock.now(),
+        nonce: authorization.nonce,
+        amr: authorization.auth_methods ? authorization.auth_methods.split(',') : issued.amr.map((e) => e.method),
+        aal: authorization.auth_aal ?? issued.session.aal,
+        accessToken: tokens.accessToken,
+      })
+    : undefined;
+  return tokenResponse(tokens.accessToken, tokens.expiresIn, scopes, refreshAllowed(client, scopes) ? tokens.refreshToken : undefined, idToken);
+}
+
+/** A refresh token goes out when the client may use the refresh_token grant and offline_access was granted. */
+export const refreshAllowed = (client: OauthClient, scopes: string[]) => allowsGrant(client, 'refresh_token') && scopes.includes('offline_access');
+
+export function tokenResponse(accessToken: string, expiresIn: number, scopes: string[], refreshToken?: string, idToken?: string): OauthTokenResponse {
+  return {
+    access_token: accessToken,
+    token_type: 'bearer',
+    expires_in: expiresIn,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    ...(idToken ? { id_token: idToken } : {}),
+    scope: scopes.join(' '),
+  };
+}
