@@ -14,6 +14,8 @@ import { ExternalProviders } from './external/registry';
 import type { Fetch } from './external/types';
 import { mailerFromConfig, type Mailer } from './mailer/mailer';
 import type { MailTransport } from './mailer/transport';
+import { noMetrics, type Metrics } from './observability/metrics';
+import { meteredHasher, meteredMailer, meteredSms } from './observability/metered';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -38,6 +40,8 @@ export interface Deps {
   mailer: Mailer;
   /** Rate-limit counters (GOTRUE_RATE_LIMIT_STORE): per-client request limits and the server-wide send limits. */
   rateLimitStore: RateLimitStore;
+  /** Counters and histograms for /metrics (GOTRUE_METRICS_ENABLED); noMetrics when off. */
+  metrics: Metrics;
 }
 
 export interface DepsOverrides {
@@ -51,6 +55,8 @@ export interface DepsOverrides {
   mailer?: Mailer;
   /** Keeps the configured templates but hands mail to this transport. */
   mailTransport?: MailTransport;
+  /** The metrics sink (serve passes the Prometheus one when GOTRUE_METRICS_ENABLED); default noMetrics. */
+  metrics?: Metrics;
 }
 
 /** The composition root. */
@@ -59,20 +65,25 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
   if (!secret) throw new Error('buildDeps: the JWT secret must be resolved before the server starts');
   const clock = o.clock ?? systemClock;
   const random = o.random ?? systemRandom;
+  const metrics = o.metrics ?? noMetrics;
+  // With metrics on, the hasher, mailer and SMS vendor are wrapped to count and time themselves.
+  const metered = <T>(adapter: T, wrap: (a: T, m: Metrics) => T): T => (metrics.enabled ? wrap(adapter, metrics) : adapter);
+  const sms = 'sms' in o ? o.sms : createSmsProvider(config);
   return {
     config: config as Deps['config'],
     db: database.db,
     database,
     clock,
     random,
-    hasher: o.hasher ?? createPasswordHasher(),
+    hasher: metered(o.hasher ?? createPasswordHasher(), meteredHasher),
     signer: createSigner({ ...config.jwt, secret }, clock),
     refreshTokens: createRefreshTokenCodec(config.jwt.refreshTokenSecret ?? secret, random),
-    sms: 'sms' in o ? o.sms : createSmsProvider(config),
+    sms: sms && metered(sms, meteredSms),
     logger,
     external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),
     vault: createTokenVault(config.external.tokenVaultKeys, random),
-    mailer: o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport),
+    mailer: metered(o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport), meteredMailer),
     rateLimitStore: createRateLimitStore(config, database, logger),
+    metrics,
   };
 }

@@ -9,6 +9,7 @@ import { createHttpServer } from '../http/http-server';
 import { VERSION } from '../version';
 import { openConfiguredDatabase, prepareSchema } from './database';
 import { keysBanner, resolveSecret } from './embedded';
+import { metricsForPrimary, startMetrics } from './metrics';
 import { createLogger } from './logger';
 import { startupWarnings } from './startup-warnings';
 
@@ -36,6 +37,7 @@ export async function serve(baseConfig: Config): Promise<void> {
     if (config.api.workers > 1) {
       await database.destroy();
       await assertPortFree(config);
+      await metricsForPrimary(config, logger);
       return runPrimary(config, logger);
     }
     return runServer(config, logger, database);
@@ -54,7 +56,8 @@ async function assertPortFree(config: Config): Promise<void> {
 }
 
 async function runServer(config: Config, logger: Logger, database: DatabaseHandle): Promise<void> {
-  const deps = buildDeps(config, database, logger);
+  const observed = await startMetrics(config, logger, database, cluster.isWorker);
+  const deps = buildDeps(config, database, logger, observed ? { metrics: observed.metrics } : {});
   const app = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
     const s = createHttpServer(app, logger);
@@ -77,6 +80,7 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    await observed?.close();
     await database.destroy();
     logger.info('stopped');
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

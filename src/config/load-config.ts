@@ -16,6 +16,11 @@ const ALIASES: Record<string, string[]> = {
   GOTRUE_LOG_LEVEL: ['GOTRUE_LOG_LEVEL', 'LOG_LEVEL'],
   // GoTrue's name is one word (configuration.go: RedirectURL under EXTERNAL); this server's first spelling stays.
   GOTRUE_EXTERNAL_REDIRECTURL: ['GOTRUE_EXTERNAL_REDIRECTURL', 'GOTRUE_EXTERNAL_REDIRECT_URL'],
+  // GoTrue's envconfig reads the prefixed name first, then the bare OTEL_* one.
+  OTEL_EXPORTER_PROMETHEUS_HOST: ['GOTRUE_METRICS_OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_HOST'],
+  OTEL_EXPORTER_PROMETHEUS_PORT: ['GOTRUE_METRICS_OTEL_EXPORTER_PROMETHEUS_PORT', 'OTEL_EXPORTER_PROMETHEUS_PORT'],
+  OTEL_EXPORTER_OTLP_PROTOCOL: ['GOTRUE_TRACING_OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+  GOTRUE_TRACING_SERVICE_NAME: ['OTEL_SERVICE_NAME', 'GOTRUE_TRACING_SERVICE_NAME'],
 };
 
 export class ConfigError extends Error {
@@ -98,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
   const vault = parseVaultKeys(resolved.GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS);
   if (vault.problem) problems.push(`GOTRUE_EXTERNAL_TOKEN_VAULT_KEYS: ${vault.problem}`);
   if (parsed.success) problems.push(...providerProblems(parsed.data));
+  if (parsed.success) problems.push(...observabilityProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const externalUrl = e.API_EXTERNAL_URL ?? `http://localhost:${e.PORT}`;
@@ -203,6 +209,17 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       smsSent: e.GOTRUE_RATE_LIMIT_SMS_SENT,
     },
     log: { level: e.GOTRUE_LOG_LEVEL ?? 'info', format: e.GOTRUE_LOG_FORMAT },
+    metrics: {
+      enabled: e.GOTRUE_METRICS_ENABLED,
+      exporter: e.GOTRUE_METRICS_EXPORTER ?? 'opentelemetry',
+      host: e.OTEL_EXPORTER_PROMETHEUS_HOST ?? '0.0.0.0',
+      port: e.OTEL_EXPORTER_PROMETHEUS_PORT,
+    },
+    tracing: {
+      enabled: e.GOTRUE_TRACING_ENABLED,
+      protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      serviceName: e.GOTRUE_TRACING_SERVICE_NAME ?? 'gotrue',
+    },
   };
   return deepFreeze(config);
 }
@@ -233,6 +250,18 @@ function providerProblems(e: Env): string[] {
     if (!e[providerEnvKey(p, 'ENABLED')]) continue;
     if (e[providerEnvKey(p, 'CLIENT_ID')].length === 0) problems.push(`${providerEnvKey(p, 'CLIENT_ID')}: required when ${providerEnvKey(p, 'ENABLED')} is true`);
     if (p === 'keycloak' && !e[providerEnvKey(p, 'URL')]) problems.push(`${providerEnvKey(p, 'URL')}: required when ${providerEnvKey(p, 'ENABLED')} is true (the realm URL)`);
+  }
+  return problems;
+}
+
+/** The exporters GoTrue offers that this server does not: refused rather than silently off. */
+function observabilityProblems(e: Env): string[] {
+  const problems: string[] = [];
+  if (e.GOTRUE_METRICS_ENABLED && (e.GOTRUE_METRICS_EXPORTER ?? 'opentelemetry') !== 'prometheus') {
+    problems.push('GOTRUE_METRICS_EXPORTER: only prometheus is supported here; set GOTRUE_METRICS_EXPORTER=prometheus (GoTrue\'s default, opentelemetry, pushes OTLP metrics)');
+  }
+  if (e.GOTRUE_TRACING_ENABLED && e.OTEL_EXPORTER_OTLP_PROTOCOL === 'grpc') {
+    problems.push('OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported here; use http/protobuf (the default) or http/json');
   }
   return problems;
 }

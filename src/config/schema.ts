@@ -268,6 +268,16 @@ export const envSchema = z.object({
 
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),
+
+  // Observability (GoTrue's conf/metrics.go, conf/tracing.go; README "Metrics and traces").
+  GOTRUE_METRICS_ENABLED: bool(false),
+  GOTRUE_METRICS_EXPORTER: str().pipe(z.enum(['prometheus', 'opentelemetry']).optional()),
+  OTEL_EXPORTER_PROMETHEUS_HOST: str(),
+  OTEL_EXPORTER_PROMETHEUS_PORT: int(9100, 0),
+  GOTRUE_TRACING_ENABLED: bool(false),
+  GOTRUE_TRACING_EXPORTER: str().pipe(z.enum(['opentelemetry']).optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: str().pipe(z.enum(['http/protobuf', 'http/json', 'grpc']).optional()),
+  GOTRUE_TRACING_SERVICE_NAME: str(),
 });
 
 export type RawEnv = z.output<typeof envSchema>;
