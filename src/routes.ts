@@ -15,6 +15,7 @@ import { token } from './api/token';
 import { getUser, reauthenticate, updateUser } from './api/user';
 import { verifyGet, verifyPost } from './api/verify';
 import { wellKnownJwks, wellKnownOpenId } from './api/well-known';
+import { openApiDocument } from './api/openapi';
 import { listAudit } from './api/admin/audit';
 import { deleteFactor, listFactors, updateFactor } from './api/admin/factors';
 import { generateLink } from './api/admin/generate-link';
@@ -38,6 +39,8 @@ export function buildRouter(deps: Deps): Router {
   // Public key material, cacheable: plain handlers rather than endpoint()s, which answer no-store.
   r.get('/.well-known/jwks.json', wellKnownJwks(deps));
   r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));
+  // The OpenAPI 3.1 document of this table (src/http/openapi.ts), public and cacheable.
+  r.get('/openapi.json', openApiDocument(r));
 
   t.post('/signup', limit.signup, 'none', signup);
   t.post('/token', limit.token, 'none', token);
