@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const HANDLERS = ['**/api', '**/api/**', '**/features/**', '**/routes', '**/app'];
+const HANDLERS = ['**/api', '**/api/**', '**/features/**', '**/routes', '**/app', '!@opentelemetry/**'];
 const FLOWS = ['**/services/**'];
 const HTTP = ['**/http/**'];
 const DOMAIN = ['**/domain/**'];

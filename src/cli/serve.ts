@@ -11,6 +11,7 @@ import { openConfiguredDatabase, prepareSchema } from './database';
 import { keysBanner, resolveSecret } from './embedded';
 import { metricsForPrimary, startMetrics } from './metrics';
 import { createLogger } from './logger';
+import { shutdownTracing } from '../observability/trace-context';
 import { startupWarnings } from './startup-warnings';
 
 /** Shutdown grace: in-flight requests get this long after SIGTERM. */
@@ -81,6 +82,7 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
       server.closeIdleConnections();
     });
     await observed?.close();
+    await shutdownTracing();
     await database.destroy();
     logger.info('stopped');
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
