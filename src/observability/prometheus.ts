@@ -67,13 +67,21 @@ export function createPrometheusMetrics(pool?: () => PoolStats | undefined): Pro
       },
     });
   }
+  const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
   return {
     enabled: true,
     registry,
     request(method, route, status, seconds) {
-      const labels = { method, route, status: String(status) };
-      requests.inc(labels);
-      latency.observe(labels, seconds);
+      // The label children are looked up once per (method, route, status): a request then costs two increments.
+      const key = `${method} ${route} ${status}`;
+      let series = children.get(key);
+      if (!series) {
+        const labels = { method, route, status: String(status) };
+        series = { count: requests.labels(labels), time: latency.labels(labels) };
+        children.set(key, series);
+      }
+      series.count.inc();
+      series.time.observe(seconds);
     },
     grant: (type, outcome) => grants.inc({ grant_type: type, outcome }),
     passwordHash: (operation, seconds) => hashes.observe({ operation }, seconds),
