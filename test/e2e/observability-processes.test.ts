@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, freePort, startCliServer, type RunningServer } from '../helpers/cli';
+import { sampleValue } from '../helpers/prometheus-text';
 import { onPostgres, openTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/test-db';
 import { useTempDirs } from '../helpers/temp-dirs';
 
@@ -58,13 +59,15 @@ async function until<T>(what: string, f: () => T | undefined, timeoutMs = 20_000
   }
 }
 
-// Postgres only: the pg spans need node-postgres, which the embedded database does not use, and a spawned embedded
-// server with the loader hooks takes ~50 s to start on a loaded CI machine, beyond this suite's budget.
-describe.runIf(onPostgres)('OpenTelemetry traces (GOTRUE_TRACING_ENABLED)', SPAWNING, () => {
+// One spawned server for both (a start costs ~15-30 s on a loaded machine): two workers, traces and metrics on.
+// Postgres only: the pg spans need node-postgres, which the embedded database does not use; workers need Postgres;
+// and a spawned embedded server with the loader hooks takes ~50 s to start on a loaded CI machine.
+describe.runIf(onPostgres)('traces (GOTRUE_TRACING_ENABLED) and metrics summed over GOTRUE_WORKERS=2', SPAWNING, () => {
   const tempDir = useTempDirs('gotrue-tracing-');
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let server: RunningServer;
   let db: TestDatabase | undefined;
+  const metricsPort = freePort();
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -86,6 +89,11 @@ describe.runIf(onPostgres)('OpenTelemetry traces (GOTRUE_TRACING_ENABLED)', SPAW
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: 'gotrue-under-test',
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      GOTRUE_WORKERS: '2',
+      GOTRUE_METRICS_ENABLED: 'true',
+      GOTRUE_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
       GOTRUE_LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
     });
@@ -141,5 +149,22 @@ describe.runIf(onPostgres)('OpenTelemetry traces (GOTRUE_TRACING_ENABLED)', SPAW
     );
     expect(String(attr(client, 'url.full'))).toBe(`${receiver.url}/login/oauth/access_token`);
     expect(attr(client, 'http.request.method')).toBe('POST');
+  });
+
+  it('the primary serves /metrics summed over the workers', async () => {
+    const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    // Both workers report once each has built its metrics (gotrue_running is 1 per worker).
+    const deadline = Date.now() + 60_000;
+    while (sampleValue(await scrape(), 'gotrue_running') !== 2) {
+      if (Date.now() > deadline) throw new Error('two workers never reported');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const before = sampleValue(await scrape(), 'gotrue_http_requests_total', { route: '/health', status: '200' }) ?? 0;
+    // New connections each time, so the kernel spreads them over both workers.
+    for (let i = 0; i < 20; i++) await fetch(`${server.url}/health`, { headers: { connection: 'close' } });
+    const text = await scrape();
+    expect(sampleValue(text, 'gotrue_http_requests_total', { method: 'GET', route: '/health', status: '200' })).toBe(before + 20);
+    // GOTRUE_DB_MAX_POOL_SIZE (10) per worker, summed.
+    expect(sampleValue(text, 'gotrue_db_pool_connections', { state: 'max' })).toBe(20);
   });
 });
