@@ -9,15 +9,11 @@ import type { Metrics } from '../../observability/metrics';
 export function requestMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
-    let done = false;
-    const record = () => {
-      if (done) return;
-      done = true;
+    // 'close' comes once per response: after it finished, or when the client went away first.
+    res.once('close', () => {
       const route = (req.route as { path?: unknown } | undefined)?.path;
       metrics.request(req.method, typeof route === 'string' ? route : 'noroute', res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
-    };
-    res.once('finish', record);
-    res.once('close', record);
+    });
     next();
   };
 }
