@@ -5,6 +5,7 @@ import { ErrorCodes } from './errors/codes';
 import { errorHandler } from './http/error-handler';
 import { corsPolicy } from './http/middleware/cors';
 import { noStore, requestLogging, requestTimeout } from './http/middleware/request-context';
+import { requestMetrics } from './http/middleware/request-metrics';
 import { buildRouter } from './routes';
 
 /** body-parser turns an empty body into {}; GoTrue answers it as unreadable JSON, so keep it absent. */
@@ -21,6 +22,7 @@ export function createApp(deps: Deps): Express {
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
 
+  if (deps.metrics.enabled) app.use(requestMetrics(deps.metrics));
   app.use(requestLogging(deps.logger));
   app.use(requestTimeout(deps.config.api.maxRequestDurationMs, deps.logger));
   app.use(corsPolicy(deps.config));

@@ -17,6 +17,8 @@ import type { MailTransport } from './mailer/transport';
 import { createCaptchaVerifier, type CaptchaVerifier } from './security/captcha';
 import { createPwnedPasswords, type PwnedPasswords } from './security/pwned-passwords';
 import { createHookRunner, type HookRunner, type HookRunnerOptions } from './domain/hooks/runner';
+import { noMetrics, type Metrics } from './observability/metrics';
+import { meteredHasher, meteredMailer, meteredSms } from './observability/metered';
 
 /** Everything a service may touch. Built once at start; tests build it with doubles for the outside world. */
 export interface Deps {
@@ -47,6 +49,8 @@ export interface Deps {
   pwnedPasswords?: PwnedPasswords;
   /** GoTrue's auth hooks (GOTRUE_HOOK_*): HTTP endpoints signed with Standard Webhooks, or Postgres functions. */
   hooks: HookRunner;
+  /** Counters and histograms for /metrics (GOTRUE_METRICS_ENABLED); noMetrics when off. */
+  metrics: Metrics;
 }
 
 export interface DepsOverrides {
@@ -62,6 +66,8 @@ export interface DepsOverrides {
   mailTransport?: MailTransport;
   /** Hook limits (tests shorten GoTrue's 5 s timeout and 2 s backoff). */
   hooks?: Partial<HookRunnerOptions>;
+  /** The metrics sink (serve passes the Prometheus one when GOTRUE_METRICS_ENABLED); default noMetrics. */
+  metrics?: Metrics;
 }
 
 /** The composition root. */
@@ -70,23 +76,28 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
   if (!secret) throw new Error('buildDeps: the JWT secret must be resolved before the server starts');
   const clock = o.clock ?? systemClock;
   const random = o.random ?? systemRandom;
+  const metrics = o.metrics ?? noMetrics;
+  // With metrics on, the hasher, mailer and SMS vendor are wrapped to count and time themselves.
+  const metered = <T>(adapter: T, wrap: (a: T, m: Metrics) => T): T => (metrics.enabled ? wrap(adapter, metrics) : adapter);
+  const sms = 'sms' in o ? o.sms : createSmsProvider(config);
   return {
     config: config as Deps['config'],
     db: database.db,
     database,
     clock,
     random,
-    hasher: o.hasher ?? createPasswordHasher(),
+    hasher: metered(o.hasher ?? createPasswordHasher(), meteredHasher),
     signer: createSigner({ ...config.jwt, secret }, clock),
     refreshTokens: createRefreshTokenCodec(config.jwt.refreshTokenSecret ?? secret, random),
-    sms: 'sms' in o ? o.sms : createSmsProvider(config),
+    sms: sms && metered(sms, meteredSms),
     logger,
     external: new ExternalProviders(withTimeout(o.fetch ?? globalThis.fetch), () => clock.now()),
     vault: createTokenVault(config.external.tokenVaultKeys, random),
-    mailer: o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport),
+    mailer: metered(o.mailer ?? mailerFromConfig(config, logger, clock, o.mailTransport), meteredMailer),
     rateLimitStore: createRateLimitStore(config, database, logger),
     captcha: config.captcha.enabled ? createCaptchaVerifier(config.captcha, o.fetch ?? globalThis.fetch) : undefined,
     pwnedPasswords: config.hibp.enabled ? createPwnedPasswords(config.hibp, o.fetch ?? globalThis.fetch) : undefined,
-    hooks: createHookRunner({ hooks: config.hooks, db: database.db, fetch: o.fetch ?? globalThis.fetch, clock, random, logger, options: o.hooks }),
+    hooks: createHookRunner({ hooks: config.hooks, db: database.db, fetch: o.fetch ?? globalThis.fetch, clock, random, logger, options: o.hooks, metrics }),
+    metrics,
   };
 }

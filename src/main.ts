@@ -76,9 +76,13 @@ async function main(argv: string[]): Promise<void> {
     case 'version':
       console.log(VERSION);
       return;
-    case 'serve':
+    case 'serve': {
       // Commands load their modules when run, so version, help and keys start without the app (~0.6 s, not ~2 s).
-      return (await import('./cli/serve')).serve(configOrExit());
+      const config = configOrExit();
+      // Tracing patches http, express and pg as they load: it starts first, and only when enabled.
+      if (config.tracing.enabled) await (await import('./observability/tracing')).startTracing(config);
+      return (await import('./cli/serve')).serve(config);
+    }
     case 'migrate': {
       const action = rest[0] ?? 'up';
       if (action !== 'up' && action !== 'down' && action !== 'status') {

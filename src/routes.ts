@@ -15,6 +15,7 @@ import { token } from './api/token';
 import { getUser, reauthenticate, updateUser } from './api/user';
 import { verifyGet, verifyPost } from './api/verify';
 import { wellKnownJwks, wellKnownOpenId } from './api/well-known';
+import { openApiDocument } from './api/openapi';
 import { listAudit } from './api/admin/audit';
 import { deleteFactor, listFactors, updateFactor } from './api/admin/factors';
 import { generateLink } from './api/admin/generate-link';
@@ -51,6 +52,9 @@ export function buildRouter(deps: Deps): Router {
   const oauthDocument = deps.config.oauthServer.enabled ? oauthMetadata(deps) : undefined;
   r.get('/.well-known/openid-configuration', wellKnownOpenId(deps, oauthDocument));
   r.get('/.well-known/oauth-authorization-server', oauthServer, wellKnownOpenId(deps, oauthDocument));
+  r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));
+  // The OpenAPI 3.1 document of this table (src/http/openapi.ts), public and cacheable.
+  r.get('/openapi.json', openApiDocument(r));
 
   t.post('/signup', [limit.signup, captcha], 'none', signup);
   t.post('/token', [limit.token, tokenCaptcha], 'none', token);

@@ -2,8 +2,9 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from '../config';
 import { DEV_MAIL_HEADER } from '../mailer/log-transport';
+import { traceFields } from '../observability/trace-context';
 
-type LogSettings = { log: { level: Config['log']['level']; format?: Config['log']['format'] } };
+type LogSettings = { log: { level: Config['log']['level']; format?: Config['log']['format'] }; tracing?: { enabled: boolean } };
 
 /**
  * Logs on stdout: JSON (one object a line, for log shippers) unless GOTRUE_LOG_FORMAT=pretty, or it is unset and
@@ -20,6 +21,8 @@ export function createLogger(config: LogSettings, stdoutIsTty = process.stdout.i
       paths: ['*.password', '*.refresh_token', '*.access_token', '*.authorization', '*.headers.authorization', '*.secret'],
       censor: '[redacted]',
     },
+    // With GOTRUE_TRACING_ENABLED each line inside a traced request carries its trace_id and span_id.
+    ...(config.tracing?.enabled ? { mixin: traceFields } : {}),
   };
   return pino(options, logFormat(config, stdoutIsTty) === 'pretty' ? prettyStream(stdoutIsTty) : pino.destination({ dest: 1, sync: false }));
 }

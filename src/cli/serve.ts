@@ -10,7 +10,9 @@ import { createHttpServer } from '../http/http-server';
 import { VERSION } from '../version';
 import { openConfiguredDatabase, prepareSchema } from './database';
 import { keysBanner, resolveSecret } from './embedded';
+import { metricsForPrimary, startMetrics } from './metrics';
 import { createLogger } from './logger';
+import { shutdownTracing } from '../observability/trace-context';
 import { startupWarnings } from './startup-warnings';
 
 /** Shutdown grace: in-flight requests get this long after SIGTERM. */
@@ -37,6 +39,7 @@ export async function serve(baseConfig: Config): Promise<void> {
     if (config.api.workers > 1) {
       await database.destroy();
       await assertPortFree(config);
+      await metricsForPrimary(config, logger);
       return runPrimary(config, logger);
     }
     return runServer(config, logger, database);
@@ -55,7 +58,8 @@ async function assertPortFree(config: Config): Promise<void> {
 }
 
 async function runServer(config: Config, logger: Logger, database: DatabaseHandle): Promise<void> {
-  const deps = buildDeps(config, database, logger);
+  const observed = await startMetrics(config, logger, database, cluster.isWorker);
+  const deps = buildDeps(config, database, logger, observed ? { metrics: observed.metrics } : {});
   const app = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
     const s = createHttpServer(app, logger);
@@ -81,6 +85,8 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
       server.closeIdleConnections();
     });
     await housekeeper?.stop();
+    await observed?.close();
+    await shutdownTracing();
     await database.destroy();
     logger.info('stopped');
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

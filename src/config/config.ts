@@ -291,4 +291,21 @@ export interface Config {
     /** Dynamic client registrations per hour per IP (GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER). */
     rateLimitDynamicClientRegister: number;
   };
+  /** Prometheus metrics on a listener of their own (GOTRUE_METRICS_*). */
+  metrics: {
+    enabled: boolean;
+    /** GOTRUE_METRICS_EXPORTER; GoTrue's default is opentelemetry, which this server refuses when enabled. */
+    exporter: 'prometheus' | 'opentelemetry';
+    /** OTEL_EXPORTER_PROMETHEUS_HOST / _PORT: where /metrics is served (default 0.0.0.0:9100). */
+    host: string;
+    port: number;
+  };
+  /** OpenTelemetry traces over OTLP/HTTP (GOTRUE_TRACING_ENABLED; endpoint and headers from the standard OTEL_* variables). */
+  tracing: {
+    enabled: boolean;
+    /** OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf (default) or http/json; grpc is refused. */
+    protocol: 'http/protobuf' | 'http/json' | 'grpc';
+    /** OTEL_SERVICE_NAME, else GOTRUE_TRACING_SERVICE_NAME, else gotrue. */
+    serviceName: string;
+  };
 }

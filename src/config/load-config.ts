@@ -19,6 +19,11 @@ const ALIASES: Record<string, string[]> = {
   GOTRUE_EXTERNAL_REDIRECTURL: ['GOTRUE_EXTERNAL_REDIRECTURL', 'GOTRUE_EXTERNAL_REDIRECT_URL'],
   // GoTrue's envconfig splits "OAuth" into O_AUTH; both spellings are in use (issue 12).
   GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: ['GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER', 'GOTRUE_RATE_LIMIT_O_AUTH_DYNAMIC_CLIENT_REGISTER'],
+  // GoTrue's envconfig reads the prefixed name first, then the bare OTEL_* one.
+  OTEL_EXPORTER_PROMETHEUS_HOST: ['GOTRUE_METRICS_OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_HOST'],
+  OTEL_EXPORTER_PROMETHEUS_PORT: ['GOTRUE_METRICS_OTEL_EXPORTER_PROMETHEUS_PORT', 'OTEL_EXPORTER_PROMETHEUS_PORT'],
+  OTEL_EXPORTER_OTLP_PROTOCOL: ['GOTRUE_TRACING_OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+  GOTRUE_TRACING_SERVICE_NAME: ['OTEL_SERVICE_NAME', 'GOTRUE_TRACING_SERVICE_NAME'],
 };
 
 export class ConfigError extends Error {
@@ -109,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       'GOTRUE_OAUTH_SERVER_ENABLED: the OAuth 2.1 / OpenID provider signs ID tokens with an asymmetric key; add an RS256 or ES256 key with "sign" in its key_ops to GOTRUE_JWT_KEYS (`./gotrue keys generate`), or turn the OAuth server off',
     );
   }
+  if (parsed.success) problems.push(...observabilityProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const externalUrl = e.API_EXTERNAL_URL ?? `http://localhost:${e.PORT}`;
@@ -257,6 +263,17 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       resources: e.GOTRUE_OAUTH_SERVER_RESOURCES,
       rateLimitDynamicClientRegister: e.GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER,
     },
+    metrics: {
+      enabled: e.GOTRUE_METRICS_ENABLED,
+      exporter: e.GOTRUE_METRICS_EXPORTER ?? 'opentelemetry',
+      host: e.OTEL_EXPORTER_PROMETHEUS_HOST ?? '0.0.0.0',
+      port: e.OTEL_EXPORTER_PROMETHEUS_PORT,
+    },
+    tracing: {
+      enabled: e.GOTRUE_TRACING_ENABLED,
+      protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      serviceName: e.GOTRUE_TRACING_SERVICE_NAME ?? 'gotrue',
+    },
   };
   return deepFreeze(config);
 }
@@ -315,6 +332,18 @@ function captchaProblems(e: Env): string[] {
   const provider = e.GOTRUE_SECURITY_CAPTCHA_PROVIDER ?? 'hcaptcha';
   if (provider !== 'hcaptcha' && provider !== 'turnstile') problems.push(`GOTRUE_SECURITY_CAPTCHA_PROVIDER: unsupported captcha provider: ${provider} (hcaptcha or turnstile)`);
   if (!e.GOTRUE_SECURITY_CAPTCHA_SECRET) problems.push('GOTRUE_SECURITY_CAPTCHA_SECRET: required when GOTRUE_SECURITY_CAPTCHA_ENABLED is true');
+  return problems;
+}
+
+/** The exporters GoTrue offers that this server does not: refused rather than silently off. */
+function observabilityProblems(e: Env): string[] {
+  const problems: string[] = [];
+  if (e.GOTRUE_METRICS_ENABLED && (e.GOTRUE_METRICS_EXPORTER ?? 'opentelemetry') !== 'prometheus') {
+    problems.push('GOTRUE_METRICS_EXPORTER: only prometheus is supported here; set GOTRUE_METRICS_EXPORTER=prometheus (GoTrue\'s default, opentelemetry, pushes OTLP metrics)');
+  }
+  if (e.GOTRUE_TRACING_ENABLED && e.OTEL_EXPORTER_OTLP_PROTOCOL === 'grpc') {
+    problems.push('OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported here; use http/protobuf (the default) or http/json');
+  }
   return problems;
 }
 

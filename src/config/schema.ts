@@ -318,6 +318,15 @@ export const envSchema = z.object({
 
   // perf (issue 14): GoTrue's keyset pagination of GET /admin/users.
   GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: bool(false),
+  // Observability (GoTrue's conf/metrics.go, conf/tracing.go; README "Metrics and traces").
+  GOTRUE_METRICS_ENABLED: bool(false),
+  GOTRUE_METRICS_EXPORTER: str().pipe(z.enum(['prometheus', 'opentelemetry']).optional()),
+  OTEL_EXPORTER_PROMETHEUS_HOST: str(),
+  OTEL_EXPORTER_PROMETHEUS_PORT: int(9100, 0),
+  GOTRUE_TRACING_ENABLED: bool(false),
+  GOTRUE_TRACING_EXPORTER: str().pipe(z.enum(['opentelemetry']).optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: str().pipe(z.enum(['http/protobuf', 'http/json', 'grpc']).optional()),
+  GOTRUE_TRACING_SERVICE_NAME: str(),
 });
 
 export type RawEnv = z.output<typeof envSchema>;

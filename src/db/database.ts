@@ -29,6 +29,8 @@ export interface DatabaseHandle {
    */
   ping(timeoutMs: number): Promise<void>;
   destroy(): Promise<void>;
+  /** Postgres: the pool's occupancy now (for the metrics gauge); undefined on the embedded database. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
 }
 
 // Timestamps without time zone are written and read as UTC, whatever TZ the process runs in.
@@ -86,7 +88,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
       wrapQueries(client, effectiveStatementTimeout > 0 ? effectiveStatementTimeout + UNANSWERED_GRACE_MS : 0);
     });
     const root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return handle(root, 'postgres', opts.namespace, undefined);
+    const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max });
+    return { ...handle(root, 'postgres', opts.namespace, undefined), poolStats };
   }
   const inMemory = opts.dataDir.startsWith('memory://');
   const dataDir = inMemory ? opts.dataDir : resolve(opts.dataDir);

@@ -54,7 +54,16 @@ export type EndpointFn<A extends AuthLevel, B, Q, P, R extends boolean> = (ctx: 
 /** A handler with its declared caller level; the route table binds it to deps and checks the level it shows. */
 export interface Endpoint<A extends AuthLevel = AuthLevel> {
   readonly auth: A;
+  /** The schemas it parses its input with, for the OpenAPI document (src/http/openapi.ts). */
+  readonly schemas?: EndpointSchemas;
   handler(deps: Deps): RequestHandler;
+}
+
+/** An endpoint's input schemas, as declared in its spec. */
+export interface EndpointSchemas {
+  body?: ZodType;
+  query?: ZodType;
+  params?: ZodType;
 }
 
 /**
@@ -67,8 +76,13 @@ export function endpoint<A extends AuthLevel, B extends ZodType | undefined = un
   spec: EndpointSpec<A, B, Q, P, R>,
   fn: EndpointFn<A, B, Q, P, R>,
 ): Endpoint<A> {
+  const schemas: EndpointSchemas = {};
+  if (spec.body) schemas.body = spec.body;
+  if (spec.query) schemas.query = spec.query;
+  if (spec.params) schemas.params = spec.params;
   return {
     auth: spec.auth,
+    schemas,
     handler: (deps) => async (req, res) => {
       let user: AuthenticatedUser | undefined;
       const authenticate = async () => (user ??= await authenticateUser(deps, req.header('authorization')));

@@ -2,6 +2,7 @@ import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { endpoint, type EndpointContext } from '../../http/endpoint';
 import type { Deps } from '../../deps';
+import { timed } from '../../observability/metrics';
 import { idToken } from './id-token';
 import { password } from './password';
 import { pkce } from './pkce';
@@ -22,6 +23,10 @@ const GRANTS: Record<string, Grant> = {
 export const token = endpoint({ auth: 'none' }, (ctx, deps) => {
   const grantType = typeof ctx.query.grant_type === 'string' ? ctx.query.grant_type : '';
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
-  if (!grant) throw badRequest(ErrorCodes.invalidCredentials, 'unsupported_grant_type');
-  return grant(ctx, deps);
+  if (!grant) {
+    deps.metrics.grant('unsupported', 'failure');
+    throw badRequest(ErrorCodes.invalidCredentials, 'unsupported_grant_type');
+  }
+  if (!deps.metrics.enabled) return grant(ctx, deps);
+  return timed(() => grant(ctx, deps), (outcome) => deps.metrics.grant(grantType, outcome));
 });

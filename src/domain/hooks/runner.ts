@@ -7,6 +7,7 @@ import { databaseFailure } from '../../db/connection-errors';
 import { callHookFunction } from '../../db/repositories/hook-functions';
 import { ApiError } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
+import type { Metrics } from '../../observability/metrics';
 
 /**
  * The one hook runner (GoTrue's v0hooks.Manager with its hookshttp and hookspgfunc dispatchers). Every auth hook
@@ -64,6 +65,8 @@ export interface HookRunnerDeps {
   random: Random;
   logger: Logger;
   options?: Partial<HookRunnerOptions>;
+  /** Counts each call by kind and outcome, with its duration (GOTRUE_METRICS_ENABLED). */
+  metrics?: Pick<Metrics, 'hook'>;
 }
 
 const internal = (message: string, cause?: unknown) => new ApiError(500, ErrorCodes.unexpectedFailure, message, { cause });
@@ -80,9 +83,11 @@ export function createHookRunner(d: HookRunnerDeps): HookRunner {
       const started = performance.now();
       try {
         const answer = target.transport === 'http' ? await runHttp(d, opts, target, payload) : await runPgFunction(d, opts, target, payload);
+        d.metrics?.hook(kind, 'success', (performance.now() - started) / 1000);
         d.logger.info({ action: 'run_hook', hook: kind, uri: target.uri, success: true, duration_ms: Math.round(performance.now() - started) }, 'Hook ran successfully');
         return answer;
       } catch (err) {
+        d.metrics?.hook(kind, 'failure', (performance.now() - started) / 1000);
         const e = err instanceof ApiError ? err : internal(`Error running hook URI: ${target.uri}`, err);
         d.logger.warn({ action: 'run_hook', hook: kind, uri: target.uri, success: false, duration_ms: Math.round(performance.now() - started), error: e.message, err: e.cause }, 'Hook errored out');
         throw e;

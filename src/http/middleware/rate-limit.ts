@@ -78,13 +78,14 @@ export function rateLimitKey(req: Request, config: Config): string {
  * The buckets' middleware over the store in deps: over a limit is 429 over_request_rate_limit with Retry-After.
  * A store that fails does not fail the request (see rate-limit-store.ts).
  */
-export function createRateLimits(deps: Pick<Deps, 'config' | 'rateLimitStore'>): RateLimits {
+export function createRateLimits(deps: Pick<Deps, 'config' | 'rateLimitStore'> & Partial<Pick<Deps, 'metrics'>>): RateLimits {
   const middleware = (bucket: RateLimitBucket): RequestHandler => {
     const [points, windowSeconds] = BUCKETS[bucket](deps.config.rateLimit, deps.config);
     const limiter = deps.rateLimitStore.limiter(bucket, points, windowSeconds);
     return async (req, res, next) => {
       const verdict = await limiter.consume(rateLimitKey(req, deps.config));
       if (!verdict.allowed) {
+        deps.metrics?.rateLimited(bucket);
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
         throw tooManyRequests(ErrorCodes.overRequestRateLimit, 'Request rate limit reached');
       }
