@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage image: dependencies are built in one stage (native addons need a compiler), the runtime stage has
-# only Node, the production node_modules and the source, and runs as the unprivileged `node` user.
+# only Node, the production node_modules and the compiled JavaScript (dist/, no TypeScript, no tsx; ./gotrue runs
+# dist/ because there is no src/ beside it), and runs as the unprivileged `node` user.
 #
 # Node 26, the active LTS line (Node 20 reached its end of life in April 2026). .ci/run reads NODE_MAJOR from this
 # line and runs the production smoke test, the auth-js end-to-end tests and the README snippets under the same major
@@ -15,15 +16,23 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
+# Compiles src/ (migrations included) to dist/ with the dev dependencies (esbuild), which stay in this stage.
+FROM deps AS build
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY hack/build.ts ./hack/
+COPY src ./src
+COPY db ./db
+RUN npm run build
+
 FROM node:${NODE_MAJOR}-trixie-slim AS runtime
 ENV NODE_ENV=production \
     PORT=9999 \
     GOTRUE_DB_DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json gotrue ./
-COPY src ./src
-COPY db ./db
+COPY package.json gotrue ./
+COPY --from=build /app/dist ./dist
 COPY templates ./templates
 RUN mkdir -p /data && chown node:node /data
 USER node

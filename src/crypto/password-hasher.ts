@@ -1,5 +1,4 @@
 import argon2 from 'argon2';
-import bcrypt from 'bcrypt';
 import { FBSCRYPT_PREFIX, verifyFirebaseScrypt } from './firebase-scrypt';
 
 /** argon2id parameters; the defaults are OWASP's minimum (m=19 MiB, t=2, p=1). */
@@ -41,6 +40,7 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID): Pas
       }
       if (/^\$2[aby]\$\d\d\$/.test(encoded)) {
         // $2y$ is PHP's name for the same algorithm as $2b$.
+        const { default: bcrypt } = await import('bcrypt'); // imported hashes only: not loaded at startup
         const valid = await bcrypt.compare(password, encoded.replace(/^\$2y\$/, '$2b$'));
         return { valid, needsRehash: valid };
       }

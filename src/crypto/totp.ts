@@ -1,5 +1,4 @@
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 import type { Random } from './clock';
 
 /** RFC 6238 as GoTrue's authenticator factors use it: SHA-1, 6 digits, 30-second steps, ±1 step of skew. */
@@ -37,5 +36,6 @@ export function totpCodeAt(secretBase32: string, at: Date): string {
 
 /** The URI as a QR code in SVG markup, as GoTrue returns it (auth-js adds the `data:image/svg+xml` prefix). */
 export async function qrCodeSvg(uri: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode'); // only MFA enrolment draws one: not loaded at startup
   return QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'H' });
 }

@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { databaseTimedOut } from './connection-errors';
 import { lockDataFolder, type DataFolderLock } from './data-folder-lock';
-import { durablePGliteOptions } from './pglite-durable-fs';
 import { PGliteDialect } from './pglite-dialect';
 import { statementName } from './statement-names';
 import type { Database } from './schema';
@@ -99,6 +97,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     lock = lockDataFolder(dataDir);
   }
   try {
+    // Loaded here, not at the top: a server on Postgres never pays for PGlite's import (startup time).
+    const [{ PGlite }, { durablePGliteOptions }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-durable-fs')]);
     const parsers = { 20: (s: string) => s, 1114: parseUtcTimestamp };
     // On disk, a commit is fsynced before it is acknowledged (pglite-durable-fs.ts); PGlite's default is not.
     const lite = inMemory ? new PGlite(opts.dataDir, { parsers }) : new PGlite({ ...durablePGliteOptions(`${dataDir}/pgdata`), parsers });

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { MailSendError, type MailTransport } from './transport';
 
 export interface SmtpOptions {
@@ -23,24 +23,29 @@ function safeReason(err: unknown): string {
  * upgrades with STARTTLS whenever the server offers it (nodemailer's default), verifying the certificate.
  */
 export function createSmtpTransport(o: SmtpOptions): MailTransport {
-  const transporter = nodemailer.createTransport({
-    host: o.host,
-    port: o.port,
-    secure: o.port === 465,
-    ...(o.user ? { auth: { user: o.user, pass: o.pass ?? '' } } : {}),
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-  });
+  // nodemailer is imported at the first send, not at startup (it is among the slowest modules to load).
+  let transporter: Promise<Transporter> | undefined;
+  const open = () =>
+    (transporter ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: o.host,
+        port: o.port,
+        secure: o.port === 465,
+        ...(o.user ? { auth: { user: o.user, pass: o.pass ?? '' } } : {}),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 20_000,
+      }),
+    ));
   return {
     name: 'smtp',
     async send(mail) {
       try {
-        await transporter.sendMail({ from: o.from, to: mail.to, subject: mail.subject, html: mail.html, text: mail.text });
+        await (await open()).sendMail({ from: o.from, to: mail.to, subject: mail.subject, html: mail.html, text: mail.text });
       } catch (err) {
         throw new MailSendError(safeReason(err));
       }
     },
-    close: () => transporter.close(),
+    close: () => void transporter?.then((t) => t.close()),
   };
 }

@@ -47,7 +47,9 @@ export interface TemplateStoreOptions {
   defaultsDir?: URL;
 }
 
-const DEFAULTS_DIR = new URL('../../templates/', import.meta.url);
+/** Set by the build (hack/build.ts) to the way from dist/ to templates/; undeclared when run from source. */
+declare const __TEMPLATES_FROM_BUNDLE__: string | undefined;
+const DEFAULTS_DIR = new URL(typeof __TEMPLATES_FROM_BUNDLE__ === 'string' ? __TEMPLATES_FROM_BUNDLE__ : '../../templates/', import.meta.url);
 
 function loadDefaults(dir: URL): Record<TemplateKind, MailTemplate> {
   const out = {} as Record<TemplateKind, MailTemplate>;

@@ -18,9 +18,18 @@ describe('Dockerfile', () => {
     const major = Number(/^ARG NODE_MAJOR=(\d+)$/m.exec(dockerfile)?.[1]);
     expect(major).toBeGreaterThanOrEqual(22);
     expect(major % 2).toBe(0); // only even majors become LTS
+    // Every image is that Node, directly or through an earlier stage (the build stage starts from deps).
     const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-    expect(froms).toEqual(['node:${NODE_MAJOR}-trixie-slim', 'node:${NODE_MAJOR}-trixie-slim']);
+    expect(froms).toEqual(['node:${NODE_MAJOR}-trixie-slim', 'deps', 'node:${NODE_MAJOR}-trixie-slim']);
     expect(read('.ci/run')).toContain("sed -n 's/^ARG NODE_MAJOR=");
+  });
+
+  it('the runtime stage holds the compiled build and production dependencies, not the TypeScript source', () => {
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).toMatch(/^COPY --from=deps \/app\/node_modules \.\/node_modules$/m);
+    expect(runtime).not.toMatch(/^COPY (src|db|tsconfig)/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
   });
 
   it('HEALTHCHECK asks the readiness endpoint, not the static /health', () => {
