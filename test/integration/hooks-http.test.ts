@@ -146,9 +146,9 @@ describe(`auth hooks over HTTP (${dbKind})`, () => {
   it('custom access token: claims that break GoTrue\'s schema, a missing claims field and a hook error fail the grant with GoTrue\'s error', async () => {
     const { email } = await confirmedUser();
     const cases: [string, (call: { body: Record<string, unknown> }) => { status: number; body: unknown }, number, RegExp][] = [
-      ['missing aud', (c) => ({ status: 200, body: { claims: { ...(c.body.claims as object), aud: undefined } } }), 500, /output claims do not conform to the expected schema/],
-      ['exp not an integer', addClaims({ exp: 'soon' }), 500, /output claims do not conform/],
-      ['no claims field', () => ({ status: 200, body: { hello: 1 } }), 500, /output claims field is missing/],
+      ['missing aud', (c) => ({ status: 200, body: { claims: { ...(c.body.claims as object), aud: undefined } } }), 502, /output claims do not conform to the expected schema/],
+      ['exp not an integer', addClaims({ exp: 'soon' }), 502, /output claims do not conform/],
+      ['no claims field', () => ({ status: 200, body: { hello: 1 } }), 502, /output claims field is missing/],
       ['hook error', () => ({ status: 200, body: { error: { http_code: 403, message: 'tenant suspended' } } }), 403, /tenant suspended/],
     ];
     for (const [name, answer, status, message] of cases) {
@@ -249,7 +249,7 @@ describe(`auth hooks over HTTP (${dbKind})`, () => {
     const email = uniqueEmail('after');
     receiver.answer('/after_user_created', () => ({ status: 200, body: { error: { message: 'crm down' } } }));
     const failed = await request(server.app).post('/signup').set(API_VERSION).send({ email, password });
-    expect(failed.status).toBe(500);
+    expect(failed.status).toBe(502);
     expect(failed.body).toMatchObject({ code: 'unexpected_failure', message: 'crm down' });
     expect(await server.db.db.selectFrom('users').select('id').where('email', '=', email).execute()).toHaveLength(1);
   });
@@ -258,13 +258,13 @@ describe(`auth hooks over HTTP (${dbKind})`, () => {
     const { email } = await confirmedUser();
     const cases: [string, () => { status?: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }, number, string, RegExp][] = [
       ['slow', () => ({ status: 204, delayMs: 2_600 }), 422, 'hook_timeout', /Failed to reach hook within maximum time of 2\.000000 seconds/],
-      ['500', () => ({ status: 500, body: { oops: true } }), 500, 'unexpected_failure', /Unexpected status code returned from hook: 500/],
-      ['bad JSON', () => ({ status: 200, body: '{"decision":', headers: { 'content-type': 'application/json' } }), 500, 'unexpected_failure', /Error unmarshaling JSON output\./],
+      ['500', () => ({ status: 500, body: { oops: true } }), 502, 'unexpected_failure', /Unexpected status code returned from hook: 500/],
+      ['bad JSON', () => ({ status: 200, body: '{"decision":', headers: { 'content-type': 'application/json' } }), 502, 'unexpected_failure', /Error unmarshaling JSON output\./],
       ['text/plain', () => ({ status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } }), 400, 'hook_payload_invalid_content_type', /Received content-type: text\/plain/],
       ['no content type', () => ({ status: 200, body: 'ok' }), 400, 'hook_payload_invalid_content_type', /Missing Content-Type/],
       ['oversize', () => ({ status: 200, body: { decision: 'continue', pad: 'x'.repeat(210 * 1024) } }), 422, 'hook_payload_over_size_limit', /size limit of 204800 bytes/],
-      ['503 without Retry-After', () => ({ status: 503 }), 500, 'unexpected_failure', /Service currently unavailable due to hook/],
-      ['401 (signature refused)', () => ({ status: 401 }), 500, 'unexpected_failure', /Hook requires authorization token/],
+      ['503 without Retry-After', () => ({ status: 503 }), 502, 'unexpected_failure', /Service currently unavailable due to hook/],
+      ['401 (signature refused)', () => ({ status: 401 }), 502, 'unexpected_failure', /Hook requires authorization token/],
     ];
     for (const [name, answer, status, code, message] of cases) {
       receiver.answer('/password_verification_attempt', answer);
@@ -279,7 +279,7 @@ describe(`auth hooks over HTTP (${dbKind})`, () => {
     receiver.calls.length = 0;
     receiver.answer('/password_verification_attempt', () => ({ status: 429, headers: { 'retry-after': '1' } }));
     const limited = await request(server.app).post('/token?grant_type=password').set(API_VERSION).send({ email, password });
-    expect(limited.status).toBe(500);
+    expect(limited.status).toBe(502);
     expect(receiver.callsTo('/password_verification_attempt')).toHaveLength(3);
   });
 

@@ -91,22 +91,22 @@ describe(`auth hooks as Postgres functions (${dbKind})`, () => {
     expect(wrong.body).toEqual({ code: 'invalid_credentials', message: 'Wrong again, says Postgres' });
   });
 
-  it('before user created: an error answer refuses the sign-up; a function that raises is a 500 naming the hook, never its cause', async () => {
+  it('before user created: an error answer refuses the sign-up; a function that raises is a 502 naming the hook, never its cause', async () => {
     const blocked = await request(server.app).post('/signup').set(API_VERSION).send({ email: uniqueEmail('x').replace('@example.com', '@blocked.test'), password });
     expect(blocked.status).toBe(403);
     expect(blocked.body).toEqual({ code: 'unknown', message: 'Domain not allowed' });
 
     const boom = await request(server.app).post('/signup').set(API_VERSION).send({ email: uniqueEmail('boom'), password });
-    expect(boom.status).toBe(500);
+    expect(boom.status).toBe(502);
     expect(boom.body).toEqual({ code: 'unexpected_failure', message: `Error running hook URI: ${uri('after_user')}` });
     expect(JSON.stringify(boom.body)).not.toContain('exploded');
   });
 
   // PGlite runs inside this process and does not enforce statement_timeout (tried: the 2 s function ran to the end).
-  it.skipIf(!onPostgres)('a function slower than the hook time limit is cut off by statement_timeout: a 500, not a hang', async () => {
+  it.skipIf(!onPostgres)('a function slower than the hook time limit is cut off by statement_timeout: a 502, not a hang', async () => {
     const started = Date.now();
     const slow = await request(server.app).post('/signup').set(API_VERSION).send({ email: uniqueEmail('slow'), password });
-    expect(slow.status).toBe(500);
+    expect(slow.status).toBe(502);
     expect(slow.body.message).toBe(`Error running hook URI: ${uri('before_user')}`);
     expect(Date.now() - started).toBeLessThan(1_900);
   });

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { UserRow } from '../../db/schema';
 import type { UserWithRelations } from '../../db/repositories/users';
 import type { Deps } from '../../deps';
-import { ApiError } from '../../errors/api-error';
-import { ErrorCodes } from '../../errors/codes';
+import { hookFailure } from './runner';
 import { userJson } from '../user-json';
 
 /**
@@ -45,21 +44,21 @@ const tokenClaims = z.looseObject({
 
 /**
  * Custom access token: the hook gets the claims mintTokens built and answers `{ claims }`; the claims it returns
- * are signed as they are once they satisfy GoTrue's schema (else 500, as GoTrue).
+ * are signed as they are once they satisfy GoTrue's schema (else 502; GoTrue answers 500).
  */
 export async function customizeAccessToken(
   deps: HookDeps,
   input: { userId: string; claims: Record<string, unknown>; authenticationMethod: string; ip?: string },
 ): Promise<Record<string, unknown>> {
   const answer = await deps.hooks.run('custom_access_token', { user_id: input.userId, claims: input.claims, authentication_method: input.authenticationMethod }, input.ip);
-  if (!('claims' in answer)) throw new ApiError(500, ErrorCodes.unexpectedFailure, 'output claims field is missing');
+  if (!('claims' in answer)) throw hookFailure('output claims field is missing');
   if (!answer.claims || typeof answer.claims !== 'object' || Array.isArray(answer.claims)) {
-    throw new ApiError(500, ErrorCodes.unexpectedFailure, 'Error unmarshaling JSON output.');
+    throw hookFailure('Error unmarshaling JSON output.');
   }
   const parsed = tokenClaims.safeParse(answer.claims);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `- ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
-    throw new ApiError(500, ErrorCodes.unexpectedFailure, `output claims do not conform to the expected schema: \n${lines}\n`);
+    throw hookFailure(`output claims do not conform to the expected schema: \n${lines}\n`);
   }
   return answer.claims as Record<string, unknown>;
 }
@@ -74,7 +73,7 @@ export interface AttemptDecision {
 const decisionOf = (answer: Record<string, unknown>, defaultMessage: string): AttemptDecision => {
   for (const key of ['decision', 'message'] as const) {
     if (answer[key] !== undefined && answer[key] !== null && typeof answer[key] !== 'string') {
-      throw new ApiError(500, ErrorCodes.unexpectedFailure, 'Error unmarshaling JSON output.');
+      throw hookFailure('Error unmarshaling JSON output.');
     }
   }
   const message = typeof answer.message === 'string' && answer.message !== '' ? answer.message : defaultMessage;

@@ -17,11 +17,11 @@ import type { Metrics } from '../../observability/metrics';
  * - HTTP: one deadline (5 s) over all attempts; up to 3 attempts, 2 s apart, when the endpoint cannot be reached;
  *   the deadline passing is 422 hook_timeout, running out of attempts 422 hook_timeout_after_retry; 204 is an empty
  *   answer; 200/202 must be application/json (else 400 hook_payload_invalid_content_type) of at most 200 KB (else
- *   422 hook_payload_over_size_limit); 429/503 with Retry-After try again; any other status is a 500.
+ *   422 hook_payload_over_size_limit); 429/503 with Retry-After try again; any other status is a 502 (GoTrue: 500).
  * - Postgres: `select "schema"."function"($1)` under a 2 s statement_timeout in its own transaction, so a hook never
- *   holds the caller's (every caller runs it outside the flow's transaction); a database error is a 500.
- * - Either way an answer `{ "error": { "http_code", "message" } }` with a message is that error (500 when the code is
- *   missing), and an answer that is not a JSON object is 500 "Error unmarshaling JSON output.".
+ *   holds the caller's (every caller runs it outside the flow's transaction); a database error is a 502 (GoTrue: 500).
+ * - Either way an answer `{ "error": { "http_code", "message" } }` with a message is that error (502 when the code is
+ *   missing or 500), and an answer that is not a JSON object is 502 "Error unmarshaling JSON output.".
  */
 export interface HookRunner {
   enabled(kind: HookKind): boolean;
@@ -69,7 +69,13 @@ export interface HookRunnerDeps {
   metrics?: Pick<Metrics, 'hook'>;
 }
 
-const internal = (message: string, cause?: unknown) => new ApiError(500, ErrorCodes.unexpectedFailure, message, { cause });
+/**
+ * A hook that misbehaves (unexpected status, unparseable answer, unreachable, a function that raises) fails the request
+ * with GoTrue's error code and message, but as 502 Bad Gateway rather than GoTrue's 500: the fault is the hook's, not
+ * this server's (a 500 here always means a bug of ours), and auth-js treats 502 as retryable, so a flaky
+ * custom-access-token hook does not sign a user out on refresh.
+ */
+export const hookFailure = (message: string, cause?: unknown) => new ApiError(502, ErrorCodes.unexpectedFailure, message, { cause });
 
 export function createHookRunner(d: HookRunnerDeps): HookRunner {
   const opts = { ...DEFAULT_HOOK_OPTIONS, ...d.options };
@@ -88,7 +94,7 @@ export function createHookRunner(d: HookRunnerDeps): HookRunner {
         return answer;
       } catch (err) {
         d.metrics?.hook(kind, 'failure', (performance.now() - started) / 1000);
-        const e = err instanceof ApiError ? err : internal(`Error running hook URI: ${target.uri}`, err);
+        const e = err instanceof ApiError ? err : hookFailure(`Error running hook URI: ${target.uri}`, err);
         d.logger.warn({ action: 'run_hook', hook: kind, uri: target.uri, success: false, duration_ms: Math.round(performance.now() - started), error: e.message, err: e.cause }, 'Hook errored out');
         throw e;
       }
@@ -103,16 +109,17 @@ function answerOf(text: string | null): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
-    throw internal('Error unmarshaling JSON output.', cause);
+    throw hookFailure('Error unmarshaling JSON output.', cause);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw internal('Error unmarshaling JSON output.');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw hookFailure('Error unmarshaling JSON output.');
   const answer = parsed as Record<string, unknown>;
   const error = answer.error as { http_code?: unknown; message?: unknown } | null | undefined;
   if (error && typeof error === 'object' && typeof error.message === 'string' && error.message !== '') {
     const code = typeof error.http_code === 'number' && Number.isInteger(error.http_code) && error.http_code !== 0 ? error.http_code : 500;
-    // GoTrue passes any code through; an HTTP answer needs a real error status, so codes outside 4xx/5xx are 500.
-    const status = code >= 400 && code <= 599 ? code : 500;
-    throw new ApiError(status, status === 500 ? ErrorCodes.unexpectedFailure : ErrorCodes.unknown, error.message);
+    // GoTrue passes any code through (500 when none); an HTTP answer needs a real error status, and a 500 from this
+    // server means a bug of its own, so a missing, 500 or out-of-range code is a 502 (see hookFailure).
+    const passed = code >= 400 && code <= 599 && code !== 500;
+    throw new ApiError(passed ? code : 502, passed ? ErrorCodes.unknown : ErrorCodes.unexpectedFailure, error.message);
   }
   return answer;
 }
@@ -124,8 +131,8 @@ async function runPgFunction(d: HookRunnerDeps, opts: HookRunnerOptions, target:
   } catch (err) {
     // A database that is down stays the outage it is (503); anything else — the function raised, or ran past its
     // statement_timeout — is the hook's failure, GoTrue's 500, not this request's own database timeout.
-    if (databaseFailure(err) === 'unavailable') throw internal(`Error running hook URI: ${target.uri}`, err);
-    throw internal(`Error running hook URI: ${target.uri}`, new Error(`hook function failed: ${(err as Error).message}`, { cause: err }));
+    if (databaseFailure(err) === 'unavailable') throw hookFailure(`Error running hook URI: ${target.uri}`, err);
+    throw hookFailure(`Error running hook URI: ${target.uri}`, new Error(`hook function failed: ${(err as Error).message}`, { cause: err }));
   }
   return answerOf(result === null ? null : typeof result === 'string' ? result : JSON.stringify(result));
 }
@@ -180,20 +187,20 @@ async function runHttp(d: HookRunnerDeps, opts: HookRunnerOptions, target: Extra
       } catch (cause) {
         if (cause instanceof ApiError) throw cause;
         if (deadline.aborted) throw timedOut();
-        throw internal('Error reading the hook response', cause);
+        throw hookFailure('Error reading the hook response', cause);
       }
       return answerOf(text);
     }
     await res.body?.cancel();
     if (res.status === 429 || res.status === 503) {
       if (res.headers.get('retry-after')) continue;
-      throw internal('Service currently unavailable due to hook');
+      throw hookFailure('Service currently unavailable due to hook');
     }
-    if (res.status === 400) throw internal('Invalid payload sent to hook');
-    if (res.status === 401) throw internal('Hook requires authorization token');
-    throw internal(`Unexpected status code returned from hook: ${res.status}`);
+    if (res.status === 400) throw hookFailure('Invalid payload sent to hook');
+    if (res.status === 401) throw hookFailure('Hook requires authorization token');
+    throw hookFailure(`Unexpected status code returned from hook: ${res.status}`);
   }
-  throw internal('Service currently unavailable due to hook');
+  throw hookFailure('Service currently unavailable due to hook');
 }
 
 /** GoTrue's checks on a 200/202 answer's Content-Type; undefined when it is application/json. */
