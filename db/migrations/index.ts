@@ -5,9 +5,9 @@ import * as externalProviders from './20261123120000_external_providers';
 import * as rateLimits from './20261130120000_rate_limits';
 import * as mfaTotpReplay from './20261130160000_mfa_totp_replay';
 import * as mfaRecoveryCodes from './20261130180000_mfa_recovery_codes';
-import * as userListingIndex from './20261130230000_user_listing_index';
 import * as oauthServer from './20261130190000_oauth_server';
 import * as oauthAuthorizationContext from './20261130190100_oauth_authorization_context';
+import * as userListingIndex from './20261130230000_user_listing_index';
 
 /**
  * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
@@ -20,7 +20,7 @@ export const migrations: Record<string, Migration> = {
   '20261130120000_rate_limits': rateLimits,
   '20261130160000_mfa_totp_replay': mfaTotpReplay,
   '20261130180000_mfa_recovery_codes': mfaRecoveryCodes,
-  '20261130230000_user_listing_index': userListingIndex,
   '20261130190000_oauth_server': oauthServer,
   '20261130190100_oauth_authorization_context': oauthAuthorizationContext,
+  '20261130230000_user_listing_index': userListingIndex,
 };
