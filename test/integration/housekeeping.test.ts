@@ -24,7 +24,7 @@ async function seedSession(userId: string, at: { created: Date; refreshed?: Date
   return id;
 }
 
-const exists = async (table: 'sessions' | 'flow_state' | 'oauth_client_states' | 'mfa_challenges' | 'mfa_factors' | 'one_time_tokens', id: string) =>
+const exists = async (table: 'sessions' | 'flow_state' | 'oauth_client_states' | 'oauth_authorizations' | 'mfa_challenges' | 'mfa_factors' | 'one_time_tokens', id: string) =>
   (await db.db.selectFrom(table).select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 
 describe('housekeeping (GOTRUE_DB_CLEANUP_*)', () => {
@@ -53,9 +53,15 @@ describe('housekeeping (GOTRUE_DB_CLEANUP_*)', () => {
     // GOTRUE_MAILER_OTP_EXP is 24 h by default: a token is dead 24 h after that.
     const [deadOtt, liveOtt] = [await ott(ago(49 * H), 'recovery_token'), await ott(ago(23 * H), 'reauthentication_token')];
 
+    const client = randomUUID();
+    await db.db.insertInto('oauth_clients').values({ id: client, registration_type: 'manual', redirect_uris: 'https://app.example/cb', grant_types: 'authorization_code', token_endpoint_auth_method: 'none', client_type: 'public', created_at: ago(60 * H), updated_at: ago(60 * H) }).execute();
+    const authorization = async (created: Date, expires: Date) =>
+      (await db.db.insertInto('oauth_authorizations').values({ id: randomUUID(), authorization_id: randomUUID(), client_id: client, redirect_uri: 'https://app.example/cb', scope: 'openid', status: 'pending', created_at: created, expires_at: expires }).returning('id').executeTakeFirstOrThrow()).id;
+    const [deadAuthorization, liveAuthorization] = [await authorization(ago(26 * H), ago(25 * H)), await authorization(ago(2 * H), ago(H))];
+
     const report = await cleanupOnce(depsWith());
     expect(report.ran).toBe(true);
-    expect(report.deleted).toMatchObject({ ended_sessions: 1, flow_states: 5, oauth_client_states: 1, mfa_challenges: 1, unverified_mfa_factors: 1, expired_one_time_tokens: 1 });
+    expect(report.deleted).toMatchObject({ ended_sessions: 1, flow_states: 5, oauth_client_states: 1, expired_oauth_authorizations: 1, mfa_challenges: 1, unverified_mfa_factors: 1, expired_one_time_tokens: 1 });
     expect(report.deleted.revoked_refresh_tokens).toBe(1);
     // Five dead flow states at two a batch: three batches for that statement alone.
     expect(report.batches).toBeGreaterThanOrEqual(9);
@@ -64,11 +70,11 @@ describe('housekeeping (GOTRUE_DB_CLEANUP_*)', () => {
     expect(await exists('sessions', endedSession)).toBe(false);
     expect(await db.db.selectFrom('refresh_tokens').select('id').where('session_id', '=', endedSession).execute()).toEqual([]);
     expect(await db.db.selectFrom('refresh_tokens').select('id').where('id', '=', deadToken.id).execute()).toEqual([]);
-    for (const [table, id] of [['oauth_client_states', deadState], ['mfa_factors', oldUnverified], ['mfa_challenges', deadChallenge], ['one_time_tokens', deadOtt]] as const) expect(await exists(table, id)).toBe(false);
+    for (const [table, id] of [['oauth_authorizations', deadAuthorization], ['oauth_client_states', deadState], ['mfa_factors', oldUnverified], ['mfa_challenges', deadChallenge], ['one_time_tokens', deadOtt]] as const) expect(await exists(table, id)).toBe(false);
 
     for (const id of [liveSession, justEnded]) expect(await exists('sessions', id)).toBe(true);
     expect(await db.db.selectFrom('refresh_tokens').select('id').where('id', '=', keptToken.id).execute()).toHaveLength(1);
-    for (const [table, id] of [['flow_state', liveFlow], ['oauth_client_states', liveState], ['mfa_factors', oldVerified], ['mfa_factors', newUnverified], ['mfa_challenges', liveChallenge], ['one_time_tokens', liveOtt]] as const) {
+    for (const [table, id] of [['oauth_authorizations', liveAuthorization], ['flow_state', liveFlow], ['oauth_client_states', liveState], ['mfa_factors', oldVerified], ['mfa_factors', newUnverified], ['mfa_challenges', liveChallenge], ['one_time_tokens', liveOtt]] as const) {
       expect(await exists(table, id), `${table} ${id}`).toBe(true);
     }
     // The signed-up user's own session is untouched.

@@ -53,6 +53,18 @@ export function cleanupStatements(c: CleanupCutoffs): CleanupStatement[] {
         ),
     },
     {
+      // OAuth authorization requests (issue 12) past their expiry: pending ones can no longer be approved, and an
+      // approved one's code can no longer be redeemed; a second use of a code after this is plain invalid_grant.
+      name: 'expired_oauth_authorizations',
+      run: async (ex, n) =>
+        count(
+          await ex
+            .deleteFrom('oauth_authorizations')
+            .where('id', 'in', ex.selectFrom('oauth_authorizations').select('id').where('expires_at', '<', c.retireBefore).limit(n).forUpdate().skipLocked())
+            .executeTakeFirst(),
+        ),
+    },
+    {
       name: 'mfa_challenges',
       run: async (ex, n) =>
         count(
