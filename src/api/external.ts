@@ -14,6 +14,8 @@ import { parsePkceParams } from '../domain/flow-state';
 const RESERVED = new Set([
   'provider', 'scopes', 'redirect_to', 'code_challenge', 'code_challenge_method', 'invite_token', 'skip_http_redirect', 'flow_type',
   'client_id', 'client_secret', 'redirect_uri', 'response_type', 'response_mode', 'state', 'scope', 'code_verifier', 'apikey',
+  // Authorization-response parameters: meaningless in a request, and an upstream page showing them would mislead.
+  'code', 'iss', 'error', 'error_description', 'error_uri', 'error_code',
 ]);
 
 const MISSING_PROVIDER = 'Unsupported provider: missing provider';

@@ -209,9 +209,10 @@ describe(`GET /authorize input (${dbKind})`, () => {
 
   it('passes extra query parameters on, drops reserved ones, and falls back to SITE_URL for a foreign redirect_to', async () => {
     const b = browserFor(server);
-    const res = await b.request(`${server.url}/authorize?provider=github&login=octo&allow_signup=false&client_id=evil&redirect_uri=https://evil.example&redirect_to=https://evil.example/steal`);
+    const res = await b.request(`${server.url}/authorize?provider=github&login=octo&allow_signup=false&client_id=evil&redirect_uri=https://evil.example&redirect_to=https://evil.example/steal&error=server_error&error_description=x&code=c&iss=https://evil.example`);
     const to = new URL(res.headers.get('location')!);
     expect(to.searchParams.get('login')).toBe('octo');
+    for (const p of ['error', 'error_description', 'code', 'iss']) expect(to.searchParams.has(p), p).toBe(false);
     expect(to.searchParams.get('allow_signup')).toBe('false');
     expect(to.searchParams.get('client_id')).toBe('gh-client');
     expect(to.searchParams.get('redirect_uri')).toBe(`${PUBLIC}/callback`);
