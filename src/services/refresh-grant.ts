@@ -49,7 +49,14 @@ export async function refreshGrant(
    * The authenticated OAuth client refreshing (POST /oauth/token, issue 12): a token refreshes only for the client
    * its session was issued to — an OAuth session's token at /token, or another client's, is not found.
    */
-  opts: { oauthClient?: { id: string; accessTokenTtl: number | null } } = {},
+  opts: {
+    oauthClient?: { id: string; accessTokenTtl: number | null };
+    /**
+     * The scope this refresh's access token carries, from the session's granted one (RFC 6749 §6: a narrower one may
+     * be asked for); it throws to refuse, before anything rotates, so a refused request leaves the token usable.
+     */
+    scopeFor?: (granted: string | null) => string | null;
+  } = {},
 ): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; session: sessions.TokenSession }> {
   const selector = deps.refreshTokens.selectorOf(refreshToken);
   if (!selector) throw notFound();
@@ -80,7 +87,8 @@ export async function refreshGrant(
     if (isLowAalPastAllowance(deps, state, user, now)) {
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }
-    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, scopes: state.scopes, resource: state.oauth_resource };
+    const scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
+    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, scopes, resource: state.oauth_resource };
 
     if (state.revoked) {
       const active = await findActiveRefreshToken(trx, sessionId);

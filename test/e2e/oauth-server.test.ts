@@ -225,6 +225,19 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     await expect(oidc.refreshTokenGrant(config, third.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('refresh with scope (RFC 6749 §6): a narrower scope narrows that access token only; a wider one is invalid_scope and the token still works', async () => {
+    const c = await newClient({});
+    const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
+    const flow = await authorize(config, {});
+    const tokens = await oidc.authorizationCodeGrant(config, (await approve(flow)).redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'openid email phone' })).rejects.toMatchObject({ error: 'invalid_scope' });
+    const narrow = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'email openid' });
+    expect(narrow.scope).toBe('openid email');
+    expect(decodeJwt(narrow.access_token)).toMatchObject({ scope: 'openid email' });
+    const full = await oidc.refreshTokenGrant(config, narrow.refresh_token!);
+    expect(decodeJwt(full.access_token)).toMatchObject({ scope: 'openid email profile offline_access' });
+  });
+
   it.skipIf(!onPostgres)('50 parallel refreshes of one token: no 5xx, one live family (Postgres: PGlite serialises every query)', async () => {
     const c = await newClient({});
     const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
