@@ -14,6 +14,7 @@ const AUTH_NOTE: Record<AuthLevel, string> = {
   none: '',
   user: 'Requires a signed-in user: `Authorization: Bearer <access token>`.',
   admin: 'Requires an admin: a bearer JWT whose role is in GOTRUE_JWT_ADMIN_ROLES (service_role).',
+  backend: 'Requires an admin JWT (as admin) or `X-API-Key: <GOTRUE_OAUTH_SERVER_API_KEY>`.',
 };
 
 /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of what a client sends: the input side of transforms. */
