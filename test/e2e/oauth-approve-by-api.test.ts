@@ -9,6 +9,7 @@ import { adminHeaders } from '../helpers/admin';
 import { authorizeLocation, CONSENT_PATH, ISSUER, oauthEnv, relyingParty, signedInUser } from '../helpers/oauth-server';
 import { uniqueEmail } from '../helpers/test-server';
 import { forgeJwt } from '../helpers/tokens';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver';
 
 /**
  * Approve by API (issue 15): a platform that keeps its own login hosts the consent path and answers our
@@ -18,6 +19,24 @@ import { forgeJwt } from '../helpers/tokens';
 const API_KEY = 'platform-api-key-0123456789abcdef';
 const t = useTestApp({ listen: true, env: oauthEnv({ GOTRUE_OAUTH_SERVER_API_KEY: API_KEY }) });
 const noKey = useTestApp({ db: t.db, env: oauthEnv() });
+let receiver: HookReceiver;
+beforeAll(async () => {
+  receiver = await startHookReceiver();
+});
+afterAll(() => receiver.close());
+const hooked = useTestApp({
+  db: t.db,
+  env: () =>
+    oauthEnv({
+      GOTRUE_OAUTH_SERVER_API_KEY: API_KEY,
+      GOTRUE_HOOK_BEFORE_USER_CREATED_ENABLED: 'true',
+      GOTRUE_HOOK_BEFORE_USER_CREATED_URI: `${receiver.url}/before`,
+      GOTRUE_HOOK_BEFORE_USER_CREATED_SECRETS: receiver.secret,
+      GOTRUE_HOOK_AFTER_USER_CREATED_ENABLED: 'true',
+      GOTRUE_HOOK_AFTER_USER_CREATED_URI: `${receiver.url}/after`,
+      GOTRUE_HOOK_AFTER_USER_CREATED_SECRETS: receiver.secret,
+    }),
+});
 const REDIRECT = 'https://partner.example.com/callback';
 
 /**
@@ -132,6 +151,23 @@ describe('approve by API', () => {
     expect(await t.db.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()).toBeUndefined();
     const ok = await approveWith(flow.authorizationId, { email, create_user: true });
     expect(ok.status).toBe(200);
+  });
+
+  it('create_user goes through the before/after user created hooks; a refusal creates nothing and leaves the request pending', async () => {
+    const c = await newClient();
+    const flow = await start(await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!)));
+    const email = uniqueEmail('hooked');
+    const approve = () => request(hooked.app).post(`/admin/oauth/authorizations/${flow.authorizationId}/approve`).set('X-API-Key', API_KEY).send({ email, create_user: true });
+    receiver.answer('/before', () => ({ status: 200, body: { error: { http_code: 403, message: 'Not on the guest list' } } }));
+    expect((await approve()).status).toBe(403);
+    expect(await t.db.db.selectFrom('users').select('id').where('email', '=', email).execute()).toHaveLength(0);
+    receiver.answer('/before', () => ({ status: 204 }));
+    const ok = await approve();
+    expect(ok.status).toBe(200);
+    const before = receiver.callsTo('/before').at(-1)!.body.user as { id: string; email: string };
+    const after = receiver.callsTo('/after').at(-1)!.body.user as { id: string };
+    expect(before.email).toBe(email);
+    expect(after.id).toBe(before.id);
   });
 
   it('deny with the service_role JWT sends access_denied back with state and iss', async () => {

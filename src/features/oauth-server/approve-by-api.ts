@@ -6,7 +6,8 @@ import { getClient } from '../../domain/oauth-clients';
 import { type Answerer, peekAuthorization, settleAuthorization } from '../../domain/oauth-server';
 import type { RequestMeta } from '../../domain/request-meta';
 import { findUserByEmail, findUserWithRelations, lockUser } from '../../domain/user-records';
-import { assertNotBanned, createUser } from '../../domain/users';
+import type { UserRow } from '../../db/schema';
+import { announceNewUser, assertNotBanned, createUser, type NewUserInput, vetNewUser } from '../../domain/users';
 import { rethrowUniqueViolation } from '../../domain/unique-violation';
 import { badRequest, notFound } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
@@ -45,18 +46,28 @@ export const adminApproveAuthorization = endpoint({ auth: 'backend', params: Aut
   if (body.user_id !== undefined && !isUuid(body.user_id)) throw badRequest(ErrorCodes.validationFailed, 'user_id must be a UUID');
   if (body.create_user && body.email === undefined) throw badRequest(ErrorCodes.validationFailed, 'create_user needs an email');
   const email = body.email === undefined ? undefined : normalizeEmail(body.email);
+  // A user to create goes past the before-user-created hook first, outside the transaction (as every sign-up does).
+  const create =
+    body.create_user && email !== undefined && !(await findUserByEmail(deps.db, email, meta.aud))
+      ? await vetNewUser(deps, meta, { channel: { kind: 'admin', email, emailConfirmed: true, phoneConfirmed: false, appMetadata: {}, bannedUntil: null } })
+      : undefined;
+  let created: UserRow | undefined;
   const answerer: Answerer = async (trx, a) => {
-    const userId = await resolveUser(trx, deps, meta, { userId: body.user_id?.toLowerCase(), email, create: body.create_user === true });
+    const user = await resolveUser(trx, deps, meta, { userId: body.user_id?.toLowerCase(), email, create });
     // A user who opened the request on a consent page claimed it; the backend answers for that user only.
-    if (a.user_id && a.user_id !== userId) throw badRequest(ErrorCodes.validationFailed, 'authorization request was opened by another user');
+    if (a.user_id && a.user_id !== user.id) throw badRequest(ErrorCodes.validationFailed, 'authorization request was opened by another user');
+    created = user.created ? user.row : undefined;
     // The platform signed its user in just now, its own way: auth_time is the approval, no amr method of ours.
-    return { userId, signIn: { time: deps.clock.now(), methods: [], aal: 'aal1' } };
+    return { userId: user.id, signIn: { time: deps.clock.now(), methods: [], aal: 'aal1' } };
   };
+  let redirectUri: string;
   try {
-    return { redirect_uri: await settleAuthorization(deps, params.authorization_id, true, answerer) };
+    redirectUri = await settleAuthorization(deps, params.authorization_id, true, answerer);
   } catch (err) {
     rethrowUniqueViolation(err);
   }
+  if (created) await announceNewUser(deps, meta, created);
+  return { redirect_uri: redirectUri };
 });
 
 /** POST /admin/oauth/authorizations/{authorization_id}/deny → {redirect_uri} (access_denied back to the client) */
@@ -66,20 +77,24 @@ export const adminDenyAuthorization = endpoint({ auth: 'backend', params: Author
 
 /**
  * The user an approval names, inside its transaction: by id, or by email in the request's audience; an unknown
- * email with create_user becomes a confirmed user without a password (a concurrent creation of the same address
- * loses on the unique index: 422 email_exists). Unknown, deleted → 404 user_not_found; banned → user_banned.
+ * email with a vetted `create` input becomes a confirmed user without a password (a concurrent creation of the
+ * same address loses on the unique index: 422 email_exists). Unknown, deleted → 404 user_not_found; banned →
+ * user_banned.
  */
-async function resolveUser(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'config'>, meta: RequestMeta, who: { userId?: string; email?: string; create: boolean }): Promise<string> {
+async function resolveUser(
+  trx: Executor,
+  deps: Pick<Deps, 'clock' | 'random' | 'config'>,
+  meta: RequestMeta,
+  who: { userId?: string; email?: string; create?: NewUserInput },
+): Promise<{ id: string; created: boolean; row: UserRow }> {
   const found = who.userId !== undefined ? await lockUser(trx, who.userId) : await findUserByEmail(trx, who.email!, meta.aud);
   if (found && !found.deleted_at) {
     assertNotBanned(found, deps.clock.now(), 'request');
-    return found.id;
+    return { id: found.id, created: false, row: found };
   }
-  if (!found && who.create && who.email !== undefined) {
-    const { user } = await createUser(trx, deps, meta, {
-      channel: { kind: 'admin', email: who.email, emailConfirmed: true, phoneConfirmed: false, appMetadata: {}, bannedUntil: null },
-    });
-    return user.id;
+  if (!found && who.create) {
+    const { user } = await createUser(trx, deps, meta, who.create);
+    return { id: user.id, created: true, row: user };
   }
   throw notFound(ErrorCodes.userNotFound, 'User not found');
 }
