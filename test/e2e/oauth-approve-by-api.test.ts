@@ -170,6 +170,15 @@ describe('approve by API', () => {
     expect(after.id).toBe(before.id);
   });
 
+  it('two approvals at once: exactly one gets a code', async () => {
+    const c = await newClient();
+    const flow = await start(await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!)));
+    const email = uniqueEmail('race');
+    const answers = await Promise.all([approveWith(flow.authorizationId, { email, create_user: true }), approveWith(flow.authorizationId, { email, create_user: true })]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+    expect(await t.db.db.selectFrom('users').select('id').where('email', '=', email).execute()).toHaveLength(1);
+  });
+
   it('deny with the service_role JWT sends access_denied back with state and iss', async () => {
     const c = await newClient();
     const flow = await start(await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!)));
