@@ -38,7 +38,7 @@ function operation(method: string, path: string, line: RouteRecord | undefined):
   const op: JsonObject = {
     operationId: `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     ...(AUTH_NOTE[auth] ? { description: AUTH_NOTE[auth] } : {}),
-    ...(auth !== 'none' ? { security: [{ bearerAuth: [] }] } : {}),
+    ...(auth === 'backend' ? { security: [{ bearerAuth: [] }, { apiKey: [] }] } : auth !== 'none' ? { security: [{ bearerAuth: [] }] } : {}),
     'x-auth': auth,
   };
   const params = [...parameters(line?.schemas.params, 'path', pathNames), ...parameters(line?.schemas.query, 'query', [])];
@@ -78,7 +78,7 @@ export function buildOpenApi(router: Router): JsonObject {
     servers: [{ url: '/' }, { url: '/auth/v1' }],
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
       responses: {
         Error: {
           description: 'An error: HTTP status with a stable error_code (also in the x-sb-error-code header)',
