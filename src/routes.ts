@@ -29,6 +29,7 @@ import { adminCreateClient, adminDeleteClient, adminGetClient, adminListClients,
 import { oauthToken } from './features/oauth-server/grants';
 import { oauthIntrospect, oauthMetadata, oauthRevoke, oauthUserinfo, requireOauthServer } from './features/oauth-server/protocol';
 import { adminListGrants, adminRevokeGrant, listMyGrants, revokeMyGrant } from './features/oauth-server/user-grants';
+import { adminApproveAuthorization, adminDenyAuthorization, adminGetAuthorization } from './features/oauth-server/approve-by-api';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createCaptchaGuards } from './http/middleware/captcha';
 import { createRateLimits } from './http/middleware/rate-limit';
@@ -107,6 +108,12 @@ export function buildRouter(deps: Deps): Router {
   t.delete('/user/oauth/grants', [oauthServer, unlimited], 'user', revokeMyGrant);
 
   t.post('/invite', unlimited, 'admin', invite);
+
+  // Approve by API (issue 15): a platform's backend, with an admin JWT or X-API-Key (GOTRUE_OAUTH_SERVER_API_KEY);
+  // mounted before the /admin guard below, which would refuse the API key.
+  t.get('/admin/oauth/authorizations/:authorization_id', [oauthServer, unlimited], 'backend', adminGetAuthorization);
+  t.post('/admin/oauth/authorizations/:authorization_id/approve', [oauthServer, unlimited], 'backend', adminApproveAuthorization);
+  t.post('/admin/oauth/authorizations/:authorization_id/deny', [oauthServer, unlimited], 'backend', adminDenyAuthorization);
 
   // Admin API (contract §1.9): every /admin path requires an admin-role JWT, unknown ones included.
   r.use('/admin', requireAdmin(deps));

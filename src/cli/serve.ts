@@ -10,6 +10,7 @@ import { createHttpServer } from '../http/http-server';
 import { VERSION } from '../version';
 import { openConfiguredDatabase, prepareSchema } from './database';
 import { keysBanner, resolveSecret } from './embedded';
+import { firstRunClientsBanner } from './first-run-clients';
 import { metricsForPrimary, startMetrics } from './metrics';
 import { createLogger } from './logger';
 import { shutdownTracing } from '../observability/trace-context';
@@ -35,6 +36,12 @@ export async function serve(baseConfig: Config): Promise<void> {
     }
     const { config, generated } = resolved;
     if (generated) process.stderr.write((await keysBanner(config)) + '\n');
+    // Embedded + OAuth server on + no client ever: two example clients, printed once (issue 15).
+    const clients = await firstRunClientsBanner(config, database).catch(async (err: unknown) => {
+      await database.destroy();
+      throw err;
+    });
+    if (clients) process.stderr.write(clients + '\n');
     for (const warning of startupWarnings(config)) logger.warn({ startup_warning: true }, warning);
     if (config.api.workers > 1) {
       await database.destroy();

@@ -73,5 +73,10 @@ export function startupWarnings(config: Config): string[] {
       `rate limits are effectively off: ${loose.map(([k, n]) => `${k}=${n}`).join(', ')} per client per 5 minutes lets a client guess passwords and codes at will. Keep them near the defaults (150, 30, 30)`,
     );
   }
+  // Approve by API (issue 15): the key approves sign-ins for any user, so it must not be guessable.
+  const apiKey = config.oauthServer.apiKey.trim();
+  if (config.oauthServer.enabled && apiKey !== '' && (Buffer.byteLength(apiKey) < 32 || PLACEHOLDER_WORDS.test(apiKey))) {
+    warnings.push('GOTRUE_OAUTH_SERVER_API_KEY is shorter than 32 bytes or a placeholder: it approves sign-ins for any user. Set it to a random key (openssl rand -base64 48)');
+  }
   return warnings;
 }

@@ -290,6 +290,8 @@ export interface Config {
     resources: string[];
     /** Dynamic client registrations per hour per IP (GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER). */
     rateLimitDynamicClientRegister: number;
+    /** GOTRUE_OAUTH_SERVER_API_KEY (ours): accepted in X-API-Key on /admin/oauth/authorizations/*; '' = not accepted. */
+    apiKey: string;
   };
   /** Prometheus metrics on a listener of their own (GOTRUE_METRICS_*). */
   metrics: {

@@ -262,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       allowPlainPkce: e.GOTRUE_OAUTH_SERVER_ALLOW_PLAIN_PKCE,
       resources: e.GOTRUE_OAUTH_SERVER_RESOURCES,
       rateLimitDynamicClientRegister: e.GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER,
+      apiKey: e.GOTRUE_OAUTH_SERVER_API_KEY ?? '',
     },
     metrics: {
       enabled: e.GOTRUE_METRICS_ENABLED,

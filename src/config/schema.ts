@@ -312,6 +312,8 @@ export const envSchema = z.object({
   GOTRUE_OAUTH_SERVER_ALLOW_PLAIN_PKCE: bool(false),
   GOTRUE_OAUTH_SERVER_RESOURCES: list([]),
   GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: num(10),
+  // Approve by API (issue 15, ours): the X-API-Key a platform's backend answers authorization requests with; unset = not accepted.
+  GOTRUE_OAUTH_SERVER_API_KEY: str(),
 
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { JwtError, type JwtClaims } from '../crypto/jwt';
 import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
 import type { Deps } from '../deps';
@@ -59,4 +60,19 @@ export async function authenticateUser(deps: Pick<Deps, 'signer' | 'db' | 'clock
   assertNotBanned(found, deps.clock.now(), 'request');
   const { session_exists: _ignored, ...user } = found;
   return { claims, user, sessionId };
+}
+
+/**
+ * A platform's backend (approve by API, issue 15): `X-API-Key` equal to GOTRUE_OAUTH_SERVER_API_KEY (compared in
+ * constant time, as SHA-256 digests so the length leaks nothing), else the admin check above. An X-API-Key that is
+ * wrong, or sent while the setting is unset, is 401 bad_api_key: it never falls back to the Authorization header.
+ */
+export async function authenticateBackend(deps: Pick<Deps, 'signer' | 'config'>, apiKey: string | undefined, authorization: string | undefined): Promise<void> {
+  if (apiKey === undefined) {
+    await authenticateAdmin(deps, authorization);
+    return;
+  }
+  const expected = deps.config.oauthServer.apiKey;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  if (expected === '' || !timingSafeEqual(digest(apiKey), digest(expected))) throw unauthorized(ErrorCodes.badApiKey, 'Invalid API key');
 }

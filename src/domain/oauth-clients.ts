@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps';
 import type { OauthClientRow } from '../db/schema';
-import { findOauthClient, insertOauthClient, listOauthClients, softDeleteOauthClient, updateOauthClient } from '../db/repositories/oauth-clients';
+import { anyOauthClientEver, findOauthClient, insertOauthClient, listOauthClients, softDeleteOauthClient, updateOauthClient } from '../db/repositories/oauth-clients';
 import { ApiError, badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { isUuid } from './identifiers';
@@ -160,6 +160,21 @@ export async function registerClient(deps: Pick<Deps, 'db' | 'clock' | 'random'>
     updated_at: now,
   });
   return { client, secret: secret?.secret };
+}
+
+/**
+ * The first run's example clients (issue 15): when no client was ever registered, a confidential one (code, refresh
+ * and client_credentials, so a curl works at once) and a public PKCE one, both redirecting to `redirectUri`.
+ * Returns them with the confidential secret (shown once, never stored), or undefined when clients exist.
+ */
+export async function createExampleClients(
+  deps: Pick<Deps, 'db' | 'clock' | 'random'>,
+  redirectUri: string,
+): Promise<{ confidential: OauthClient; secret: string; public: OauthClient } | undefined> {
+  if (await anyOauthClientEver(deps.db)) return undefined;
+  const confidential = await registerClient(deps, { client_name: 'Example confidential app', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] }, 'manual');
+  const pub = await registerClient(deps, { client_name: 'Example public app (PKCE)', redirect_uris: [redirectUri], client_type: 'public' }, 'manual');
+  return { confidential: confidential.client, secret: confidential.secret!, public: pub.client };
 }
 
 /** A live client by id; 404 oauth_client_not_found otherwise (a malformed id too). */

@@ -3,6 +3,7 @@ import { hashAuthCode } from '../crypto/pkce';
 import type { Deps } from '../deps';
 import {
   approveOauthAuthorization,
+  findOauthAuthorization,
   findOauthAuthorizationByCode,
   insertOauthAuthorization,
   lockOauthAuthorization,
@@ -12,6 +13,7 @@ import {
 } from '../db/repositories/oauth-authorizations';
 import { findActiveConsent, listUserGrants, revokeUserGrant, upsertConsent } from '../db/repositories/oauth-consents';
 import { deleteSessionById, findOauthSession, findSessionByRefreshSelector } from '../db/repositories/oauth-sessions';
+import type { Executor } from '../db/database';
 import type { OauthAuthorizationRow } from '../db/schema';
 import { ApiError, badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes, type ErrorCode } from '../errors/codes';
@@ -163,6 +165,24 @@ export async function answerAuthorization(
   approve: boolean,
   signIn: SignIn,
 ): Promise<string> {
+  return settleAuthorization(deps, authorizationId, approve, async (_trx, a) => {
+    if (a.user_id !== userId) throw authorizationNotFound();
+    return { userId, signIn };
+  });
+}
+
+/**
+ * Who answers a pending authorization, decided inside its transaction under the row lock: the user the code is
+ * for and how they signed in; null when a backend denies and names no user.
+ */
+export type Answerer = (trx: Executor, a: OauthAuthorizationRow) => Promise<{ userId: string; signIn: SignIn } | null>;
+
+/**
+ * Approve or deny a pending authorization in one transaction under its row lock: the consent page's answer and a
+ * backend's (approve by API, issue 15) share every rule — unknown or expired → not found (an expired one is marked
+ * so), answered once only, max_age/prompt=login freshness, the grant recorded, the redirect with code, state, iss.
+ */
+export async function settleAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, approve: boolean, answerer: Answerer): Promise<string> {
   const outcome = await deps.db.transaction().execute(async (trx): Promise<string | 'expired'> => {
     const a = await lockOauthAuthorization(trx, authorizationId);
     if (!a) throw authorizationNotFound();
@@ -172,23 +192,36 @@ export async function answerAuthorization(
       return 'expired';
     }
     if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request is no longer pending');
-    if (a.user_id !== userId) throw authorizationNotFound();
+    const who = await answerer(trx, a);
     if (!approve) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
       return errorRedirect(deps.config, a.redirect_uri, 'access_denied', 'User denied the request', a.state);
     }
-    const stale = signInTooOld(a, signIn, now);
+    if (!who) throw new Error('settleAuthorization: an approval names its user');
+    const stale = signInTooOld(a, who.signIn, now);
     if (stale) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
       return errorRedirect(deps.config, a.redirect_uri, 'login_required', stale, a.state);
     }
+    if (a.user_id !== who.userId) await setOauthAuthorizationUser(trx, a.id, who.userId);
     const code = newCode(deps);
-    await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now, authOf(signIn));
-    await upsertConsent(trx, { id: deps.random.uuid(), userId, clientId: a.client_id, scopes: parseScopes(a.scope).join(' '), now });
+    await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now, authOf(who.signIn));
+    await upsertConsent(trx, { id: deps.random.uuid(), userId: who.userId, clientId: a.client_id, scopes: parseScopes(a.scope).join(' '), now });
     return successRedirect(deps.config, a, code);
   });
   if (outcome === 'expired') throw authorizationNotFound();
   return outcome;
+}
+
+/**
+ * GET /admin/oauth/authorizations/{id}: a pending, unexpired authorization as it stands, read without claiming it;
+ * anything else is not found (an answered one: not pending).
+ */
+export async function peekAuthorization(deps: Pick<Deps, 'db' | 'clock'>, authorizationId: string): Promise<OauthAuthorizationRow> {
+  const a = await findOauthAuthorization(deps.db, authorizationId);
+  if (!a || a.expires_at <= deps.clock.now()) throw authorizationNotFound();
+  if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request is no longer pending');
+  return a;
 }
 
 const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal: s.aal });

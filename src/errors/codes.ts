@@ -201,6 +201,9 @@ export const ErrorCodes = {
   oauthInvalidGrant: 'oauth_invalid_grant',
   /** OAuth server: an OAuth client's access token was used to change the user's account (this server's code). */
   oauthClientTokenNotAllowed: 'oauth_client_token_not_allowed',
+  // Approve by API (issue 15).
+  /** OAuth server: X-API-Key is not GOTRUE_OAUTH_SERVER_API_KEY (or that setting is unset). */
+  badApiKey: 'bad_api_key',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

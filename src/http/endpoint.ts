@@ -3,7 +3,7 @@ import type { z, ZodType } from 'zod';
 import type { Deps } from '../deps';
 import { resolveRedirectTo } from '../domain/redirect-url';
 import type { RequestMeta } from '../domain/request-meta';
-import { authenticateAdmin, authenticateUser, type AdminCaller, type AuthenticatedUser } from '../domain/authenticate';
+import { authenticateAdmin, authenticateBackend, authenticateUser, type AdminCaller, type AuthenticatedUser } from '../domain/authenticate';
 import { forbidden } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { parseBody } from './parse';
@@ -11,9 +11,9 @@ import { requestMeta } from './request-meta';
 
 /**
  * Who may call: anyone; a signed-in user (a valid JWT whose user and session exist, contract §0); an admin (a JWT
- * whose role is in GOTRUE_JWT_ADMIN_ROLES).
+ * whose role is in GOTRUE_JWT_ADMIN_ROLES); a platform's backend (an admin, or GOTRUE_OAUTH_SERVER_API_KEY in X-API-Key).
  */
-export type AuthLevel = 'none' | 'user' | 'admin';
+export type AuthLevel = 'none' | 'user' | 'admin' | 'backend';
 
 export interface EndpointSpec<A extends AuthLevel, B, Q, P, R extends boolean> {
   auth: A;
@@ -95,6 +95,7 @@ export function endpoint<A extends AuthLevel, B extends ZodType | undefined = un
         }
       }
       const admin = spec.auth === 'admin' ? ((res.locals.admin as AdminCaller | undefined) ?? (await authenticateAdmin(deps, req.header('authorization')))) : undefined;
+      if (spec.auth === 'backend') await authenticateBackend(deps, req.header('x-api-key'), req.header('authorization'));
       const params: unknown = spec.params ? spec.params.parse(req.params) : { ...req.params };
       const query: unknown = spec.query ? spec.query.parse(req.query) : req.query;
       const body: unknown = spec.body ? parseBody(req.body, spec.body) : req.body;

@@ -14,6 +14,7 @@ const AUTH_NOTE: Record<AuthLevel, string> = {
   none: '',
   user: 'Requires a signed-in user: `Authorization: Bearer <access token>`.',
   admin: 'Requires an admin: a bearer JWT whose role is in GOTRUE_JWT_ADMIN_ROLES (service_role).',
+  backend: 'Requires an admin JWT (as admin) or `X-API-Key: <GOTRUE_OAUTH_SERVER_API_KEY>`.',
 };
 
 /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of what a client sends: the input side of transforms. */
@@ -37,7 +38,7 @@ function operation(method: string, path: string, line: RouteRecord | undefined):
   const op: JsonObject = {
     operationId: `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     ...(AUTH_NOTE[auth] ? { description: AUTH_NOTE[auth] } : {}),
-    ...(auth !== 'none' ? { security: [{ bearerAuth: [] }] } : {}),
+    ...(auth === 'backend' ? { security: [{ bearerAuth: [] }, { apiKey: [] }] } : auth !== 'none' ? { security: [{ bearerAuth: [] }] } : {}),
     'x-auth': auth,
   };
   const params = [...parameters(line?.schemas.params, 'path', pathNames), ...parameters(line?.schemas.query, 'query', [])];
@@ -77,7 +78,7 @@ export function buildOpenApi(router: Router): JsonObject {
     servers: [{ url: '/' }, { url: '/auth/v1' }],
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
       responses: {
         Error: {
           description: 'An error: HTTP status with a stable error_code (also in the x-sb-error-code header)',

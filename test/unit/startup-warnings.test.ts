@@ -58,4 +58,17 @@ describe('startup warnings', () => {
     expect(loose).toEqual([expect.stringMatching(/^rate limits are effectively off: GOTRUE_RATE_LIMIT_TOKEN_REFRESH=1000000, GOTRUE_RATE_LIMIT_VERIFY=100000 /)]);
     expect(warningsFor({ ...postgres, GOTRUE_RATE_LIMIT_OTP: '99999', GOTRUE_RATE_LIMIT_TOKEN_REFRESH: '1500' })).toEqual([]);
   });
+
+  it('warns about a short or placeholder OAuth server API key (issue 15), never printing it', () => {
+    const base = loadConfig(postgres);
+    const withKey = (apiKey: string, enabled = true): Config => ({ ...base, oauthServer: { ...base.oauthServer, enabled, apiKey } });
+    for (const key of ['short-key', 'change-me-to-a-long-random-api-key-please-0000']) {
+      const warnings = startupWarnings(withKey(key));
+      expect(warnings).toEqual([expect.stringMatching(/^GOTRUE_OAUTH_SERVER_API_KEY is shorter than 32 bytes or a placeholder/)]);
+      expect(warnings[0]).not.toContain(key);
+    }
+    expect(startupWarnings(withKey('short-key', false))).toEqual([]);
+    expect(startupWarnings(withKey(RANDOM_SECRET + RANDOM_SECRET))).toEqual([]);
+    expect(startupWarnings(withKey(''))).toEqual([]);
+  });
 });

@@ -13,6 +13,11 @@ export async function lockOauthAuthorization(ex: Executor, authorizationId: stri
   return ex.selectFrom('oauth_authorizations').selectAll().where('authorization_id', '=', authorizationId).forUpdate().executeTakeFirst();
 }
 
+/** The authorization by its public id, unlocked (an admin's read: GET /admin/oauth/authorizations/{id}). */
+export async function findOauthAuthorization(ex: Executor, authorizationId: string): Promise<OauthAuthorizationRow | undefined> {
+  return ex.selectFrom('oauth_authorizations').selectAll().where('authorization_id', '=', authorizationId).executeTakeFirst();
+}
+
 export async function setOauthAuthorizationUser(ex: Executor, id: string, userId: string): Promise<void> {
   await ex.updateTable('oauth_authorizations').set({ user_id: userId }).where('id', '=', id).execute();
 }

@@ -13,6 +13,11 @@ export async function findOauthClient(ex: Executor, id: string): Promise<OauthCl
 }
 
 /** Newest first, with the total, for GET /admin/oauth/clients. */
+/** Whether any client was ever registered (deleted ones count): the first run's example clients are made only once. */
+export async function anyOauthClientEver(ex: Executor): Promise<boolean> {
+  return (await ex.selectFrom('oauth_clients').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
 export async function listOauthClients(ex: Executor, page: { limit: number; offset: number }): Promise<{ rows: OauthClientRow[]; total: number }> {
   const rows = await ex
     .selectFrom('oauth_clients')
