@@ -28,6 +28,12 @@ export interface ClientInput {
   logo_uri?: string | undefined;
   access_token_ttl?: number | null | undefined;
   refresh_token_ttl?: number | null | undefined;
+  /** Issue 15: authorizing needs aal2. */
+  require_mfa?: boolean | undefined;
+  /** Issue 15: RP-initiated logout targets. */
+  post_logout_redirect_uris?: string[] | undefined;
+  /** Issue 15: OIDC Back-Channel Logout endpoint. */
+  backchannel_logout_uri?: string | undefined;
 }
 
 const invalid = (message: string) => badRequest(ErrorCodes.validationFailed, message);
@@ -112,6 +118,25 @@ function checkRedirectUris(uris: string[] | undefined): string {
   return [...new Set(uris)].join(',');
 }
 
+/** post_logout_redirect_uris: the redirect URI rules; empty is allowed (no redirect after logout). */
+function checkPostLogoutUris(uris: string[] | undefined): string {
+  if (!uris || uris.length === 0) return '';
+  return checkRedirectUris(uris);
+}
+
+/**
+ * backchannel_logout_uri (OIDC Back-Channel Logout §2.2): absolute, no fragment, https (http on a loopback host only
+ * when an administrator registers it: a dynamic registrant must not point this server's POSTs at its own network).
+ */
+function checkBackchannelUri(v: string | undefined, registration: 'manual' | 'dynamic'): string | null {
+  if (v === undefined || v === '') return null;
+  const problem = redirectUriProblem(v);
+  if (problem) throw invalid(`invalid backchannel_logout_uri: ${problem}`);
+  const u = new URL(v);
+  if (u.protocol !== 'https:' && (u.protocol !== 'http:' || registration === 'dynamic')) throw invalid('backchannel_logout_uri must use https');
+  return v;
+}
+
 /** The client type and auth method a registration asks for, with RFC 7591's defaults (GoTrue's Validate). */
 function typeAndMethod(input: ClientInput): { type: OauthClient['client_type']; method: AuthMethod } {
   const m = input.token_endpoint_auth_method;
@@ -156,6 +181,9 @@ export async function registerClient(deps: Pick<Deps, 'db' | 'clock' | 'random'>
     token_endpoint_auth_method: method,
     access_token_ttl: checkTtl('access_token_ttl', input.access_token_ttl),
     refresh_token_ttl: checkTtl('refresh_token_ttl', input.refresh_token_ttl),
+    require_mfa: input.require_mfa ?? false,
+    post_logout_redirect_uris: checkPostLogoutUris(input.post_logout_redirect_uris),
+    backchannel_logout_uri: checkBackchannelUri(input.backchannel_logout_uri, registration),
     created_at: now,
     updated_at: now,
   });
@@ -194,6 +222,9 @@ export async function updateClient(deps: Pick<Deps, 'db' | 'clock'>, clientId: s
     ...(input.token_endpoint_auth_method !== undefined ? { token_endpoint_auth_method: input.token_endpoint_auth_method as AuthMethod } : {}),
     ...(input.access_token_ttl !== undefined ? { access_token_ttl: checkTtl('access_token_ttl', input.access_token_ttl) } : {}),
     ...(input.refresh_token_ttl !== undefined ? { refresh_token_ttl: checkTtl('refresh_token_ttl', input.refresh_token_ttl) } : {}),
+    ...(input.require_mfa !== undefined ? { require_mfa: input.require_mfa } : {}),
+    ...(input.post_logout_redirect_uris !== undefined ? { post_logout_redirect_uris: checkPostLogoutUris(input.post_logout_redirect_uris) } : {}),
+    ...(input.backchannel_logout_uri !== undefined ? { backchannel_logout_uri: checkBackchannelUri(input.backchannel_logout_uri, 'manual') } : {}),
   };
   if (Object.keys(set).length === 0) throw invalid('No fields provided for update');
   const updated = await updateOauthClient(deps.db, client.id, { ...set, updated_at: deps.clock.now() });

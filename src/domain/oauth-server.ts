@@ -13,7 +13,10 @@ import {
 import { findActiveConsent, listUserGrants, revokeUserGrant, upsertConsent } from '../db/repositories/oauth-consents';
 import { deleteSessionById, findOauthSession, findSessionByRefreshSelector } from '../db/repositories/oauth-sessions';
 import type { OauthAuthorizationRow } from '../db/schema';
-import { ApiError, badRequest, notFound } from '../errors/api-error';
+import { ApiError, badRequest, forbidden, notFound } from '../errors/api-error';
+import type { Executor } from '../db/database';
+import { findOauthClient } from '../db/repositories/oauth-clients';
+import { countVerifiedAuthenticators } from './factors';
 import { ErrorCodes, type ErrorCode } from '../errors/codes';
 
 /**
@@ -130,6 +133,7 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
     }
     if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request cannot be processed');
     if (a.user_id && a.user_id !== userId) throw authorizationNotFound();
+    await requireMfaOf(trx, a.client_id, userId, signIn);
     const stale = signInTooOld(a, signIn, now);
     if (stale) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
@@ -177,6 +181,7 @@ export async function answerAuthorization(
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
       return errorRedirect(deps.config, a.redirect_uri, 'access_denied', 'User denied the request', a.state);
     }
+    await requireMfaOf(trx, a.client_id, userId, signIn);
     const stale = signInTooOld(a, signIn, now);
     if (stale) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
@@ -189,6 +194,21 @@ export async function answerAuthorization(
   });
   if (outcome === 'expired') throw authorizationNotFound();
   return outcome;
+}
+
+/**
+ * A client with `require_mfa` is authorized only from an aal2 session (issue 15): a user with a verified factor
+ * but an aal1 session gets 403 insufficient_aal (run the MFA challenge, then retry the same authorization); a user
+ * with no verified factor gets 403 mfa_enrollment_required (add a second factor to use this app). The request stays
+ * pending, so the consent page can retry it after either.
+ */
+async function requireMfaOf(ex: Executor, clientId: string, userId: string, signIn: SignIn): Promise<void> {
+  const client = await findOauthClient(ex, clientId);
+  if (!client?.require_mfa || signIn.aal === 'aal2') return;
+  if ((await countVerifiedAuthenticators(ex, userId)) > 0) {
+    throw forbidden(ErrorCodes.insufficientAal, 'This app requires multi-factor authentication: verify a second factor (MFA challenge), then retry');
+  }
+  throw forbidden(ErrorCodes.mfaEnrollmentRequired, 'This app requires multi-factor authentication: add a second factor to use this app');
 }
 
 const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal: s.aal });

@@ -201,6 +201,11 @@ export const ErrorCodes = {
   oauthInvalidGrant: 'oauth_invalid_grant',
   /** OAuth server: an OAuth client's access token was used to change the user's account (this server's code). */
   oauthClientTokenNotAllowed: 'oauth_client_token_not_allowed',
+  // Issue 15: MFA per OAuth client, RP-initiated logout (this server's codes).
+  /** OAuth server: the client requires MFA and the user has no verified factor: enrol one, then retry (403). */
+  mfaEnrollmentRequired: 'mfa_enrollment_required',
+  /** OAuth server: /oauth/logout's id_token_hint is not an ID token this server issued (bad signature, issuer, shape). */
+  oauthInvalidIdTokenHint: 'oauth_invalid_id_token_hint',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
