@@ -123,7 +123,7 @@ export type AuthorizationView =
  * the caller gets the redirect with the code.
  */
 export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, userId: string, signIn: SignIn): Promise<AuthorizationView> {
-  const outcome = await deps.db.transaction().execute(async (trx): Promise<AuthorizationView | 'expired'> => {
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<AuthorizationView | 'expired' | ApiError> => {
     const a = await lockOauthAuthorization(trx, authorizationId);
     if (!a) throw authorizationNotFound();
     const now = deps.clock.now();
@@ -133,7 +133,12 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
     }
     if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request cannot be processed');
     if (a.user_id && a.user_id !== userId) throw authorizationNotFound();
-    await requireMfaOf(trx, a.client_id, userId, signIn);
+    // The user claims the request even when MFA is still needed, so the consent page can retry or approve it.
+    const mfa = await mfaProblemOf(trx, a.client_id, userId, signIn);
+    if (mfa) {
+      if (!a.user_id) await setOauthAuthorizationUser(trx, a.id, userId);
+      return mfa;
+    }
     const stale = signInTooOld(a, signIn, now);
     if (stale) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
@@ -153,6 +158,7 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
     return { kind: 'consent', authorization: { ...a, user_id: userId } };
   });
   if (outcome === 'expired') throw authorizationNotFound();
+  if (outcome instanceof ApiError) throw outcome;
   return outcome;
 }
 
@@ -181,7 +187,8 @@ export async function answerAuthorization(
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
       return errorRedirect(deps.config, a.redirect_uri, 'access_denied', 'User denied the request', a.state);
     }
-    await requireMfaOf(trx, a.client_id, userId, signIn);
+    const mfa = await mfaProblemOf(trx, a.client_id, userId, signIn);
+    if (mfa) throw mfa;
     const stale = signInTooOld(a, signIn, now);
     if (stale) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
@@ -202,13 +209,13 @@ export async function answerAuthorization(
  * with no verified factor gets 403 mfa_enrollment_required (add a second factor to use this app). The request stays
  * pending, so the consent page can retry it after either.
  */
-async function requireMfaOf(ex: Executor, clientId: string, userId: string, signIn: SignIn): Promise<void> {
+async function mfaProblemOf(ex: Executor, clientId: string, userId: string, signIn: SignIn): Promise<ApiError | undefined> {
   const client = await findOauthClient(ex, clientId);
-  if (!client?.require_mfa || signIn.aal === 'aal2') return;
+  if (!client?.require_mfa || signIn.aal === 'aal2') return undefined;
   if ((await countVerifiedAuthenticators(ex, userId)) > 0) {
-    throw forbidden(ErrorCodes.insufficientAal, 'This app requires multi-factor authentication: verify a second factor (MFA challenge), then retry');
+    return forbidden(ErrorCodes.insufficientAal, 'This app requires multi-factor authentication: verify a second factor (MFA challenge), then retry');
   }
-  throw forbidden(ErrorCodes.mfaEnrollmentRequired, 'This app requires multi-factor authentication: add a second factor to use this app');
+  return forbidden(ErrorCodes.mfaEnrollmentRequired, 'This app requires multi-factor authentication: add a second factor to use this app');
 }
 
 const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal: s.aal });
