@@ -16,6 +16,7 @@ import type { OauthAuthorizationRow } from '../db/schema';
 import { ApiError, badRequest, forbidden, notFound } from '../errors/api-error';
 import type { Executor } from '../db/database';
 import { findOauthClient } from '../db/repositories/oauth-clients';
+import { listBackchannelSessions } from '../db/repositories/oauth-logout';
 import { countVerifiedAuthenticators } from './factors';
 import { ErrorCodes, type ErrorCode } from '../errors/codes';
 
@@ -233,7 +234,12 @@ function signInTooOld(a: OauthAuthorizationRow, signIn: SignIn, now: Date): stri
 }
 
 /** DELETE /user/oauth/grants: revokes the grant and ends the client's sessions of the user. */
-export async function revokeGrant(deps: Pick<Deps, 'db' | 'clock'>, userId: string, clientId: string): Promise<void> {
-  const revoked = await deps.db.transaction().execute((trx) => revokeUserGrant(trx, userId, clientId, deps.clock.now()));
+export async function revokeGrant(deps: Pick<Deps, 'db' | 'clock' | 'backchannelLogout'>, userId: string, clientId: string): Promise<void> {
+  const { revoked, ending } = await deps.db.transaction().execute(async (trx) => {
+    // Issue 15: the client hears by back-channel logout about its sessions that end (after commit).
+    const ending = (await listBackchannelSessions(trx, userId)).filter((e) => e.client_id === clientId);
+    return { revoked: await revokeUserGrant(trx, userId, clientId, deps.clock.now()), ending };
+  });
   if (!revoked) throw notFound(ErrorCodes.oauthConsentNotFound, 'No active grant found for this client');
+  deps.backchannelLogout.notify(ending);
 }

@@ -171,7 +171,7 @@ describe(`OAuth server: MFA per client, RP-initiated and back-channel logout (${
     expect(received).toHaveLength(2);
   });
 
-  it('back-channel logout on revocation, on the user\'s own /logout and when the admin deletes the user', async () => {
+  it('back-channel logout on revocation, on the user\'s own /logout, when the admin deletes the user and when the user revokes the grant', async () => {
     const c = await newClient({ backchannel_logout_uri: listenerUrl });
     const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
     const sidOf = async (body: string) => (await verifiedLogoutToken(body)).sid;
@@ -191,8 +191,13 @@ describe(`OAuth server: MFA per client, RP-initiated and back-channel logout (${
     expect((await admin().deleteUser(d.user.user.id)).error).toBeNull();
     await receivedAtLeast(3);
     expect(await sidOf(received[2]!.body)).toBe(d.tokens.claims()!.sid);
+
+    const e = await signInThrough(config);
+    expect((await e.gotrue.oauth.revokeGrant({ clientId: c.client_id })).error).toBeNull();
+    await receivedAtLeast(4);
+    expect(await sidOf(received[3]!.body)).toBe(e.tokens.claims()!.sid);
     await t.deps.backchannelLogout.idle();
-    expect(received).toHaveLength(3);
+    expect(received).toHaveLength(4);
   });
 
   it('refuses bad logout requests without redirecting or ending the session', async () => {
