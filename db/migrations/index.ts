@@ -9,6 +9,7 @@ import * as userListingIndex from './20261130230000_user_listing_index';
 import * as oauthServer from './20261130190000_oauth_server';
 import * as oauthAuthorizationContext from './20261130190100_oauth_authorization_context';
 import * as oauthClientMfaLogout from './20261201020000_oauth_client_mfa_logout';
+import * as oauthClientDefaultMaxAge from './20261201020100_oauth_client_default_max_age';
 
 /**
  * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '20261130190000_oauth_server': oauthServer,
   '20261130190100_oauth_authorization_context': oauthAuthorizationContext,
   '20261201020000_oauth_client_mfa_logout': oauthClientMfaLogout,
+  '20261201020100_oauth_client_default_max_age': oauthClientDefaultMaxAge,
 };

@@ -215,6 +215,8 @@ export interface OauthClientsTable {
   post_logout_redirect_uris: Generated<string>;
   /** Issue 15: OIDC Back-Channel Logout endpoint of the client. */
   backchannel_logout_uri: string | null;
+  /** Issue 15: max_age (seconds) of the client's requests that send none. */
+  default_max_age: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** OAuth server: one authorization request, from /oauth/authorize to its code's exchange. */

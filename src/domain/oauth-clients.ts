@@ -34,6 +34,8 @@ export interface ClientInput {
   post_logout_redirect_uris?: string[] | undefined;
   /** Issue 15: OIDC Back-Channel Logout endpoint. */
   backchannel_logout_uri?: string | undefined;
+  /** Issue 15: max_age of requests that send none. */
+  default_max_age?: number | null | undefined;
 }
 
 const invalid = (message: string) => badRequest(ErrorCodes.validationFailed, message);
@@ -137,6 +139,12 @@ function checkBackchannelUri(v: string | undefined, registration: 'manual' | 'dy
   return v;
 }
 
+function checkDefaultMaxAge(v: number | null | undefined): number | null {
+  if (v === undefined || v === null) return null;
+  if (!Number.isInteger(v) || v < 0 || v > 31_536_000) throw invalid('default_max_age must be a whole number of seconds between 0 and 31536000');
+  return v;
+}
+
 /** The client type and auth method a registration asks for, with RFC 7591's defaults (GoTrue's Validate). */
 function typeAndMethod(input: ClientInput): { type: OauthClient['client_type']; method: AuthMethod } {
   const m = input.token_endpoint_auth_method;
@@ -184,6 +192,7 @@ export async function registerClient(deps: Pick<Deps, 'db' | 'clock' | 'random'>
     require_mfa: input.require_mfa ?? false,
     post_logout_redirect_uris: checkPostLogoutUris(input.post_logout_redirect_uris),
     backchannel_logout_uri: checkBackchannelUri(input.backchannel_logout_uri, registration),
+    default_max_age: checkDefaultMaxAge(input.default_max_age),
     created_at: now,
     updated_at: now,
   });
@@ -225,6 +234,7 @@ export async function updateClient(deps: Pick<Deps, 'db' | 'clock'>, clientId: s
     ...(input.require_mfa !== undefined ? { require_mfa: input.require_mfa } : {}),
     ...(input.post_logout_redirect_uris !== undefined ? { post_logout_redirect_uris: checkPostLogoutUris(input.post_logout_redirect_uris) } : {}),
     ...(input.backchannel_logout_uri !== undefined ? { backchannel_logout_uri: checkBackchannelUri(input.backchannel_logout_uri, 'manual') } : {}),
+    ...(input.default_max_age !== undefined ? { default_max_age: checkDefaultMaxAge(input.default_max_age) } : {}),
   };
   if (Object.keys(set).length === 0) throw invalid('No fields provided for update');
   const updated = await updateOauthClient(deps.db, client.id, { ...set, updated_at: deps.clock.now() });

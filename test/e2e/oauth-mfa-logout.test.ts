@@ -48,11 +48,11 @@ async function newClient(body: Record<string, unknown>) {
 }
 
 /** authorize → consent page id; the caller signs the user in. */
-async function startAuthorization(config: oidc.Configuration) {
+async function startAuthorization(config: oidc.Configuration, extra: Record<string, string> = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid email offline_access', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid email offline_access', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce, ...extra });
   const r = await authorizeLocation(t.url, url);
   return { verifier, state, nonce, authorizationId: new URL(r.location!).searchParams.get('authorization_id')! };
 }
@@ -130,6 +130,22 @@ describe(`OAuth server: MFA per client, RP-initiated and back-channel logout (${
     expect(((await off.json()) as { require_mfa: boolean }).require_mfa).toBe(false);
     const plain = await signInThrough(config);
     expect(plain.tokens.claims()!.acr).toBe('aal1');
+  });
+
+  it('default_max_age: a request without max_age needs a sign-in that recent, else login_required; a request\'s max_age wins', async () => {
+    const c = await newClient({ default_max_age: 1 });
+    expect(c).toMatchObject({ default_max_age: 1 });
+    const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
+    const gotrue = t.client();
+    await signedInUser(gotrue);
+    await new Promise((r) => setTimeout(r, 1100));
+    const flow = await startAuthorization(config);
+    const view = await gotrue.oauth.getAuthorizationDetails(flow.authorizationId);
+    const back = new URL((view.data as { redirect_url: string }).redirect_url);
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'login_required', state: flow.state });
+    // A request's own max_age wins over the default: the same sign-in is recent enough for max_age=3600.
+    const explicit = await startAuthorization(config, { max_age: '3600' });
+    expect((await gotrue.oauth.getAuthorizationDetails(explicit.authorizationId)).data).toHaveProperty('authorization_id');
   });
 
   it('RP-initiated logout: discovery, id_token_hint names the session; it ends, the browser returns with state, and the client hears it by back-channel (retried)', async () => {
@@ -254,6 +270,9 @@ describe(`OAuth server: MFA per client, RP-initiated and back-channel logout (${
       ['backchannel_logout_uri with a fragment', { backchannel_logout_uri: 'https://rp.example.com/bc#f' }],
       ['backchannel_logout_uri over http, not loopback', { backchannel_logout_uri: 'http://rp.example.com/bc' }],
       ['backchannel_logout_uri not a string', { backchannel_logout_uri: 7 }],
+      ['default_max_age negative', { default_max_age: -1 }],
+      ['default_max_age fractional', { default_max_age: 1.5 }],
+      ['default_max_age a string', { default_max_age: '60' }],
     ];
     for (const [name, extra] of cases) {
       const res = await fetch(`${t.url}/admin/oauth/clients`, { method: 'POST', headers: adminHeaders(), body: JSON.stringify({ redirect_uris: [REDIRECT], ...extra }) });
