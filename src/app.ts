@@ -31,7 +31,7 @@ export function createApp(deps: Deps): Express {
   app.use(['/callback', '/auth/v1/callback'], express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
   // GoTrue reads every body as JSON, whatever its Content-Type says.
   // The OAuth server's protocol endpoints take form posts (RFC 6749 §3.2, RFC 7009, RFC 7662); JSON is read too.
-  const oauthForms = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo'];
+  const oauthForms = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo', '/oauth/logout'];
   app.use([...oauthForms, ...oauthForms.map((p) => `/auth/v1${p}`)], express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
   app.use(emptyBodyIsNoBody);

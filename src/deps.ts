@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createBackchannelLogout, type BackchannelLogout, type BackchannelOptions } from './domain/backchannel-logout';
 import type { Config } from './config';
 import { systemClock, systemRandom, type Clock, type Random } from './crypto/clock';
 import { createPasswordHasher, type PasswordHasher } from './crypto/password-hasher';
@@ -51,6 +52,8 @@ export interface Deps {
   hooks: HookRunner;
   /** Counters and histograms for /metrics (GOTRUE_METRICS_ENABLED); noMetrics when off. */
   metrics: Metrics;
+  /** Issue 15: OIDC Back-Channel Logout deliveries to OAuth clients (after commit, in the background). */
+  backchannelLogout: BackchannelLogout;
 }
 
 export interface DepsOverrides {
@@ -68,6 +71,8 @@ export interface DepsOverrides {
   hooks?: Partial<HookRunnerOptions>;
   /** The metrics sink (serve passes the Prometheus one when GOTRUE_METRICS_ENABLED); default noMetrics. */
   metrics?: Metrics;
+  /** Back-channel logout retry/backoff/timeout (tests shorten them). */
+  backchannelLogout?: Partial<BackchannelOptions>;
 }
 
 /** The composition root. */
@@ -80,6 +85,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
   // With metrics on, the hasher, mailer and SMS vendor are wrapped to count and time themselves.
   const metered = <T>(adapter: T, wrap: (a: T, m: Metrics) => T): T => (metrics.enabled ? wrap(adapter, metrics) : adapter);
   const sms = 'sms' in o ? o.sms : createSmsProvider(config);
+  const signer = createSigner({ ...config.jwt, secret }, clock);
   return {
     config: config as Deps['config'],
     db: database.db,
@@ -87,7 +93,7 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     clock,
     random,
     hasher: metered(o.hasher ?? createPasswordHasher(), meteredHasher),
-    signer: createSigner({ ...config.jwt, secret }, clock),
+    signer,
     refreshTokens: createRefreshTokenCodec(config.jwt.refreshTokenSecret ?? secret, random),
     sms: sms && metered(sms, meteredSms),
     logger,
@@ -99,5 +105,6 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     pwnedPasswords: config.hibp.enabled ? createPwnedPasswords(config.hibp, o.fetch ?? globalThis.fetch) : undefined,
     hooks: createHookRunner({ hooks: config.hooks, db: database.db, fetch: o.fetch ?? globalThis.fetch, clock, random, logger, options: o.hooks, metrics }),
     metrics,
+    backchannelLogout: createBackchannelLogout({ config, signer, clock, random, logger, fetch: o.fetch ?? globalThis.fetch, options: o.backchannelLogout }),
   };
 }

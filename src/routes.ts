@@ -28,6 +28,7 @@ import { consentAuthorization, getAuthorization, oauthAuthorize } from './featur
 import { adminCreateClient, adminDeleteClient, adminGetClient, adminListClients, adminRegenerateSecret, adminUpdateClient, dynamicRegisterClient } from './features/oauth-server/clients';
 import { oauthToken } from './features/oauth-server/grants';
 import { oauthIntrospect, oauthMetadata, oauthRevoke, oauthUserinfo, requireOauthServer } from './features/oauth-server/protocol';
+import { oauthLogout } from './features/oauth-server/logout';
 import { adminListGrants, adminRevokeGrant, listMyGrants, revokeMyGrant } from './features/oauth-server/user-grants';
 import { adminApproveAuthorization, adminDenyAuthorization, adminGetAuthorization } from './features/oauth-server/approve-by-api';
 import { requireAdmin } from './http/middleware/require-admin';
@@ -103,6 +104,8 @@ export function buildRouter(deps: Deps): Router {
   t.post('/oauth/introspect', [oauthServer, limit.oauthToken], 'none', oauthIntrospect);
   t.get('/oauth/userinfo', [oauthServer, unlimited], 'none', oauthUserinfo);
   t.post('/oauth/userinfo', [oauthServer, unlimited], 'none', oauthUserinfo);
+  t.get('/oauth/logout', [oauthServer, limit.oauthToken], 'none', oauthLogout);
+  t.post('/oauth/logout', [oauthServer, limit.oauthToken], 'none', oauthLogout);
   t.post('/oauth/clients/register', [oauthServer, limit.oauthRegister], 'none', dynamicRegisterClient);
   t.get('/user/oauth/grants', [oauthServer, unlimited], 'user', listMyGrants);
   t.delete('/user/oauth/grants', [oauthServer, unlimited], 'user', revokeMyGrant);

@@ -8,6 +8,8 @@ import * as mfaRecoveryCodes from './20261130180000_mfa_recovery_codes';
 import * as oauthServer from './20261130190000_oauth_server';
 import * as oauthAuthorizationContext from './20261130190100_oauth_authorization_context';
 import * as userListingIndex from './20261130230000_user_listing_index';
+import * as oauthClientMfaLogout from './20261201020000_oauth_client_mfa_logout';
+import * as oauthClientDefaultMaxAge from './20261201020100_oauth_client_default_max_age';
 
 /**
  * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
@@ -23,4 +25,6 @@ export const migrations: Record<string, Migration> = {
   '20261130190000_oauth_server': oauthServer,
   '20261130190100_oauth_authorization_context': oauthAuthorizationContext,
   '20261130230000_user_listing_index': userListingIndex,
+  '20261201020000_oauth_client_mfa_logout': oauthClientMfaLogout,
+  '20261201020100_oauth_client_default_max_age': oauthClientDefaultMaxAge,
 };

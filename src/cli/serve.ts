@@ -91,6 +91,8 @@ async function runServer(config: Config, logger: Logger, database: DatabaseHandl
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    // Issue 15: back-channel logout deliveries already started get the grace period to finish.
+    await Promise.race([deps.backchannelLogout.idle(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
     await housekeeper?.stop();
     await observed?.close();
     await shutdownTracing();

@@ -209,6 +209,14 @@ export interface OauthClientsTable {
   token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
   access_token_ttl: number | null;
   refresh_token_ttl: number | null;
+  /** Issue 15: authorizing this client needs an aal2 session. */
+  require_mfa: Generated<boolean>;
+  /** Issue 15: comma-separated; where RP-initiated logout may redirect. */
+  post_logout_redirect_uris: Generated<string>;
+  /** Issue 15: OIDC Back-Channel Logout endpoint of the client. */
+  backchannel_logout_uri: string | null;
+  /** Issue 15: max_age (seconds) of the client's requests that send none. */
+  default_max_age: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** OAuth server: one authorization request, from /oauth/authorize to its code's exchange. */

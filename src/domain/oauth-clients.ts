@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps';
 import type { OauthClientRow } from '../db/schema';
@@ -28,6 +29,14 @@ export interface ClientInput {
   logo_uri?: string | undefined;
   access_token_ttl?: number | null | undefined;
   refresh_token_ttl?: number | null | undefined;
+  /** Issue 15: authorizing needs aal2. */
+  require_mfa?: boolean | undefined;
+  /** Issue 15: RP-initiated logout targets. */
+  post_logout_redirect_uris?: string[] | undefined;
+  /** Issue 15: OIDC Back-Channel Logout endpoint. */
+  backchannel_logout_uri?: string | undefined;
+  /** Issue 15: max_age of requests that send none. */
+  default_max_age?: number | null | undefined;
 }
 
 const invalid = (message: string) => badRequest(ErrorCodes.validationFailed, message);
@@ -112,6 +121,50 @@ function checkRedirectUris(uris: string[] | undefined): string {
   return [...new Set(uris)].join(',');
 }
 
+/** post_logout_redirect_uris: the redirect URI rules; empty is allowed (no redirect after logout). */
+function checkPostLogoutUris(uris: string[] | undefined): string {
+  if (!uris || uris.length === 0) return '';
+  return checkRedirectUris(uris);
+}
+
+/**
+ * backchannel_logout_uri (OIDC Back-Channel Logout §2.2): absolute, no fragment, https (http on a loopback host only
+ * when an administrator registers it: a dynamic registrant must not point this server's POSTs at its own network).
+ */
+function checkBackchannelUri(v: string | undefined, registration: 'manual' | 'dynamic'): string | null {
+  if (v === undefined || v === '') return null;
+  const problem = redirectUriProblem(v);
+  if (problem) throw invalid(`invalid backchannel_logout_uri: ${problem}`);
+  const u = new URL(v);
+  if (u.protocol !== 'https:' && (u.protocol !== 'http:' || registration === 'dynamic')) throw invalid('backchannel_logout_uri must use https');
+  if (registration === 'dynamic' && isInternalHost(u.hostname)) throw invalid('backchannel_logout_uri must not name a local or private address');
+  return v;
+}
+
+/** Loopback, private, link-local, CGNAT and unspecified ranges (IPv4 and IPv6). */
+const INTERNAL = new BlockList();
+for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) INTERNAL.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['::ffff:0:0', 96]] as const) INTERNAL.addSubnet(net, prefix, 'ipv6');
+
+/**
+ * A host a dynamic registrant may not aim this server's back-channel POSTs at: `localhost` names and IP literals in
+ * internal ranges. A DNS name that resolves inside is not caught here (the MCP work's fetch guard is the place).
+ */
+function isInternalHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = isIP(host);
+  if (family === 4) return INTERNAL.check(host, 'ipv4');
+  if (family === 6) return INTERNAL.check(host, 'ipv6');
+  return false;
+}
+
+function checkDefaultMaxAge(v: number | null | undefined): number | null {
+  if (v === undefined || v === null) return null;
+  if (!Number.isInteger(v) || v < 0 || v > 31_536_000) throw invalid('default_max_age must be a whole number of seconds between 0 and 31536000');
+  return v;
+}
+
 /** The client type and auth method a registration asks for, with RFC 7591's defaults (GoTrue's Validate). */
 function typeAndMethod(input: ClientInput): { type: OauthClient['client_type']; method: AuthMethod } {
   const m = input.token_endpoint_auth_method;
@@ -156,6 +209,10 @@ export async function registerClient(deps: Pick<Deps, 'db' | 'clock' | 'random'>
     token_endpoint_auth_method: method,
     access_token_ttl: checkTtl('access_token_ttl', input.access_token_ttl),
     refresh_token_ttl: checkTtl('refresh_token_ttl', input.refresh_token_ttl),
+    require_mfa: input.require_mfa ?? false,
+    post_logout_redirect_uris: checkPostLogoutUris(input.post_logout_redirect_uris),
+    backchannel_logout_uri: checkBackchannelUri(input.backchannel_logout_uri, registration),
+    default_max_age: checkDefaultMaxAge(input.default_max_age),
     created_at: now,
     updated_at: now,
   });
@@ -209,6 +266,10 @@ export async function updateClient(deps: Pick<Deps, 'db' | 'clock'>, clientId: s
     ...(input.token_endpoint_auth_method !== undefined ? { token_endpoint_auth_method: input.token_endpoint_auth_method as AuthMethod } : {}),
     ...(input.access_token_ttl !== undefined ? { access_token_ttl: checkTtl('access_token_ttl', input.access_token_ttl) } : {}),
     ...(input.refresh_token_ttl !== undefined ? { refresh_token_ttl: checkTtl('refresh_token_ttl', input.refresh_token_ttl) } : {}),
+    ...(input.require_mfa !== undefined ? { require_mfa: input.require_mfa } : {}),
+    ...(input.post_logout_redirect_uris !== undefined ? { post_logout_redirect_uris: checkPostLogoutUris(input.post_logout_redirect_uris) } : {}),
+    ...(input.backchannel_logout_uri !== undefined ? { backchannel_logout_uri: checkBackchannelUri(input.backchannel_logout_uri, 'manual') } : {}),
+    ...(input.default_max_age !== undefined ? { default_max_age: checkDefaultMaxAge(input.default_max_age) } : {}),
   };
   if (Object.keys(set).length === 0) throw invalid('No fields provided for update');
   const updated = await updateOauthClient(deps.db, client.id, { ...set, updated_at: deps.clock.now() });

@@ -13,9 +13,12 @@ import {
 } from '../db/repositories/oauth-authorizations';
 import { findActiveConsent, listUserGrants, revokeUserGrant, upsertConsent } from '../db/repositories/oauth-consents';
 import { deleteSessionById, findOauthSession, findSessionByRefreshSelector } from '../db/repositories/oauth-sessions';
-import type { Executor } from '../db/database';
 import type { OauthAuthorizationRow } from '../db/schema';
-import { ApiError, badRequest, notFound } from '../errors/api-error';
+import { ApiError, badRequest, forbidden, notFound } from '../errors/api-error';
+import type { Executor } from '../db/database';
+import { findOauthClient } from '../db/repositories/oauth-clients';
+import { listBackchannelSessions } from '../db/repositories/oauth-logout';
+import { countVerifiedAuthenticators } from './factors';
 import { ErrorCodes, type ErrorCode } from '../errors/codes';
 
 /**
@@ -122,7 +125,7 @@ export type AuthorizationView =
  * the caller gets the redirect with the code.
  */
 export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, userId: string, signIn: SignIn): Promise<AuthorizationView> {
-  const outcome = await deps.db.transaction().execute(async (trx): Promise<AuthorizationView | 'expired'> => {
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<AuthorizationView | 'expired' | ApiError> => {
     const a = await lockOauthAuthorization(trx, authorizationId);
     if (!a) throw authorizationNotFound();
     const now = deps.clock.now();
@@ -132,6 +135,12 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
     }
     if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request cannot be processed');
     if (a.user_id && a.user_id !== userId) throw authorizationNotFound();
+    // The user claims the request even when MFA is still needed, so the consent page can retry or approve it.
+    const mfa = await mfaProblemOf(trx, a.client_id, userId, signIn);
+    if (mfa) {
+      if (!a.user_id) await setOauthAuthorizationUser(trx, a.id, userId);
+      return mfa;
+    }
     const stale = signInTooOld(a, signIn, now);
     if (stale) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
@@ -151,6 +160,7 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
     return { kind: 'consent', authorization: { ...a, user_id: userId } };
   });
   if (outcome === 'expired') throw authorizationNotFound();
+  if (outcome instanceof ApiError) throw outcome;
   return outcome;
 }
 
@@ -198,6 +208,8 @@ export async function settleAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'ran
       return errorRedirect(deps.config, a.redirect_uri, 'access_denied', 'User denied the request', a.state);
     }
     if (!who) throw new Error('settleAuthorization: an approval names its user');
+    const mfa = await mfaProblemOf(trx, a.client_id, who.userId, who.signIn);
+    if (mfa) throw mfa;
     const stale = signInTooOld(a, who.signIn, now);
     if (stale) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');
@@ -224,6 +236,21 @@ export async function peekAuthorization(deps: Pick<Deps, 'db' | 'clock'>, author
   return a;
 }
 
+/**
+ * A client with `require_mfa` is authorized only from an aal2 session (issue 15): a user with a verified factor
+ * but an aal1 session gets 403 insufficient_aal (run the MFA challenge, then retry the same authorization); a user
+ * with no verified factor gets 403 mfa_enrollment_required (add a second factor to use this app). The request stays
+ * pending, so the consent page can retry it after either.
+ */
+async function mfaProblemOf(ex: Executor, clientId: string, userId: string, signIn: SignIn): Promise<ApiError | undefined> {
+  const client = await findOauthClient(ex, clientId);
+  if (!client?.require_mfa || signIn.aal === 'aal2') return undefined;
+  if ((await countVerifiedAuthenticators(ex, userId)) > 0) {
+    return forbidden(ErrorCodes.insufficientAal, 'This app requires multi-factor authentication: verify a second factor (MFA challenge), then retry');
+  }
+  return forbidden(ErrorCodes.mfaEnrollmentRequired, 'This app requires multi-factor authentication: add a second factor to use this app');
+}
+
 const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal: s.aal });
 
 /**
@@ -239,7 +266,12 @@ function signInTooOld(a: OauthAuthorizationRow, signIn: SignIn, now: Date): stri
 }
 
 /** DELETE /user/oauth/grants: revokes the grant and ends the client's sessions of the user. */
-export async function revokeGrant(deps: Pick<Deps, 'db' | 'clock'>, userId: string, clientId: string): Promise<void> {
-  const revoked = await deps.db.transaction().execute((trx) => revokeUserGrant(trx, userId, clientId, deps.clock.now()));
+export async function revokeGrant(deps: Pick<Deps, 'db' | 'clock' | 'backchannelLogout'>, userId: string, clientId: string): Promise<void> {
+  const { revoked, ending } = await deps.db.transaction().execute(async (trx) => {
+    // Issue 15: the client hears by back-channel logout about its sessions that end (after commit).
+    const ending = (await listBackchannelSessions(trx, userId)).filter((e) => e.client_id === clientId);
+    return { revoked: await revokeUserGrant(trx, userId, clientId, deps.clock.now()), ending };
+  });
   if (!revoked) throw notFound(ErrorCodes.oauthConsentNotFound, 'No active grant found for this client');
+  deps.backchannelLogout.notify(ending);
 }

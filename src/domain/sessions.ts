@@ -211,6 +211,8 @@ export interface IdTokenInput {
   aal: string | null;
   /** The access token issued with it (at_hash). */
   accessToken: string;
+  /** Issue 15: the session the tokens belong to (`sid`, OIDC Front/Back-Channel Logout), named by logout tokens. */
+  sessionId?: string | undefined;
 }
 
 /**
@@ -230,6 +232,7 @@ export async function mintIdToken(deps: Pick<Deps, 'clock' | 'signer' | 'config'
     amr: input.amr,
     acr: input.aal ?? 'aal1',
     azp: input.clientId,
+    ...(input.sessionId ? { sid: input.sessionId } : {}),
     at_hash: atHash(input.accessToken, deps.signer.algorithms[0] ?? 'RS256'),
     ...scopeClaims(input.user, input.scopes),
   };

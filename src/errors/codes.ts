@@ -204,6 +204,11 @@ export const ErrorCodes = {
   // Approve by API (issue 15).
   /** OAuth server: X-API-Key is not GOTRUE_OAUTH_SERVER_API_KEY (or that setting is unset). */
   badApiKey: 'bad_api_key',
+  // Issue 15: MFA per OAuth client, RP-initiated logout (this server's codes).
+  /** OAuth server: the client requires MFA and the user has no verified factor: enrol one, then retry (403). */
+  mfaEnrollmentRequired: 'mfa_enrollment_required',
+  /** OAuth server: /oauth/logout's id_token_hint is not an ID token this server issued (bad signature, issuer, shape). */
+  oauthInvalidIdTokenHint: 'oauth_invalid_id_token_hint',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

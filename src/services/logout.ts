@@ -1,5 +1,6 @@
 import type { Deps } from '../deps';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
+import { endingSessions } from '../domain/backchannel-logout';
 import type { AuthenticatedUser } from '../domain/authenticate';
 import type { RequestMeta } from '../domain/request-meta';
 import { endSessions } from '../domain/user-sessions';
@@ -9,11 +10,13 @@ export type LogoutScope = 'global' | 'local' | 'others';
 /** POST /logout: global = every session of the user, local = this one, others = all but this one. */
 export async function logout(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, scope: LogoutScope): Promise<void> {
   const { user, sessionId } = auth;
-  await deps.db.transaction().execute(async (trx) => {
-    if (scope === 'global') await endSessions(trx, user.id);
-    else if (scope === 'local') {
-      if (sessionId !== undefined) await endSessions(trx, user.id, { only: sessionId });
-    } else await endSessions(trx, user.id, sessionId !== undefined ? { except: sessionId } : {});
+  const which = scope === 'global' ? {} : scope === 'local' ? (sessionId !== undefined ? { only: sessionId } : undefined) : sessionId !== undefined ? { except: sessionId } : {};
+  const ending = await deps.db.transaction().execute(async (trx) => {
+    // Issue 15: OAuth clients with a back-channel logout URI hear about their sessions that end (after commit).
+    const notify = which ? await endingSessions(trx, user.id, which) : [];
+    if (which) await endSessions(trx, user.id, which);
     await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'logout', { scope })]);
+    return notify;
   });
+  deps.backchannelLogout.notify(ending);
 }

@@ -76,7 +76,8 @@ export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, 
       codeChallengeMethod: checked.method,
       nonce: q.nonce || null,
       prompt: q.prompt || null,
-      maxAge: q.max_age ? Number(q.max_age) : null,
+      // OIDC Registration §2: a client's default_max_age applies when the request sends no max_age (issue 15).
+      maxAge: q.max_age ? Number(q.max_age) : client.default_max_age,
     });
     const page = new URL(deps.config.siteUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`));
     page.searchParams.set('authorization_id', authorizationId);

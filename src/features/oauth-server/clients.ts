@@ -21,6 +21,11 @@ const ClientBody = z.object({
   logo_uri: text(2048),
   access_token_ttl: ttl,
   refresh_token_ttl: ttl,
+  // Issue 15: MFA per client, RP-initiated and back-channel logout.
+  require_mfa: z.boolean().nullish().transform((v) => v ?? undefined),
+  post_logout_redirect_uris: z.array(z.string().max(2048)).max(10).nullish().transform((v) => v ?? undefined),
+  backchannel_logout_uri: text(2048),
+  default_max_age: z.number().int().nullish(),
 });
 const ClientPath = z.object({ client_id: z.string().max(64) });
 
@@ -39,6 +44,10 @@ export function clientJson(c: OauthClient, secret?: string) {
     ...(c.logo_uri ? { logo_uri: c.logo_uri } : {}),
     ...(c.access_token_ttl ? { access_token_ttl: c.access_token_ttl } : {}),
     ...(c.refresh_token_ttl ? { refresh_token_ttl: c.refresh_token_ttl } : {}),
+    require_mfa: c.require_mfa,
+    ...(c.post_logout_redirect_uris ? { post_logout_redirect_uris: splitList(c.post_logout_redirect_uris) } : {}),
+    ...(c.backchannel_logout_uri ? { backchannel_logout_uri: c.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
+    ...(c.default_max_age !== null ? { default_max_age: c.default_max_age } : {}),
     registration_type: c.registration_type,
     created_at: c.created_at,
     updated_at: c.updated_at,

@@ -104,6 +104,7 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
         amr: authorization.auth_methods ? authorization.auth_methods.split(',') : issued.amr.map((e) => e.method),
         aal: authorization.auth_aal ?? issued.session.aal,
         accessToken: tokens.accessToken,
+        sessionId: issued.session.id,
       })
     : undefined;
   return tokenResponse(tokens.accessToken, tokens.expiresIn, scopes, refreshAllowed(client, scopes) ? tokens.refreshToken : undefined, idToken);

@@ -2,7 +2,8 @@ import type { RequestHandler } from 'express';
 import type { Deps } from '../../deps';
 import { authenticateUser, verifyAccessToken } from '../../domain/authenticate';
 import { isUuid } from '../../domain/identifiers';
-import { deleteSessionById, findOauthSession, findSessionByRefreshSelector, oauthError, oauthIssuer, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
+import { endNamedSession } from '../../domain/backchannel-logout';
+import { findOauthSession, findSessionByRefreshSelector, oauthError, oauthIssuer, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
 import { scopeClaims } from '../../domain/sessions';
 import type { JwtClaims } from '../../crypto/jwt';
 import { ApiError, notFound } from '../../errors/api-error';
@@ -85,10 +86,13 @@ export const oauthRevoke = endpoint({ auth: 'none' }, async ({ body: raw, req, r
   const token = oauthString(body, 'token', 16_384);
   if (!token) throw oauthError(400, 'invalid_request', 'token is required');
   const facts = await identify(deps, token, oauthString(body, 'token_type_hint', 32));
-  if (facts?.kind === 'refresh' && facts.clientId === client.id) await deleteSessionById(deps.db, facts.sessionId);
-  if (facts?.kind === 'access' && facts.claims['client_id'] === client.id) {
-    const sid = facts.claims['session_id'];
-    if (typeof sid === 'string' && isUuid(sid)) await deleteSessionById(deps.db, sid);
+  const sid = facts?.kind === 'refresh' ? facts.sessionId : facts?.kind === 'access' ? facts.claims['session_id'] : undefined;
+  const sub = facts?.kind === 'refresh' ? facts.userId : facts?.kind === 'access' ? facts.claims.sub : undefined;
+  const owner = facts?.kind === 'refresh' ? facts.clientId : facts?.kind === 'access' ? facts.claims['client_id'] : undefined;
+  if (owner === client.id && typeof sid === 'string' && isUuid(sid) && typeof sub === 'string' && isUuid(sub)) {
+    // The session ends (every token of the grant); back-channel clients hear of it after commit (issue 15).
+    const ended = await deps.db.transaction().execute((trx) => endNamedSession(trx, { sessionId: sid, userId: sub, clientId: client.id }));
+    deps.backchannelLogout.notify(ended.notify);
   }
   res.status(200).end();
   return undefined;
@@ -147,6 +151,10 @@ export function oauthMetadata(deps: Pick<Deps, 'config' | 'signer'>): Record<str
     ...(o.allowDynamicRegistration ? { registration_endpoint: `${base}/oauth/clients/register` } : {}),
     revocation_endpoint: `${base}/oauth/revoke`,
     introspection_endpoint: `${base}/oauth/introspect`,
+    // Issue 15: RP-initiated and back-channel logout (the ID token carries `sid`).
+    end_session_endpoint: `${base}/oauth/logout`,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     scopes_supported: [...SUPPORTED_SCOPES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -158,7 +166,7 @@ export function oauthMetadata(deps: Pick<Deps, 'config' | 'signer'>): Record<str
     revocation_endpoint_auth_methods_supported: clientAuth,
     introspection_endpoint_auth_methods_supported: clientAuth,
     code_challenge_methods_supported: o.allowPlainPkce ? ['S256', 'plain'] : ['S256'],
-    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'acr', 'azp', 'at_hash', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'name', 'picture', 'preferred_username', 'updated_at'],
+    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'acr', 'azp', 'at_hash', 'sid', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'name', 'picture', 'preferred_username', 'updated_at'],
     prompt_values_supported: ['login', 'consent', 'select_account'],
     authorization_response_iss_parameter_supported: true,
     request_parameter_supported: false,

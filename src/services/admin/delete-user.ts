@@ -1,6 +1,7 @@
 import type { Deps } from '../../deps';
 import { deleteUserRow, softDeleteUser } from '../../domain/admin-users';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
+import { endingSessions } from '../../domain/backchannel-logout';
 import type { RequestMeta } from '../../domain/request-meta';
 import { lockUser } from '../../domain/user-records';
 import { auditActorOf, userTraits, type AdminActor } from './actor';
@@ -20,11 +21,15 @@ export async function adminDeleteUser(
   userId: string,
   opts: { soft: boolean },
 ): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
+  const ending = await deps.db.transaction().execute(async (trx) => {
     const user = await lockUser(trx, userId);
     if (!user) throw userNotFound();
+    // Issue 15: OAuth clients with a back-channel logout URI hear that the user's sessions ended (after commit).
+    const notify = await endingSessions(trx, userId);
     await insertAuditEntries(trx, [auditEntry(deps, meta, auditActorOf(actor), 'user_deleted', userTraits(user))]);
     if (opts.soft) await softDeleteUser(trx, user, deps.clock.now());
     else await deleteUserRow(trx, userId);
+    return notify;
   });
+  deps.backchannelLogout.notify(ending);
 }
