@@ -119,6 +119,28 @@ export type AuthorizationView =
   | { kind: 'redirect'; redirectUrl: string };
 
 /**
+ * An authorization locked for its answer, in the caller's transaction: unknown → not found; past its expiry →
+ * 'expired' (a pending one is marked so, and the caller commits that before answering not found); already answered
+ * → 400 validation_failed with `notPending`. The clock is read under the lock.
+ */
+async function lockPending(
+  trx: Executor,
+  deps: Pick<Deps, 'clock'>,
+  authorizationId: string,
+  notPending: string,
+): Promise<{ a: OauthAuthorizationRow; now: Date } | 'expired'> {
+  const a = await lockOauthAuthorization(trx, authorizationId);
+  if (!a) throw authorizationNotFound();
+  const now = deps.clock.now();
+  if (a.expires_at <= now) {
+    if (a.status === 'pending') await setOauthAuthorizationStatus(trx, a.id, 'expired');
+    return 'expired';
+  }
+  if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, notPending);
+  return { a, now };
+}
+
+/**
  * GET /oauth/authorizations/{id}, GoTrue's rules in one transaction under the row lock: an expired request is
  * marked so and not found; one that is not pending cannot be processed; the first user to open it claims it
  * (another user gets not found); when the user's live grant already covers the scopes it is approved at once and
@@ -126,14 +148,9 @@ export type AuthorizationView =
  */
 export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, userId: string, signIn: SignIn): Promise<AuthorizationView> {
   const outcome = await deps.db.transaction().execute(async (trx): Promise<AuthorizationView | 'expired' | ApiError> => {
-    const a = await lockOauthAuthorization(trx, authorizationId);
-    if (!a) throw authorizationNotFound();
-    const now = deps.clock.now();
-    if (a.expires_at <= now) {
-      if (a.status === 'pending') await setOauthAuthorizationStatus(trx, a.id, 'expired');
-      return 'expired';
-    }
-    if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request cannot be processed');
+    const locked = await lockPending(trx, deps, authorizationId, 'authorization request cannot be processed');
+    if (locked === 'expired') return locked;
+    const { a, now } = locked;
     if (a.user_id && a.user_id !== userId) throw authorizationNotFound();
     // The user claims the request even when MFA is still needed, so the consent page can retry or approve it.
     const mfa = await mfaProblemOf(trx, a.client_id, userId, signIn);
@@ -194,14 +211,9 @@ export type Answerer = (trx: Executor, a: OauthAuthorizationRow) => Promise<{ us
  */
 export async function settleAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config'>, authorizationId: string, approve: boolean, answerer: Answerer): Promise<string> {
   const outcome = await deps.db.transaction().execute(async (trx): Promise<string | 'expired'> => {
-    const a = await lockOauthAuthorization(trx, authorizationId);
-    if (!a) throw authorizationNotFound();
-    const now = deps.clock.now();
-    if (a.expires_at <= now) {
-      if (a.status === 'pending') await setOauthAuthorizationStatus(trx, a.id, 'expired');
-      return 'expired';
-    }
-    if (a.status !== 'pending') throw badRequest(ErrorCodes.validationFailed, 'authorization request is no longer pending');
+    const locked = await lockPending(trx, deps, authorizationId, 'authorization request is no longer pending');
+    if (locked === 'expired') return locked;
+    const { a, now } = locked;
     const who = await answerer(trx, a);
     if (!approve) {
       await setOauthAuthorizationStatus(trx, a.id, 'denied');

@@ -1,8 +1,7 @@
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { listenOnLoopback } from './loopback';
 
 /** What one hook call carried: the path (one per hook kind), the parsed body, whether its signature verified. */
 export interface HookCall {
@@ -72,11 +71,9 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       else send();
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     secret,
     calls,
     callsTo: (path) => calls.filter((c) => c.path === path),
@@ -85,10 +82,6 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       calls.length = 0;
       answers.clear();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

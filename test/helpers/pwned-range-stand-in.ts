@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 export interface PwnedRangeStandIn {
   /** The base URL (GOTRUE_PASSWORD_HIBP_URL). */
@@ -37,19 +36,13 @@ export async function startPwnedRangeStandIn(pwned: string[]): Promise<PwnedRang
     for (let i = 0; i < 5; i++) lines.push(`${sha1Upper(`decoy-${prefix}-${i}`).slice(5)}:${i % 2}`);
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end(lines.sort().join('\r\n'));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     failing(on) {
       failing = on;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

@@ -1,6 +1,4 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../src/app';
 import { createHttpServer } from '../../src/http/http-server';
@@ -9,6 +7,7 @@ import type { DatabaseHandle } from '../../src/db/database';
 import { buildDeps, type Deps, type DepsOverrides } from '../../src/deps';
 import { createPasswordHasher } from '../../src/crypto/password-hasher';
 import { testDatabaseUrl } from './test-db';
+import { listenOnLoopback } from './loopback';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long';
 
@@ -59,19 +58,13 @@ export async function startTestServer(db: DatabaseHandle, env: Record<string, st
   const deps = testDeps(db, env, overrides);
   const app = createApp(deps);
   const server = createHttpServer(app, deps.logger);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
     deps,
     app,
-    url: `http://127.0.0.1:${port}`,
+    url,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
 

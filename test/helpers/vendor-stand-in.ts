@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /** One request as the vendor received it. */
 export interface RecordedRequest {
@@ -54,21 +55,17 @@ export async function startVendorStandIn(initial: StandInReply): Promise<VendorS
       res.end(JSON.stringify(r.json));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     requests,
     reply(r) {
       replyWith = r;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of hanging) res.destroy();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return listening.close();
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HOOK_KINDS } from '../../src/config/hooks';
 import { totpCodeAt } from '../../src/crypto/totp';
 import { adminHeaders } from '../helpers/admin';
 import { claimsOf } from '../helpers/flows';
@@ -19,15 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => receiver.close());
 
-const KINDS = [
-  'custom_access_token',
-  'send_email',
-  'send_sms',
-  'mfa_verification_attempt',
-  'password_verification_attempt',
-  'before_user_created',
-  'after_user_created',
-] as const;
 
 const server = useTestApp({
   mail: true,
@@ -36,7 +28,7 @@ const server = useTestApp({
     GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED: 'true',
     GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY: '100000',
     ...Object.fromEntries(
-      KINDS.flatMap((k) => [
+      HOOK_KINDS.flatMap((k) => [
         [`GOTRUE_HOOK_${k.toUpperCase()}_ENABLED`, 'true'],
         [`GOTRUE_HOOK_${k.toUpperCase()}_URI`, `${receiver.url}/${k}`],
         // Two allowed secrets: the request carries a signature for each; the receiver knows only one.

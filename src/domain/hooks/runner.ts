@@ -77,6 +77,19 @@ export interface HookRunnerDeps {
  */
 export const hookFailure = (message: string, cause?: unknown) => new ApiError(502, ErrorCodes.unexpectedFailure, message, { cause });
 
+/**
+ * A hook URI as logs and error messages show it: without userinfo, query or fragment, where an operator may have put
+ * a credential (GoTrue prints the whole URI, also to the client).
+ */
+function shownUri(uri: string): string {
+  try {
+    const u = new URL(uri);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparsable hook URI)';
+  }
+}
+
 export function createHookRunner(d: HookRunnerDeps): HookRunner {
   const opts = { ...DEFAULT_HOOK_OPTIONS, ...d.options };
   return {
@@ -90,12 +103,12 @@ export function createHookRunner(d: HookRunnerDeps): HookRunner {
       try {
         const answer = target.transport === 'http' ? await runHttp(d, opts, target, payload) : await runPgFunction(d, opts, target, payload);
         d.metrics?.hook(kind, 'success', (performance.now() - started) / 1000);
-        d.logger.info({ action: 'run_hook', hook: kind, uri: target.uri, success: true, duration_ms: Math.round(performance.now() - started) }, 'Hook ran successfully');
+        d.logger.info({ action: 'run_hook', hook: kind, uri: shownUri(target.uri), success: true, duration_ms: Math.round(performance.now() - started) }, 'Hook ran successfully');
         return answer;
       } catch (err) {
         d.metrics?.hook(kind, 'failure', (performance.now() - started) / 1000);
-        const e = err instanceof ApiError ? err : hookFailure(`Error running hook URI: ${target.uri}`, err);
-        d.logger.warn({ action: 'run_hook', hook: kind, uri: target.uri, success: false, duration_ms: Math.round(performance.now() - started), error: e.message, err: e.cause }, 'Hook errored out');
+        const e = err instanceof ApiError ? err : hookFailure(`Error running hook URI: ${shownUri(target.uri)}`, err);
+        d.logger.warn({ action: 'run_hook', hook: kind, uri: shownUri(target.uri), success: false, duration_ms: Math.round(performance.now() - started), error: e.message, err: e.cause }, 'Hook errored out');
         throw e;
       }
     },
@@ -131,8 +144,8 @@ async function runPgFunction(d: HookRunnerDeps, opts: HookRunnerOptions, target:
   } catch (err) {
     // A database that is down stays the outage it is (503); anything else — the function raised, or ran past its
     // statement_timeout — is the hook's failure, GoTrue's 500, not this request's own database timeout.
-    if (databaseFailure(err) === 'unavailable') throw hookFailure(`Error running hook URI: ${target.uri}`, err);
-    throw hookFailure(`Error running hook URI: ${target.uri}`, new Error(`hook function failed: ${(err as Error).message}`, { cause: err }));
+    if (databaseFailure(err) === 'unavailable') throw hookFailure(`Error running hook URI: ${shownUri(target.uri)}`, err);
+    throw hookFailure(`Error running hook URI: ${shownUri(target.uri)}`, new Error(`hook function failed: ${(err as Error).message}`, { cause: err }));
   }
   return answerOf(result === null ? null : typeof result === 'string' ? result : JSON.stringify(result));
 }
@@ -164,7 +177,7 @@ async function runHttp(d: HookRunnerDeps, opts: HookRunnerOptions, target: Extra
     } catch (cause) {
       if (deadline.aborted) throw timedOut();
       if (attempt < opts.httpAttempts - 1) {
-        d.logger.warn({ hook_uri: target.uri, attempt, err: cause }, 'hook unreachable; retrying');
+        d.logger.warn({ hook_uri: shownUri(target.uri), attempt, err: cause }, 'hook unreachable; retrying');
         if (!(await sleep(opts.httpBackoffMs, deadline))) throw timedOut();
         continue;
       }
