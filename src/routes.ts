@@ -114,9 +114,9 @@ export function buildRouter(deps: Deps): Router {
 
   // Approve by API (issue 15): a platform's backend, with an admin JWT or X-API-Key (GOTRUE_OAUTH_SERVER_API_KEY);
   // mounted before the /admin guard below, which would refuse the API key.
-  t.get('/admin/oauth/authorizations/:authorization_id', [oauthServer, unlimited], 'backend', adminGetAuthorization);
-  t.post('/admin/oauth/authorizations/:authorization_id/approve', [oauthServer, unlimited], 'backend', adminApproveAuthorization);
-  t.post('/admin/oauth/authorizations/:authorization_id/deny', [oauthServer, unlimited], 'backend', adminDenyAuthorization);
+  t.get('/admin/oauth/authorizations/:authorization_id', [oauthServer, limit.oauthApiKey], 'backend', adminGetAuthorization);
+  t.post('/admin/oauth/authorizations/:authorization_id/approve', [oauthServer, limit.oauthApiKey], 'backend', adminApproveAuthorization);
+  t.post('/admin/oauth/authorizations/:authorization_id/deny', [oauthServer, limit.oauthApiKey], 'backend', adminDenyAuthorization);
 
   // Admin API (contract §1.9): every /admin path requires an admin-role JWT, unknown ones included.
   r.use('/admin', requireAdmin(deps));

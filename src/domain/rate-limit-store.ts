@@ -12,6 +12,12 @@ export type Verdict = { allowed: true } | { allowed: false; retryAfterMs: number
 export interface Limiter {
   /** Counts one event against `key`. Never rejects: a store that fails answers from the per-process fallback. */
   consume(key: string): Promise<Verdict>;
+  /**
+   * Gives back one event counted against `key`: for limits that count failures only (a wrong API key), every attempt
+   * is consumed first — so parallel attempts cannot slip past the count — and one that did not fail is refunded.
+   * Never rejects; a store that fails refunds nothing.
+   */
+  refund(key: string): Promise<void>;
 }
 
 /**
@@ -132,6 +138,14 @@ export function createRateLimitStore(config: Config, database: DatabaseHandle, l
             return fallback.consume(key).then(() => ({ allowed: true }) as const, refusedOrThrow);
           } finally {
             afterConsume();
+          }
+        },
+        async refund(key) {
+          try {
+            await beforeConsume();
+            await primary.reward(key, 1);
+          } catch {
+            await fallback?.reward(key, 1).catch(() => undefined);
           }
         },
       };

@@ -19,6 +19,7 @@ import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver';
 const API_KEY = 'platform-api-key-0123456789abcdef';
 const t = useTestApp({ listen: true, env: oauthEnv({ GOTRUE_OAUTH_SERVER_API_KEY: API_KEY }) });
 const noKey = useTestApp({ db: t.db, env: oauthEnv() });
+const limited = useTestApp({ db: t.db, env: oauthEnv({ GOTRUE_OAUTH_SERVER_API_KEY: API_KEY, GOTRUE_RATE_LIMIT_VERIFY: '3', GOTRUE_RATE_LIMIT_HEADER: 'X-Forwarded-For' }) });
 let receiver: HookReceiver;
 beforeAll(async () => {
   receiver = await startHookReceiver();
@@ -249,6 +250,29 @@ describe('who may call', () => {
     }
     const r = await request(noKey.app).get('/admin/oauth/authorizations/abc').set(adminHeaders(noKey.deps));
     expect([r.status, r.headers['x-sb-error-code']]).toEqual([404, 'oauth_authorization_not_found']);
+  });
+});
+
+describe('wrong keys are rate limited', () => {
+  const get = (key: string, ip: string) => request(limited.app).get('/admin/oauth/authorizations/abc').set('X-API-Key', key).set('X-Forwarded-For', ip);
+
+  it('right keys do not count; after GOTRUE_RATE_LIMIT_VERIFY wrong ones, 429 — even for the right key, so a guess cannot be confirmed', async () => {
+    for (let i = 0; i < 10; i++) expect((await get(API_KEY, '203.0.113.7')).status).toBe(404);
+    for (let i = 0; i < 3; i++) expect((await get(`wrong-${i}`, '203.0.113.7')).headers['x-sb-error-code']).toBe('bad_api_key');
+    for (const key of ['wrong-3', API_KEY]) {
+      const r = await get(key, '203.0.113.7');
+      expect([r.status, r.headers['x-sb-error-code']]).toEqual([429, 'over_request_rate_limit']);
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    // The service_role JWT (no X-API-Key) is not held back by the key's limit.
+    expect((await request(limited.app).get('/admin/oauth/authorizations/abc').set(adminHeaders(limited.deps)).set('X-Forwarded-For', '203.0.113.7')).status).toBe(404);
+  });
+
+  it('parallel guesses are counted before any key is compared: at most GOTRUE_RATE_LIMIT_VERIFY get an answer', async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => get(`guess-${i}`, '203.0.113.8')));
+    const codes = answers.map((r) => r.headers['x-sb-error-code'] as string);
+    expect(codes.filter((c) => c === 'bad_api_key')).toHaveLength(3);
+    expect(codes.filter((c) => c === 'over_request_rate_limit')).toHaveLength(9);
   });
 });
 

@@ -42,6 +42,12 @@ const BUCKETS = {
   oauthToken: (r: RateLimitConfig) => [r.tokenRefresh, FIVE_MINUTES],
   /** OAuth server: POST /oauth/clients/register, GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER per hour. */
   oauthRegister: (_r: RateLimitConfig, c: Config) => [c.oauthServer.rateLimitDynamicClientRegister, HOUR],
+  /**
+   * Approve by API (`/admin/oauth/authorizations/*`): wrong `X-API-Key`s per client, at the /verify rate. Only
+   * failures count (a platform's backend approves every sign-in from one address); over the limit, every request
+   * carrying a key is refused before the key is compared, so a guess cannot be confirmed either.
+   */
+  oauthApiKey: (r: RateLimitConfig) => [r.verify, FIVE_MINUTES],
 } satisfies Record<string, (r: RateLimitConfig, c: Config) => [number, number]>;
 
 export type RateLimitBucket = keyof typeof BUCKETS;
@@ -93,6 +99,7 @@ export function createRateLimits(deps: Pick<Deps, 'config' | 'rateLimitStore'> &
     };
   };
   const limits = Object.fromEntries(Object.keys(BUCKETS).map((b) => [b, middleware(b as RateLimitBucket)])) as RateLimits;
+  limits.oauthApiKey = failedApiKeys(deps);
   // GoTrue counts an anonymous sign-in (neither email nor phone) in its own hourly bucket.
   const { signup, anonymous } = limits;
   limits.signup = (req, res, next) => {
@@ -100,4 +107,27 @@ export function createRateLimits(deps: Pick<Deps, 'config' | 'rateLimitStore'> &
     return (body?.email || body?.phone ? signup : anonymous)(req, res, next);
   };
   return limits;
+}
+
+/**
+ * The oauthApiKey bucket: every request carrying `X-API-Key` is counted before the key is compared (parallel guesses
+ * cannot slip past the count) and refunded when it does not end in 401 bad_api_key.
+ */
+function failedApiKeys(deps: Pick<Deps, 'config' | 'rateLimitStore'> & Partial<Pick<Deps, 'metrics'>>): RequestHandler {
+  const [points, windowSeconds] = BUCKETS.oauthApiKey(deps.config.rateLimit);
+  const limiter = deps.rateLimitStore.limiter('oauthApiKey', points, windowSeconds);
+  return async (req, res, next) => {
+    if (req.header('x-api-key') === undefined) return next();
+    const key = rateLimitKey(req, deps.config);
+    const verdict = await limiter.consume(key);
+    if (!verdict.allowed) {
+      deps.metrics?.rateLimited('oauthApiKey');
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
+      throw tooManyRequests(ErrorCodes.overRequestRateLimit, 'Request rate limit reached');
+    }
+    res.once('close', () => {
+      if (res.getHeader('x-sb-error-code') !== ErrorCodes.badApiKey) void limiter.refund(key);
+    });
+    next();
+  };
 }
