@@ -1,5 +1,6 @@
 import type { Executor } from '../db/database';
 import { listAmrClaims } from '../db/repositories/amr-claims';
+import { listBackchannelSessions, type EndingSession } from '../db/repositories/oauth-logout';
 import { deleteSessions, findSession, listUserSessions } from '../db/repositories/sessions';
 import type { Config } from '../config/config';
 import { effectiveTag, lastRefreshedAt, sessionVerdict, type PolicySession } from './session-policy';
@@ -9,12 +10,22 @@ import { effectiveTag, lastRefreshedAt, sessionVerdict, type PolicySession } fro
  * or delete) and tell how old one is (the reauthentication window). Starting one is domain/sessions' part.
  */
 
+/** What ending sessions did: how many ended, and those OAuth clients must hear about (back-channel logout). */
+export interface EndedSessions {
+  count: number;
+  /** Hand to `deps.backchannelLogout.notify` after the transaction commits. */
+  backchannel: EndingSession[];
+}
+
 /**
  * Ends the user's sessions (their refresh tokens and AMR claims go by cascade): all of them, `only` that one, or
- * all `except` that one. Returns how many ended.
+ * all `except` that one. The sessions held by OAuth clients with a back-channel logout URI are read first, so every
+ * way a session ends (logout, a new password, a ban, a hook's verdict, the sessions API) tells those clients.
  */
-export function endSessions(ex: Executor, userId: string, which: { only?: string; except?: string } = {}): Promise<number> {
-  return deleteSessions(ex, userId, which);
+export async function endSessions(ex: Executor, userId: string, which: { only?: string; except?: string } = {}): Promise<EndedSessions> {
+  const backchannel = await listBackchannelSessions(ex, userId, which);
+  const count = await deleteSessions(ex, userId, which);
+  return { count, backchannel };
 }
 
 /** When the session began; undefined when it no longer exists. */

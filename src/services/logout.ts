@@ -1,6 +1,5 @@
 import type { Deps } from '../deps';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
-import { endingSessions } from '../domain/backchannel-logout';
 import type { AuthenticatedUser } from '../domain/authenticate';
 import type { RequestMeta } from '../domain/request-meta';
 import { endSessions } from '../domain/user-sessions';
@@ -13,10 +12,9 @@ export async function logout(deps: Deps, meta: RequestMeta, auth: AuthenticatedU
   const which = scope === 'global' ? {} : scope === 'local' ? (sessionId !== undefined ? { only: sessionId } : undefined) : sessionId !== undefined ? { except: sessionId } : {};
   const ending = await deps.db.transaction().execute(async (trx) => {
     // Issue 15: OAuth clients with a back-channel logout URI hear about their sessions that end (after commit).
-    const notify = which ? await endingSessions(trx, user.id, which) : [];
-    if (which) await endSessions(trx, user.id, which);
+    const ended = which ? (await endSessions(trx, user.id, which)).backchannel : [];
     await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'logout', { scope })]);
-    return notify;
+    return ended;
   });
   deps.backchannelLogout.notify(ending);
 }

@@ -55,7 +55,7 @@ export async function passwordGrant(
     // GoTrue asks the hook about every attempt on an existing user, right or wrong, outside any transaction.
     const verdict = await hooks.passwordVerificationAttempt(deps, { userId: user.id, valid: check.valid, ip: meta.ip });
     if (verdict.reject) {
-      if (verdict.shouldLogoutUser) await endSessions(deps.db, user.id);
+      if (verdict.shouldLogoutUser) deps.backchannelLogout.notify((await endSessions(deps.db, user.id)).backchannel);
       throw badRequest(ErrorCodes.invalidCredentials, verdict.message);
     }
   }

@@ -15,6 +15,7 @@ import { notify } from '../domain/notifications';
 import type { RequestMeta } from '../domain/request-meta';
 import { sessionAal } from '../domain/sessions';
 import { endSessions, isRecoverySession, sessionCreatedAt } from '../domain/user-sessions';
+import type { EndingSession } from '../domain/backchannel-logout';
 import { mergeMetadata } from '../domain/users';
 import { applyEmailChange, applyPhoneChange } from '../domain/verify-actions';
 
@@ -97,7 +98,7 @@ export async function updateCurrentUser(
   const now = deps.clock.now();
   const changesProfile = encrypted !== undefined || input.data !== undefined || input.app_metadata !== undefined;
   if (changesProfile) {
-    await deps.db.transaction().execute(async (trx) => {
+    const ended = await deps.db.transaction().execute(async (trx) => {
       const locked = (await lockUser(trx, user.id))!;
       if (nonce && !(await consumeToken(trx, nonce))) throw reauthenticationNotValid();
       const patch: Parameters<typeof updateUser>[2] = { updated_at: now };
@@ -106,13 +107,16 @@ export async function updateCurrentUser(
       if (encrypted !== undefined) patch.encrypted_password = encrypted;
       await updateUser(trx, user.id, patch);
       const audits = [];
+      let backchannel: EndingSession[] = [];
       if (encrypted !== undefined) {
-        await endSessions(trx, user.id, auth.sessionId ? { except: auth.sessionId } : {});
+        backchannel = (await endSessions(trx, user.id, auth.sessionId ? { except: auth.sessionId } : {})).backchannel;
         audits.push(auditEntry(deps, meta, locked, 'user_updated_password'));
       }
       if (input.data !== undefined || input.app_metadata !== undefined) audits.push(auditEntry(deps, meta, locked, 'user_modified'));
       await insertAuditEntries(trx, audits);
+      return backchannel;
     });
+    deps.backchannelLogout.notify(ended);
     if (encrypted !== undefined) await notify(deps, 'password_changed', { to: user.email ?? '', email: user.email ?? '', data: user.raw_user_meta_data });
   }
   return (await findUserWithRelations(deps.db, user.id))!;

@@ -216,6 +216,47 @@ describe(`OAuth server: MFA per client, RP-initiated and back-channel logout (${
     expect(received).toHaveLength(4);
   });
 
+  it('back-channel logout whenever the session ends some other way: a new password, an admin password change, the sessions API, a reused code', async () => {
+    const c = await newClient({ backchannel_logout_uri: listenerUrl });
+    const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
+    const sidOf = async (i: number) => (await verifiedLogoutToken(received[i]!.body)).sid;
+    received.length = 0;
+
+    // PUT /user with a new password ends the user's other sessions, the client's among them.
+    const a = await signInThrough(config);
+    expect((await a.gotrue.updateUser({ password: 'a-new-Passw0rd!' })).error).toBeNull();
+    await receivedAtLeast(1);
+    expect(await sidOf(0)).toBe(a.tokens.claims()!.sid);
+
+    // An admin setting the password ends every session.
+    const b = await signInThrough(config);
+    expect((await admin().updateUserById(b.user.user.id, { password: 'another-Passw0rd!' })).error).toBeNull();
+    await receivedAtLeast(2);
+    expect(await sidOf(1)).toBe(b.tokens.claims()!.sid);
+
+    // DELETE /admin/users/{id}/sessions.
+    const d = await signInThrough(config);
+    expect((await fetch(`${t.url}/admin/users/${d.user.user.id}/sessions`, { method: 'DELETE', headers: adminHeaders() })).status).toBeLessThan(300);
+    await receivedAtLeast(3);
+    expect(await sidOf(2)).toBe(d.tokens.claims()!.sid);
+
+    // A second exchange of one authorization code ends the session the first one started.
+    const flow = await startAuthorization(config);
+    const gotrue = t.client();
+    const u = await signedInUser(gotrue);
+    await gotrue.setSession({ access_token: u.session.access_token, refresh_token: u.session.refresh_token });
+    await gotrue.oauth.getAuthorizationDetails(flow.authorizationId);
+    const approved = await gotrue.oauth.approveAuthorization(flow.authorizationId, { skipBrowserRedirect: true });
+    const callback = new URL(approved.data!.redirect_url);
+    const first = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
+    await expect(oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce })).rejects.toThrow();
+    await receivedAtLeast(4);
+    expect(await sidOf(3)).toBe(first.claims()!.sid);
+
+    await t.deps.backchannelLogout.idle();
+    expect(received).toHaveLength(4);
+  });
+
   it('refuses bad logout requests without redirecting or ending the session', async () => {
     const c = await newClient({ post_logout_redirect_uris: [BYE] });
     const other = await newClient({ post_logout_redirect_uris: ['https://other.example.com/bye'] });

@@ -242,7 +242,7 @@ export async function verify(
     // GoTrue asks the hook about every attempt, right or wrong, before answering; a rejection ends all the user's sessions.
     const verdict = await hooks.mfaVerificationAttempt(deps, { userId: auth.user.id, factorId: factor.id, factorType: factor.factor_type, valid, ip: meta.ip });
     if (verdict.reject) {
-      await endSessions(deps.db, auth.user.id);
+      deps.backchannelLogout.notify((await endSessions(deps.db, auth.user.id)).backchannel);
       throw forbidden(ErrorCodes.mfaVerificationRejected, verdict.message);
     }
   }

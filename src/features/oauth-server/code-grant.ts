@@ -2,8 +2,8 @@ import type { Deps } from '../../deps';
 import { verifyCodeChallenge, hashAuthCode, isValidCodeVerifier } from '../../crypto/pkce';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
 import { allowsGrant, type OauthClient } from '../../domain/oauth-clients';
+import { endNamedSession } from '../../domain/backchannel-logout';
 import {
-  deleteSessionById,
   findOauthAuthorizationByCode,
   invalidGrant,
   oauthError,
@@ -52,9 +52,10 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
       const a = await redeemOauthAuthorization(trx, codeHash, sessionId);
       if (!a) {
         const used = await findOauthAuthorizationByCode(trx, codeHash);
-        if (used?.session_id && used.client_id === client.id) {
-          await deleteSessionById(trx, used.session_id);
-          return { kind: 'reused' as const };
+        if (used?.session_id && used.user_id && used.client_id === client.id) {
+          // The session the first exchange started ends; the client hears it by back-channel logout, if registered.
+          const ended = await endNamedSession(trx, { sessionId: used.session_id, userId: used.user_id, clientId: client.id });
+          return { kind: 'reused' as const, notify: ended.notify };
         }
         throw invalidGrant('Invalid authorization code');
       }
@@ -87,6 +88,7 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
       return { kind: 'issued' as const, issued, authorization: a };
     });
   if (outcome.kind === 'reused') {
+    deps.backchannelLogout.notify(outcome.notify);
     deps.logger.warn({ client_id: client.id }, 'authorization code reused; the tokens it issued are revoked');
     throw invalidGrant('Authorization code has already been used');
   }

@@ -27,15 +27,18 @@ export async function listOwnSessions(deps: Deps, auth: AuthenticatedUser): Prom
  */
 export async function revokeOwnSessions(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, which: { only: string } | { others: true }): Promise<void> {
   const { user, sessionId } = auth;
-  await deps.db.transaction().execute(async (trx) => {
+  const ended = await deps.db.transaction().execute(async (trx) => {
     if ('only' in which) {
-      if ((await endSessions(trx, user.id, { only: which.only })) === 0) throw sessionNotFound();
+      const one = await endSessions(trx, user.id, { only: which.only });
+      if (one.count === 0) throw sessionNotFound();
       await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'logout', { scope: 'session', session_id: which.only })]);
-    } else {
-      await endSessions(trx, user.id, sessionId !== undefined ? { except: sessionId } : {});
-      await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'logout', { scope: 'others' })]);
+      return one;
     }
+    const others = await endSessions(trx, user.id, sessionId !== undefined ? { except: sessionId } : {});
+    await insertAuditEntries(trx, [auditEntry(deps, meta, user, 'logout', { scope: 'others' })]);
+    return others;
   });
+  deps.backchannelLogout.notify(ended.backchannel);
 }
 
 /** GET /admin/users/{id}/sessions: the user's live sessions; 404 user_not_found for an unknown user. */
@@ -47,11 +50,13 @@ export async function adminListSessions(deps: Deps, userId: string): Promise<Ses
 /** DELETE /admin/users/{id}/sessions[/{session_id}]: one session of the user, or all of them. Audited as the admin. */
 export async function adminRevokeSessions(deps: Deps, meta: RequestMeta, admin: { role: string }, userId: string, sessionId?: string): Promise<void> {
   if (!(await findUserWithRelations(deps.db, userId))) throw notFound(ErrorCodes.userNotFound, 'User not found');
-  await deps.db.transaction().execute(async (trx) => {
+  const ended = await deps.db.transaction().execute(async (trx) => {
     const ended = await endSessions(trx, userId, sessionId !== undefined ? { only: sessionId } : {});
-    if (sessionId !== undefined && ended === 0) throw sessionNotFound();
+    if (sessionId !== undefined && ended.count === 0) throw sessionNotFound();
     // GoTrue's stand-in actor for an admin caller: the nil id, the role as its username.
     const actor = { id: INSTANCE_ID, email: admin.role, phone: null, raw_user_meta_data: null };
     await insertAuditEntries(trx, [auditEntry(deps, meta, actor, 'token_revoked', { user_id: userId, ...(sessionId ? { session_id: sessionId } : { scope: 'all' }) })]);
+    return ended;
   });
+  deps.backchannelLogout.notify(ended.backchannel);
 }

@@ -8,6 +8,7 @@ import { revokeAllTokens } from '../../domain/one-time-tokens';
 import type { RequestMeta } from '../../domain/request-meta';
 import { findUserByEmail, findUserByPhone, findUserWithRelations, lockUser, updateUser, type UserChange, type UserWithRelations } from '../../domain/user-records';
 import { endSessions } from '../../domain/user-sessions';
+import type { EndingSession } from '../../domain/backchannel-logout';
 import { upsertIdentity } from '../../domain/identities';
 import { rethrowUniqueViolation } from '../../domain/unique-violation';
 import { appMetadataWithProviders, mergeMetadata } from '../../domain/users';
@@ -56,6 +57,7 @@ export async function adminUpdateUser(
   const encrypted = await encryptedPasswordFrom(deps, { password: input.password, passwordHash: input.passwordHash || undefined }, { leakCheck: true });
 
   const now = deps.clock.now();
+  let backchannel: EndingSession[] = [];
   try {
     await deps.db.transaction().execute(async (trx) => {
       const locked = await lockUser(trx, userId);
@@ -78,7 +80,7 @@ export async function adminUpdateUser(
       }
       if (encrypted !== undefined) {
         patch.encrypted_password = encrypted;
-        await endSessions(trx, userId);
+        backchannel = (await endSessions(trx, userId)).backchannel;
         await revokeAllTokens(trx, userId);
       }
       let identityAdded = false;
@@ -116,5 +118,6 @@ export async function adminUpdateUser(
     // A concurrent call won the race past the pre-checks above.
     rethrowUniqueViolation(err);
   }
+  deps.backchannelLogout.notify(backchannel);
   return (await findUserWithRelations(deps.db, userId))!;
 }
