@@ -12,9 +12,9 @@
  * BENCH_DURATION seconds per scenario (10), BENCH_CONNECTIONS (10), GOTRUE_WORKERS (1) for the server.
  *
  * BENCH_USERS=1000000 (opt-in) runs the scale scenario instead: the per-request scenarios that read the user table
- * (password grant, GET /user, signup, OTP request, admin list by page, by cursor and filtered, a deep page) on the
- * empty database, then again after seeding that many users with identities, sessions and refresh tokens in one
- * statement-level bulk load (hack/seed-users.ts), and prints each figure beside its empty-database one.
+ * (password grant, GET /user, signup, OTP request, admin list by page, by cursor and filtered, a deep page) on an
+ * empty schema and on one seeded with that many users (identities, sessions and refresh tokens, one statement-level
+ * bulk load: hack/seed-users.ts), two servers side by side, rounds interleaved (see `scale`).
  * Rate limits are raised for the run; the server logs at info as it would in production (to /dev/null).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -49,6 +49,8 @@ interface Row {
 }
 const rows: Row[] = [];
 const children: ChildProcess[] = [];
+/** Schemas this run made besides `schema`, dropped at the end. */
+const extraSchemas: string[] = [];
 
 /** A port the kernel just handed out (listen on 0, then close): free unless someone takes it in between. */
 async function freePort(): Promise<number> {
@@ -276,31 +278,46 @@ async function sessionsOf(userIds: string[]): Promise<string[]> {
 }
 
 /**
- * The scale scenario (BENCH_USERS): every per-request path that reads the user table, on the empty database and
- * again with `count` seeded users; the target is each within 20% of its empty-database figure. The seed ends with
- * VACUUM ANALYZE and a CHECKPOINT, so the second round does not run beside the bulk load's write-back.
- * BENCH_SEEDED_SCHEMA names a schema seeded earlier (migrated, then hack/seed-users.ts) to measure instead of
- * seeding again: the empty round still runs on a fresh schema, then a second server serves the seeded one.
+ * The scale scenario (BENCH_USERS): every per-request path that reads the user table, on an empty schema and on one
+ * seeded with `count` users; the target is each within 20% of its empty-schema figure. Two servers run side by side
+ * (one per schema) and each scenario alternates between them for BENCH_ROUNDS rounds (3; the order flips each round),
+ * so a machine whose load drifts during the run weighs on both figures alike; the medians are compared. The seed
+ * ends with VACUUM ANALYZE and a CHECKPOINT, before any measuring. BENCH_SEEDED_SCHEMA names a schema seeded earlier
+ * (migrated, then hack/seed-users.ts) to use instead of seeding again; it is kept afterwards.
  */
 async function scale(count: number): Promise<void> {
   const seeded = process.env.BENCH_SEEDED_SCHEMA;
-  process.stderr.write(`bench (scale): ${cpus().length} cores, ${connections} connections, ${duration}s per scenario, ${count} users, schema ${schema}${seeded ? `, seeded schema ${seeded}` : ''}\n`);
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+  const full = seeded ?? `${schema}_full`;
+  if (!seeded) extraSchemas.push(full);
+  process.stderr.write(`bench (scale): ${cpus().length} cores, ${connections} connections, ${duration}s per scenario and round, ${rounds} rounds, ${count} users, schemas ${schema} (empty) and ${full}\n`);
   const json = { 'content-type': 'application/json' };
   const admin = { authorization: `Bearer ${await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('2h').sign(Buffer.from(secret))}` };
+  const envFor = (ns: string) => ({
+    ...serverEnv(),
+    GOTRUE_DB_NAMESPACE: ns,
+    GOTRUE_RATE_LIMIT_EMAIL_SENT: '1000000000',
+    GOTRUE_SMTP_MAX_FREQUENCY: '0s',
+    GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: 'true',
+  });
 
-  /** A server on `ns` with this run's users signed up; stops the previous one. */
+  let seedNote = `schema ${full} seeded earlier`;
+  if (!seeded) {
+    await run('./gotrue', ['migrate'], envFor(full));
+    process.stderr.write(`seeding ${count} users into ${full}\n`);
+    const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id as 2, ...OWASP_ARGON2ID });
+    const client = new pg.Client({ connectionString: dbUrl });
+    await client.connect();
+    const t = performance.now();
+    const steps = await seedUsers(client, full, count, hash);
+    await client.end();
+    seedNote = `seed ${((performance.now() - t) / 1000).toFixed(0)} s: ${JSON.stringify(steps)}`;
+    process.stderr.write(`  ${seedNote}; ${seedEmail(count)} is the last\n`);
+  }
+
+  /** A server on `ns` with this run's bench users (signed up, or signed in when a kept schema has them). */
   const serverOn = async (ns: string) => {
-    for (const c of children.splice(0)) {
-      c.kill('SIGTERM');
-      if (c.exitCode === null) await once(c, 'exit');
-    }
-    const env = {
-      ...serverEnv(),
-      GOTRUE_DB_NAMESPACE: ns,
-      GOTRUE_RATE_LIMIT_EMAIL_SENT: '1000000000',
-      GOTRUE_SMTP_MAX_FREQUENCY: '0s',
-      GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: 'true',
-    };
+    const env = envFor(ns);
     await run('./gotrue', ['migrate'], env);
     const port = await freePort();
     spawnChild('./gotrue', ['serve'], { ...env, PORT: String(port) });
@@ -311,63 +328,56 @@ async function scale(count: number): Promise<void> {
       const email = `bench-${i}-${schema}@example.com`;
       const res = await fetch(`${base}/signup`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD }) });
       const body = (await res.json()) as { access_token: string };
-      if (!res.ok) throw new Error(`seed signup failed: ${res.status} ${JSON.stringify(body)}`);
+      if (!res.ok) throw new Error(`bench user sign-up failed on ${ns}: ${res.status} ${JSON.stringify(body)}`);
       users.push({ email, access: body.access_token });
     }
     return { base, users };
   };
+  const servers = { empty: await serverOn(schema), full: await serverOn(full) };
 
-  const round = async (label: string, tag: string, { base, users }: Awaited<ReturnType<typeof serverOn>>) => {
-    process.stderr.write(`measuring: ${label}\n`);
-    const out: Record<string, Row> = {};
-    const m = async (name: string, requests: Requests | (() => Requests)) => {
-      out[name] = await measure(`${name} (${label})`, base, requests);
-    };
-    let n = 0;
-    await m('POST /token password', [
-      { method: 'POST', path: '/token?grant_type=password', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: users[n++ % users.length]!.email, password: PASSWORD }) }) },
-    ]);
-    await m('GET /user', [{ method: 'GET', path: '/user', headers: { authorization: `Bearer ${users[0]!.access}` } }]);
-    let s = 0;
-    await m('POST /signup', [
-      { method: 'POST', path: '/signup', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `new-${tag}-${s++}-${schema}@example.com`, password: PASSWORD }) }) },
-    ]);
-    let o = 0;
-    await m('POST /otp (existing user)', [
-      { method: 'POST', path: '/otp', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: users[o++ % users.length]!.email }) }) },
-    ]);
-    await m('GET /admin/users page 1 (with count)', [{ method: 'GET', path: '/admin/users?page=1&per_page=50', headers: admin }]);
-    await m('GET /admin/users page 200 (offset 9,950)', [{ method: 'GET', path: '/admin/users?page=200&per_page=50', headers: admin }]);
-    await m('GET /admin/users cursor, first page', [{ method: 'GET', path: '/admin/users?limit=50', headers: admin }]);
-    const deep = (await (await fetch(`${base}/admin/users?limit=1000&sort=created_at%20asc`, { headers: admin })).json()) as { pagination: { next_cursor?: string } };
-    const cursor = deep.pagination.next_cursor ?? '';
-    await m('GET /admin/users cursor, resumed', [{ method: 'GET', path: `/admin/users?limit=50&sort=created_at%20asc${cursor ? `&cursor=${cursor}` : ''}`, headers: admin }]);
-    await m('GET /admin/users?filter=<one user’s email>', [{ method: 'GET', path: `/admin/users?limit=50&filter=${encodeURIComponent(users[3]!.email)}`, headers: admin }]);
-    return out;
-  };
+  /** The scenarios, each a function of the server it runs against. */
+  type Side = Awaited<ReturnType<typeof serverOn>>;
+  const counters = { n: 0, s: 0, o: 0 };
+  const cursors = new Map<string, string>();
+  const scenarios: [string, (x: Side, tag: string) => Promise<Requests>][] = [
+    ['POST /token password', async ({ users }) => [
+      { method: 'POST', path: '/token?grant_type=password', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: users[counters.n++ % users.length]!.email, password: PASSWORD }) }) },
+    ]],
+    ['GET /user', async ({ users }) => [{ method: 'GET', path: '/user', headers: { authorization: `Bearer ${users[0]!.access}` } }]],
+    ['POST /signup', async (_x, tag) => [
+      { method: 'POST', path: '/signup', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `new-${tag}-${counters.s++}-${schema}@example.com`, password: PASSWORD }) }) },
+    ]],
+    ['POST /otp (existing user)', async ({ users }) => [
+      { method: 'POST', path: '/otp', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: users[counters.o++ % users.length]!.email }) }) },
+    ]],
+    ['GET /admin/users page 1 (with count)', async () => [{ method: 'GET', path: '/admin/users?page=1&per_page=50', headers: admin }]],
+    ['GET /admin/users page 200 (offset 9,950)', async () => [{ method: 'GET', path: '/admin/users?page=200&per_page=50', headers: admin }]],
+    ['GET /admin/users cursor, first page', async () => [{ method: 'GET', path: '/admin/users?limit=50', headers: admin }]],
+    ['GET /admin/users cursor, resumed', async ({ base }) => {
+      if (!cursors.has(base)) {
+        const deep = (await (await fetch(`${base}/admin/users?limit=1000&sort=created_at%20asc`, { headers: admin })).json()) as { pagination: { next_cursor?: string } };
+        cursors.set(base, deep.pagination.next_cursor ?? '');
+      }
+      const cursor = cursors.get(base)!;
+      return [{ method: 'GET', path: `/admin/users?limit=50&sort=created_at%20asc${cursor ? `&cursor=${cursor}` : ''}`, headers: admin }];
+    }],
+    ['GET /admin/users?filter=<one user’s email>', async ({ users }) => [{ method: 'GET', path: `/admin/users?limit=50&filter=${encodeURIComponent(users[3]!.email)}`, headers: admin }]],
+  ];
 
-  const empty = await round('empty', 'e', await serverOn(schema));
-  let seedNote = `schema ${seeded} seeded earlier`;
-  if (!seeded) {
-    process.stderr.write(`seeding ${count} users\n`);
-    const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id as 2, ...OWASP_ARGON2ID });
-    const client = new pg.Client({ connectionString: dbUrl });
-    await client.connect();
-    const t = performance.now();
-    const steps = await seedUsers(client, schema, count, hash);
-    await client.end();
-    seedNote = `seed ${((performance.now() - t) / 1000).toFixed(0)} s: ${JSON.stringify(steps)}`;
-    process.stderr.write(`  ${seedNote}; ${seedEmail(count)} is the last\n`);
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const out: string[] = [`| scenario | empty req/s (rounds) | ${count} users req/s (rounds) | ratio of medians | within 20% |`, `|---|---|---|---:|---|`];
+  for (const [name, requests] of scenarios) {
+    const runs: Record<'empty' | 'full', number[]> = { empty: [], full: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const side of r % 2 === 0 ? (['empty', 'full'] as const) : (['full', 'empty'] as const)) {
+        const x = servers[side];
+        runs[side].push((await measure(`${name} (${side}, round ${r + 1})`, x.base, await requests(x, `${side[0]}${r}`))).rps);
+      }
+    }
+    const ratio = median(runs.full) / median(runs.empty);
+    out.push(`| ${name} | ${median(runs.empty).toFixed(0)} (${runs.empty.map((v) => v.toFixed(0)).join(', ')}) | ${median(runs.full).toFixed(0)} (${runs.full.map((v) => v.toFixed(0)).join(', ')}) | ${ratio.toFixed(2)} | ${ratio >= 0.8 ? 'yes' : 'NO'} |`);
   }
-  const full = await round(`${count} users`, 'f', await serverOn(seeded ?? schema));
-
-  const out: string[] = [`| scenario | empty req/s | ${count} users req/s | ratio | p50 ms empty → full | within 20% |`, `|---|---:|---:|---:|---:|---|`];
-  for (const [name, a] of Object.entries(empty)) {
-    const b = full[name]!;
-    const ratio = b.rps / a.rps;
-    out.push(`| ${name} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${ratio.toFixed(2)} | ${a.p50} → ${b.p50} | ${ratio >= 0.8 ? 'yes' : 'NO'} |`);
-  }
-  process.stdout.write(`\n${out.join('\n')}\n\n(${cpus().length} cores, ${connections} connections, ${duration} s per scenario, GOTRUE_WORKERS=${workers}; ${seedNote})\n`);
+  process.stdout.write(`\n${out.join('\n')}\n\n(${cpus().length} cores, ${connections} connections, ${duration} s per scenario and round, ${rounds} rounds, GOTRUE_WORKERS=${workers}; ${seedNote})\n`);
 }
 
 async function cleanup(): Promise<void> {
@@ -375,7 +385,7 @@ async function cleanup(): Promise<void> {
   await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
   const client = new pg.Client({ connectionString: dbUrl });
   await client.connect();
-  await client.query(`drop schema if exists "${schema}" cascade`);
+  for (const ns of [schema, ...extraSchemas]) await client.query(`drop schema if exists "${ns}" cascade`);
   await client.end();
 }
 
