@@ -12,6 +12,7 @@ import { useTestApp } from '../helpers/test-app';
 import { dbKind } from '../helpers/test-db';
 import { TEST_JWT_SECRET, uniqueEmail } from '../helpers/test-server';
 import { apiKeyJwt, forgeJwt, serviceRoleJwt, unsignedJwt } from '../helpers/tokens';
+import { oauthEnv } from '../helpers/oauth-server';
 
 /**
  * A property-based hostile-input run over every route the route table mounts (issue 10, item 7): thousands of
@@ -37,6 +38,8 @@ const PASSWORD = 'pass-word-1';
 const VERIFIER = 'v'.repeat(43) + '-fuzz-verifier';
 const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
 const OTHER_SECRET = 'another-secret-that-is-at-least-32-bytes';
+const OAUTH_API_KEY = 'fuzz-platform-api-key-0123456789';
+const OAUTH_REDIRECT = 'https://rp.example/callback';
 
 // Two servers, a stand-in, an SMTP listener and seeded users: on a loaded machine PGlite's migrations alone have
 // taken most of the default 90 s.
@@ -57,6 +60,8 @@ const env = () => ({
   GOTRUE_EXTERNAL_GITHUB_SECRET: 'gh-secret',
   GOTRUE_EXTERNAL_GITHUB_URL: gh.url,
   GOTRUE_URI_ALLOW_LIST: 'http://localhost:3000/**',
+  // The OAuth 2.1 / OpenID provider too (issue 12): its routes answer 404 while it is off.
+  ...oauthEnv({ GOTRUE_OAUTH_SERVER_API_KEY: OAUTH_API_KEY }),
 });
 const server = useTestApp({ listen: true, overrides: { sms }, env });
 /** A second server on the same database with email confirmations on and a real SMTP listener: unconfirmed paths. */
@@ -65,10 +70,13 @@ const strict = useTestApp({ db: server.db, mail: true, overrides: { sms }, env }
 // ---------------------------------------------------------------------------------------------------------------
 // What the server handed out: pools the valid-ish generators draw from, filled as replies come in.
 
-const POOLS = ['emails', 'phones', 'userIds', 'identityIds', 'factors', 'providerRefs', 'refreshTokens', 'links', 'otps', 'authCodes', 'callbacks'] as const;
+const POOLS = ['emails', 'phones', 'userIds', 'identityIds', 'factors', 'providerRefs', 'refreshTokens', 'links', 'otps', 'authCodes', 'callbacks', 'oauthClients', 'authorizationIds', 'idTokens'] as const;
 type PoolName = (typeof POOLS)[number];
 const pools: Record<PoolName, string[]> = Object.fromEntries(POOLS.map((p) => [p, []])) as unknown as Record<PoolName, string[]>;
-/** Entries of `links` are `type hashed_token email_otp email` (generate_link); `callbacks`, `state code`; `factors`, `user_id factor_id`. */
+/**
+ * Entries of `links` are `type hashed_token email_otp email` (generate_link); `callbacks`, `state code`; `factors`,
+ * `user_id factor_id`; `oauthClients`, `client_id client_secret` (the secret empty for a public client).
+ */
 const POOL_CAP = 300;
 
 function remember(pool: PoolName, value: unknown): void {
@@ -204,8 +212,24 @@ const VALID: Record<string, fc.Arbitrary<unknown>> = {
   provider_type: fc.constantFrom('oauth2', 'oidc', 'saml'),
   identifier: fc.oneof({ weight: 3, arbitrary: fresh('identifier') }, { weight: 1, arbitrary: fc.constantFrom('custom:fz', 'github', 'custom:UPPER', 'custom:') }),
   name: fc.constantFrom('Fuzz Provider', ''),
-  client_id: fc.constantFrom('client', ''),
-  client_secret: fc.constantFrom('secret', ''),
+  client_id: fc.oneof({ weight: 4, arbitrary: pick('oauthClients', 0) }, { weight: 1, arbitrary: fc.constantFrom('client', '') }),
+  client_secret: fc.oneof({ weight: 4, arbitrary: pick('oauthClients', 1) }, { weight: 1, arbitrary: fc.constantFrom('secret', '') }),
+  // OAuth server (we are the provider).
+  redirect_uri: fc.constantFrom(OAUTH_REDIRECT, OAUTH_REDIRECT, 'https://evil.example/cb', 'http://127.0.0.1:5555/cb', ''),
+  redirect_uris: fc.constantFrom([OAUTH_REDIRECT], ['javascript:alert(1)'], [], ['https://a.example/cb#frag'], 'https://a.example/cb'),
+  response_type: fc.constantFrom('code', 'code', 'token', 'id_token', ''),
+  resource: fc.constantFrom('https://api.example.com', 'https://api.example.com#x', 'https://other.example', 'relative'),
+  prompt: fc.constantFrom('consent', 'login', 'none', 'select_account'),
+  max_age: fc.constantFrom('0', '60', '-1', 'x'),
+  client_name: fc.constantFrom('Fuzz app', '', 'x'.repeat(300)),
+  token_endpoint_auth_method: fc.constantFrom('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'),
+  grant_types: fc.constantFrom(['authorization_code', 'refresh_token'], ['client_credentials'], ['implicit'], []),
+  action: fc.constantFrom('approve', 'approve', 'deny', 'maybe'),
+  token_type_hint: fc.constantFrom('access_token', 'refresh_token', 'id_token'),
+  id_token_hint: fc.oneof(pick('idTokens'), fc.constant('a.b.c')),
+  post_logout_redirect_uri: fc.constantFrom(OAUTH_REDIRECT, 'https://evil.example/bye'),
+  user_id: pick('userIds'),
+  require_mfa: fc.boolean(),
   issuer: httpsUrl,
   discovery_url: httpsUrl,
   authorization_url: httpsUrl,
@@ -222,7 +246,7 @@ const VALID: Record<string, fc.Arbitrary<unknown>> = {
   client_auth: fc.constantFrom('basic', 'post', 'both', 'both', 'jwt'),
   // Query-only.
   grant_type: fc.constantFrom('password', 'refresh_token', 'pkce', 'id_token', 'password', 'refresh_token', 'authorization_code', ''),
-  scope: fc.constantFrom('global', 'local', 'others', 'everything'),
+  scope: fc.constantFrom('global', 'local', 'others', 'everything', 'openid email', 'openid email offline_access', 'admin'),
   page: fc.constantFrom('1', '2', '0', '-1', '2147483647', '2147483648', '99999999999', '1e3', 'x'),
   per_page: fc.constantFrom('1', '50', '1000', '0', '2147483647', 'x'),
   filter: fc.oneof(pick('emails'), fc.constantFrom('%', '_', "'", 'fuzz')),
@@ -232,7 +256,7 @@ const VALID: Record<string, fc.Arbitrary<unknown>> = {
   flow_type: fc.constantFrom('pkce', 'implicit'),
   invite_token: fc.oneof(pick('links', 1), fc.constant('x')),
   state: pick('callbacks', 0),
-  code: pick('callbacks', 1),
+  code: fc.oneof(pick('callbacks', 1), pick('authCodes')),
   error: fc.constantFrom('access_denied', 'server_error'),
   error_description: hostileString,
 };
@@ -275,6 +299,17 @@ const BODY: Record<string, Templates> = {
   ],
   'put /admin/custom-providers/:id': [['name'], ['enabled', 'pkce_enabled'], ['scopes', 'attribute_mapping', 'authorization_params'], ['authorization_url', 'jwks_uri'], ['acceptable_client_ids']],
   'post /callback': [['state', 'code'], ['state', 'error', 'error_description']],
+  'post /oauth/token': [
+    ['grant_type=client_credentials', 'client_id', 'client_secret', 'scope'], ['grant_type=authorization_code', 'code', 'redirect_uri', 'client_id', 'client_secret', 'code_verifier'],
+    ['grant_type=authorization_code', 'code', 'redirect_uri', 'client_id', 'code_verifier=' + VERIFIER], ['grant_type=refresh_token', 'refresh_token', 'client_id', 'client_secret', 'scope'],
+  ],
+  'post /oauth/revoke': [['token', 'client_id', 'client_secret', 'token_type_hint'], ['refresh_token', 'client_id', 'client_secret']],
+  'post /oauth/introspect': [['token', 'client_id', 'client_secret'], ['refresh_token', 'client_id', 'client_secret']],
+  'post /oauth/clients/register': [['client_name', 'redirect_uris'], ['client_name', 'redirect_uris', 'token_endpoint_auth_method', 'grant_types']],
+  'post /admin/oauth/clients': [['client_name', 'redirect_uris'], ['client_name', 'redirect_uris', 'token_endpoint_auth_method', 'grant_types', 'require_mfa']],
+  'post /oauth/authorizations/:authorization_id/consent': [['action']],
+  'post /admin/oauth/authorizations/:authorization_id/approve': [['email', 'create_user'], ['user_id']],
+  'post /oauth/logout': [['id_token_hint', 'post_logout_redirect_uri', 'state', 'client_id']],
 };
 const QUERY: Record<string, Templates> = {
   'post /token': [[], [], ['redirect_to']],
@@ -288,6 +323,12 @@ const QUERY: Record<string, Templates> = {
   'post /logout': [['scope']],
   'post /signup': [['redirect_to']],
   'post /invite': [['redirect_to']],
+  'get /oauth/authorize': [
+    ['client_id', 'redirect_uri', 'response_type=code', 'scope=openid email offline_access', 'state', 'code_challenge=' + CHALLENGE, 'code_challenge_method=S256', 'nonce'],
+    ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method'],
+    ['client_id', 'redirect_uri', 'response_type=code', 'code_challenge=' + CHALLENGE, 'code_challenge_method=S256', 'resource', 'prompt', 'max_age'],
+  ],
+  'get /oauth/logout': [['id_token_hint', 'post_logout_redirect_uri', 'state', 'client_id']],
 };
 /** Path parameters by name: mostly an id the server handed out (a factor's user and id from one tuple). */
 const PARAM_POOL: Record<string, fc.Arbitrary<Pick>[]> = {
@@ -295,6 +336,8 @@ const PARAM_POOL: Record<string, fc.Arbitrary<Pick>[]> = {
   identity_id: [pick('identityIds')],
   factor_id: [pick('factors', 1)],
   id: [pick('providerRefs'), pick('userIds')],
+  authorization_id: [pick('authorizationIds')],
+  client_id: [pick('oauthClients', 0)],
 };
 /** encodeURIComponent refuses lone surrogates: the wire carries U+FFFD for them (JSON bodies keep them escaped). */
 const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
@@ -385,6 +428,7 @@ const extraHeaders: fc.Arbitrary<[string, string][]> = fc.oneof(
         { weight: 3, arbitrary: fc.tuple(fc.constant('x-jwt-aud'), fc.oneof(fc.constantFrom('authenticated', 'authenticated', 'other-app', 'x'.repeat(300)), headerValue)) },
         { weight: 3, arbitrary: fc.tuple(fc.constant('x-supabase-api-version'), fc.constantFrom('2023-01-01', '2024-01-01', '9999-99-99', '2024-13-45', 'latest', '')) },
         { weight: 3, arbitrary: fc.tuple(fc.constantFrom('referer', 'redirect_to', 'origin', 'x-forwarded-for', 'sb-forwarded-for', 'user-agent'), fc.oneof(url, headerValue)) },
+        { weight: 2, arbitrary: fc.tuple(fc.constant('x-api-key'), fc.oneof(fc.constant(OAUTH_API_KEY), headerValue)) },
         { weight: 2, arbitrary: fc.tuple(fc.constant('content-type'), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'garbage', '')) },
         { weight: 1, arbitrary: fc.tuple(fc.constant('content-encoding'), fc.constantFrom('identity', 'gzip', 'br', 'x-unknown')) },
       ),
@@ -569,7 +613,10 @@ function verdict(r: Reply): string | undefined {
     }
     const params = [u.searchParams, new URLSearchParams(u.hash.slice(1))];
     for (const p of params) {
-      if ((p.has('error') || p.has('error_description')) && !p.get('error_code')) return 'a redirect with an error but no error_code';
+      // An OAuth authorization error response (RFC 6749 §4.1.2.1) names its issuer (RFC 9207) instead of a GoTrue code.
+      const oauthResponse = p.has('iss') && p.has('error') && !p.has('error_code');
+      if (oauthResponse && p.get('error') === 'server_error') return 'an OAuth redirect carrying server_error (a hidden 500)';
+      if ((p.has('error') || p.has('error_description')) && !p.get('error_code') && !oauthResponse) return 'a redirect with an error but no error_code';
       if (p.get('error_code') === 'unexpected_failure') return 'a redirect carrying unexpected_failure (a hidden 500)';
     }
     return undefined;
@@ -604,6 +651,10 @@ function harvest(value: unknown, depth = 0): void {
     remember('phones', o.phone);
   }
   if (typeof o.identity_id === 'string') remember('identityIds', o.identity_id);
+  if (typeof o.client_id === 'string' && Array.isArray(o.redirect_uris)) remember('oauthClients', `${o.client_id} ${typeof o.client_secret === 'string' ? o.client_secret : ''}`);
+  if (typeof o.authorization_id === 'string') remember('authorizationIds', o.authorization_id);
+  remember('idTokens', o.id_token);
+  remember('refreshTokens', o.refresh_token);
   for (const v of Object.values(o)) if (v && typeof v === 'object') harvest(v, depth + 1);
 }
 
@@ -615,6 +666,7 @@ async function harvestLocation(location: string): Promise<void> {
     return;
   }
   remember('authCodes', u.searchParams.get('code'));
+  remember('authorizationIds', u.searchParams.get('authorization_id'));
   const fragment = new URLSearchParams(u.hash.slice(1));
   remember('refreshTokens', fragment.get('refresh_token'));
   // An authorization at the GitHub stand-in: let it log in and keep the state and code it sends back.
@@ -670,6 +722,19 @@ describe(`property: hostile input on every route never reaches a 5xx (${dbKind})
       JSON.stringify({ provider_type: 'oauth2', identifier: 'custom:fz', name: 'Fuzz', client_id: 'c', client_secret: 's', authorization_url: `${gh.url}/login/oauth/authorize`, token_url: 'http://127.0.0.1:1/t', userinfo_url: 'http://127.0.0.1:1/u' }),
     );
     harvest(parseJson(p.text));
+    // OAuth clients (a confidential and a public one) and a pending authorization request of each.
+    for (const body of [{ client_name: 'Fuzz RP', redirect_uris: [OAUTH_REDIRECT], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] }, { client_name: 'Fuzz SPA', redirect_uris: [OAUTH_REDIRECT], client_type: 'public' }]) {
+      const c = await send('post', '/admin/oauth/clients', admin, JSON.stringify(body));
+      expect(c.status).toBe(201);
+      harvest(parseJson(c.text));
+    }
+    for (const entry of pools.oauthClients.slice(0, 2)) {
+      const q = new URLSearchParams({ client_id: entry.split(' ')[0]!, redirect_uri: OAUTH_REDIRECT, response_type: 'code', scope: 'openid email offline_access', state: 's', code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+      const r = await send('get', `/oauth/authorize?${q}`, {}, undefined);
+      expect(r.status).toBe(302);
+      await harvestLocation(String(r.headers.location));
+    }
+    expect(pools.authorizationIds.length).toBe(2);
   });
 
   it(`${RUNS} requests: every reply is a 2xx/3xx or a 4xx JSON error with an error_code (seed ${SEED})`, { timeout: 1_200_000 }, async () => {
@@ -719,8 +784,8 @@ describe(`property: hostile input on every route never reaches a 5xx (${dbKind})
         if (reply.status < 400) {
           harvest(parseJson(reply.text));
           if (typeof reply.headers.location === 'string') await harvestLocation(reply.headers.location);
-          const u = (parseJson(reply.text) as { url?: unknown } | undefined)?.url;
-          if (typeof u === 'string') await harvestLocation(u);
+          const replied = parseJson(reply.text) as { url?: unknown; redirect_url?: unknown; redirect_uri?: unknown } | undefined;
+          for (const u of [replied?.url, replied?.redirect_url, replied?.redirect_uri]) if (typeof u === 'string') await harvestLocation(u);
           harvestMessages();
         }
       }
