@@ -327,4 +327,4 @@ export function amrFromRows(rows: { authentication_method: string; updated_at: s
 }
 
 /** The refresh-token rows the refresh grant reads, locks and rotates (house rule 5: a reused token revokes its family). */
-export { findActiveRefreshToken, findRefreshContext, lockSessionForRefresh, revokeSessionRefreshTokens, rotateRefreshToken } from '../db/repositories/refresh-tokens';
+export { findActiveRefreshToken, lockRefreshContext, revokeSessionRefreshTokens, rotateRefreshToken } from '../db/repositories/refresh-tokens';
