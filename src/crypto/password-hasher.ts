@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
+import { concurrencyLimit } from './concurrency-limit';
 import { FBSCRYPT_PREFIX, verifyFirebaseScrypt } from './firebase-scrypt';
 
 /** argon2id parameters; the defaults are OWASP's minimum (m=19 MiB, t=2, p=1). */
@@ -25,14 +27,21 @@ export interface PasswordHasher {
 /**
  * argon2id for new hashes; verification also accepts bcrypt ($2a$/$2b$/$2y$), argon2i/d/id and Firebase scrypt
  * ($fbscrypt$), as GoTrue users and admin imports bring; any of those that verifies asks for a rehash. All three
- * hash on libuv's thread pool, never on the event loop.
+ * hash on libuv's thread pool, never on the event loop, and at most `parallel` at once (one per core by default,
+ * concurrency-limit.ts): more would only queue inside libuv while holding their memory, and would take the pool's
+ * remaining threads from file and DNS work.
  */
-export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID): PasswordHasher {
+export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID, parallel: number = availableParallelism()): PasswordHasher {
   const opts = { type: argon2.argon2id as 2, ...params };
+  const limit = concurrencyLimit(parallel);
   let decoy: Promise<string> | undefined;
 
-  async function verify(encoded: string | null | undefined, password: string): Promise<PasswordCheck> {
-    if (!encoded) return { valid: false, needsRehash: false };
+  function verify(encoded: string | null | undefined, password: string): Promise<PasswordCheck> {
+    if (!encoded) return Promise.resolve({ valid: false, needsRehash: false });
+    return limit.run(() => verifyNow(encoded, password));
+  }
+
+  async function verifyNow(encoded: string, password: string): Promise<PasswordCheck> {
     try {
       if (encoded.startsWith('$argon2')) {
         const valid = await argon2.verify(encoded, password);
@@ -55,10 +64,10 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID): Pas
   }
 
   return {
-    hash: (password) => argon2.hash(password, opts),
+    hash: (password) => limit.run(() => argon2.hash(password, opts)),
     verify,
     async burn(password) {
-      decoy ??= argon2.hash('decoy password, never valid', opts);
+      decoy ??= limit.run(() => argon2.hash('decoy password, never valid', opts));
       await verify(await decoy, password);
     },
   };

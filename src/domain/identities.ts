@@ -42,6 +42,5 @@ export {
   findIdentity,
   insertIdentityReturningId,
   listUserIdentities,
-  touchIdentity,
   updateIdentityData,
 } from '../db/repositories/identities';

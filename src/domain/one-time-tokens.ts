@@ -14,7 +14,7 @@ import {
   type TokenWithUser,
 } from '../db/repositories/one-time-tokens';
 import { clearTokenColumns, lockUser, tokenColumnsOf, writeTokenColumn } from '../db/repositories/users';
-import type { OneTimeTokenRow, OneTimeTokenType } from '../db/schema';
+import type { OneTimeTokenRow, OneTimeTokenType, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { tooManyRequests } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
@@ -53,6 +53,11 @@ export interface IssueTokenInput {
   pkce: boolean;
   /** Refuse (429) when the last token of this kind went out less than SMTP/SMS_MAX_FREQUENCY ago. */
   throttle: boolean;
+  /**
+   * The user's row as the caller's own lockUser in this transaction returned it: the lock is held already, so the
+   * token columns are read from it rather than by locking the row a second time (one round trip fewer).
+   */
+  lockedUser?: UserRow | undefined;
 }
 
 export interface IssuedToken {
@@ -74,10 +79,11 @@ export function throttled(channel: Channel, waitMs: number) {
 
 /**
  * Issues a token inside the caller's transaction, under the user's row lock (so two concurrent requests cannot
- * both pass the throttle): writes the users column and its sent_at, and the one_time_tokens row.
+ * both pass the throttle; taken here unless the caller hands over the row it locked): writes the users column and
+ * its sent_at, and the one_time_tokens row.
  */
 export async function issueToken(trx: Executor, deps: Pick<Deps, 'config' | 'clock' | 'random'>, input: IssueTokenInput): Promise<IssuedToken> {
-  const user = await lockUser(trx, input.userId);
+  const user = input.lockedUser?.id === input.userId ? input.lockedUser : await lockUser(trx, input.userId);
   if (!user) throw new Error(`issueToken: user ${input.userId} does not exist`);
   const now = deps.clock.now();
   const previous = tokenColumnsOf(user, input.type);

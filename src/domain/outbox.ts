@@ -58,6 +58,8 @@ export interface PrepareMailInput {
   startsFlow?: boolean;
   redirectTo: string;
   throttle: boolean;
+  /** `user` is the row the caller locked in this transaction (lockUser): the token is issued without locking again. */
+  userLocked?: boolean;
 }
 
 const MAIL_FAILURE: Record<MailKind, string> = {
@@ -100,6 +102,7 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
     otp: newOtp(deps, input.to),
     pkce: input.pkce !== undefined,
     throttle: input.throttle,
+    lockedUser: input.userLocked ? input.user : undefined,
   });
   const mail: MailInput = {
     to: input.to,
@@ -202,6 +205,8 @@ export interface PrepareSmsInput {
   phone: string;
   channel: SmsChannel;
   throttle: boolean;
+  /** `user` is the row the caller locked in this transaction (lockUser): the token is issued without locking again. */
+  userLocked?: boolean;
 }
 
 /** Issues an SMS code inside `trx`; a GOTRUE_SMS_TEST_OTP phone gets its fixed code and no SMS. */
@@ -214,6 +219,7 @@ export async function prepareSms(trx: Executor, deps: Deps, input: PrepareSmsInp
     otp: newOtp(deps, input.phone),
     pkce: false,
     throttle: input.throttle,
+    lockedUser: input.userLocked ? input.user : undefined,
   });
   return {
     tokenHash: issued.tokenHash,

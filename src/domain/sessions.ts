@@ -87,13 +87,15 @@ export interface IssueInput {
   resource?: string | null;
   /** Seconds the session may refresh for (sessions.not_after); null/undefined = no bound. */
   lifetimeSeconds?: number | null;
+  /** The flow's audit rows, written by the session's own statement (one round trip fewer than a separate insert). */
+  audit?: AuditEntry[];
 }
 
 /**
  * Starts a session inside the caller's transaction, in one statement: the session row at the given AAL, its
- * first refresh token and its AMR claims. The statement also reads the user back with identities and factors,
- * after the flow's writes, so the response needs no reload after commit. Call it after the flow's last write
- * to the user; `mintTokens` after commit.
+ * first refresh token, its AMR claims and the flow's audit rows. The statement also reads the user back with
+ * identities and factors, after the flow's writes, so the response needs no reload after commit. Call it after the
+ * flow's last write to the user; `mintTokens` after commit.
  */
 export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'> & { config?: Pick<Deps['config'], 'sessions'> }, input: IssueInput): Promise<IssuedSession> {
   const now = deps.clock.now();
@@ -109,6 +111,7 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
     { id: sessionId, userId: input.user.id, aal, now, userAgent: input.meta.userAgent, ip: input.meta.ip || null, oauthClientId: input.oauthClient?.id ?? null, scopes: input.scopes ?? null, oauthResource: input.resource ?? null, notAfter: input.lifetimeSeconds ? new Date(now.getTime() + input.lifetimeSeconds * 1000) : null },
     { selector, userId: input.user.id, sessionId, parent: null, now },
     amr.map((e) => ({ id: deps.random.uuid(), sessionId, method: e.method, now: new Date(e.timestamp * 1000) })),
+    input.audit,
   );
   // The foreign key from sessions to users fails the statement first; this is for the type.
   if (!user) throw new Error(`issue: user ${input.user.id} vanished inside its own transaction`);
@@ -327,4 +330,4 @@ export function amrFromRows(rows: { authentication_method: string; updated_at: s
 }
 
 /** The refresh-token rows the refresh grant reads, locks and rotates (house rule 5: a reused token revokes its family). */
-export { findActiveRefreshToken, findRefreshContext, lockSessionForRefresh, revokeSessionRefreshTokens, rotateRefreshToken } from '../db/repositories/refresh-tokens';
+export { findActiveRefreshToken, lockRefreshContext, revokeSessionRefreshTokens, rotateRefreshToken } from '../db/repositories/refresh-tokens';

@@ -1,6 +1,5 @@
 import type { Executor } from '../db/database';
-import { markIdentitiesSignedIn } from '../db/repositories/identities';
-import { updateUser } from '../db/repositories/users';
+import { updateUserSignedIn, type UserChange } from '../db/repositories/users';
 
 /**
  * User rows as the flows read and change them: look-ups (by email or phone within an audience, by id with the
@@ -22,8 +21,17 @@ export {
   type UserWithRelations,
 } from '../db/repositories/users';
 
-/** Dates a sign-in on the user and on its identities: all of them, or only the provider's. */
-export async function recordSignIn(ex: Executor, userId: string, now: Date, provider?: string): Promise<void> {
-  await updateUser(ex, userId, { last_sign_in_at: now, updated_at: now });
-  await markIdentitiesSignedIn(ex, userId, now, provider);
+/**
+ * Dates a sign-in on the user and on its identities (all of them, or only the provider's), in one statement.
+ * `change`: more columns of the user row written by the same statement (a rehashed password);
+ * `touchIdentities`: the identities' updated_at moves too (the password grant's, as GoTrue's).
+ */
+export async function recordSignIn(
+  ex: Executor,
+  userId: string,
+  now: Date,
+  provider?: string,
+  opts: { change?: UserChange; touchIdentities?: boolean } = {},
+): Promise<void> {
+  await updateUserSignedIn(ex, userId, { last_sign_in_at: now, updated_at: now, ...opts.change }, { now, provider, touchUpdatedAt: opts.touchIdentities ?? false });
 }

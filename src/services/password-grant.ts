@@ -1,6 +1,4 @@
-import { insertAuditEntries } from '../domain/audit';
-import { touchIdentity } from '../domain/identities';
-import { findUserByEmail, findUserByPhone, updateUser, type UserWithRelations } from '../domain/user-records';
+import { findUserByEmail, findUserByPhone, recordSignIn, type UserWithRelations } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
@@ -67,16 +65,11 @@ export async function passwordGrant(
 
   const rehashed = check.needsRehash ? await deps.hasher.hash(input.password) : undefined;
   const signedIn = user;
+  // Round trips 2–5 (after the look-up): BEGIN, the sign-in dates on user and identity, the session with its audit
+  // row, COMMIT.
   const started = await deps.db.transaction().execute(async (trx) => {
-    await updateUser(trx, signedIn.id, {
-      last_sign_in_at: now,
-      updated_at: now,
-      ...(rehashed ? { encrypted_password: rehashed } : {}),
-    });
-    await touchIdentity(trx, signedIn.id, provider, now);
-    const s = await sessions.issue(trx, deps, { user: signedIn, method: 'password', meta });
-    await insertAuditEntries(trx, [auditEntry(deps, meta, signedIn, 'login', { provider })]);
-    return s;
+    await recordSignIn(trx, signedIn.id, now, provider, { change: rehashed ? { encrypted_password: rehashed } : {}, touchIdentities: true });
+    return sessions.issue(trx, deps, { user: signedIn, method: 'password', meta, audit: [auditEntry(deps, meta, signedIn, 'login', { provider })] });
   });
   return { tokens: await sessions.mintTokens(deps, started), user: started.user, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
 }

@@ -1,10 +1,4 @@
-import {
-  findActiveRefreshToken,
-  findRefreshContext,
-  lockSessionForRefresh,
-  revokeSessionRefreshTokens,
-  rotateRefreshToken,
-} from '../domain/sessions';
+import { findActiveRefreshToken, lockRefreshContext, revokeSessionRefreshTokens, rotateRefreshToken } from '../domain/sessions';
 import type { UserWithRelations } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
@@ -30,7 +24,9 @@ function isLowAalPastAllowance(deps: Deps, session: { aal: string | null; create
   return now.getTime() > (session.created_at?.getTime() ?? 0) + allowance;
 }
 
-type Outcome = { kind: 'issued'; selector: string; session: sessions.TokenSession } | { kind: 'reused' };
+type Outcome =
+  | { kind: 'issued'; selector: string; session: sessions.TokenSession; user: UserWithRelations; amr: sessions.AmrEntry[] }
+  | { kind: 'reused'; sessionId: string; userId: string };
 
 /**
  * grant_type=refresh_token, GoTrue's legacy rotation (contract §2). Every refresh of one session runs under that
@@ -60,28 +56,26 @@ export async function refreshGrant(
 ): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; session: sessions.TokenSession }> {
   const selector = deps.refreshTokens.selectorOf(refreshToken);
   if (!selector) throw notFound();
-  // Round trip 1: the token's owner, session and AMR claims, read before any lock is taken.
-  const ctx = await findRefreshContext(deps.db, selector);
-  if (!ctx || !ctx.sessionExists) throw notFound();
-  const { sessionId, user } = ctx;
-  assertNotBanned(user, deps.clock.now(), 'refresh');
   const { security } = deps.config;
 
-  // Round trips 2–5: BEGIN, lock + token state, one rotation statement, COMMIT.
+  // Round trips 1–4: BEGIN, the lock with everything the rotation and the response need, one rotation statement,
+  // COMMIT. An unknown token costs BEGIN, the lock statement and ROLLBACK.
   const outcome = await deps.db.transaction().execute(async (trx): Promise<Outcome> => {
-    const state = await lockSessionForRefresh(trx, sessionId, selector);
-    if (!state || !state.token_id) throw notFound();
-    if ((state.oauth_client_id ?? null) !== (opts.oauthClient?.id ?? null)) throw notFound();
+    const ctx = await lockRefreshContext(trx, selector);
+    if (!ctx) throw notFound();
+    const { sessionId, user, session: state, token } = ctx;
     // The clock is read once the lock is held, as GoTrue does: a caller that waited behind the refresh that
     // revoked its token must not judge the reuse interval by a time from before that revocation (it would fall
     // "inside" the interval and fork the family with a second child; seen with two servers, two-servers-refresh).
     const now = deps.clock.now();
+    assertNotBanned(user, now, 'refresh');
+    if ((state.oauth_client_id ?? null) !== (opts.oauthClient?.id ?? null)) throw notFound();
     if (state.not_after && state.not_after <= now) throw badRequest(ErrorCodes.sessionExpired, sessionExpiredMessage('past_not_after', deps.config.sessions));
     // GOTRUE_SESSIONS_TIMEBOX and _INACTIVITY_TIMEOUT, judged on the locked row with the clock read under the lock.
-    const verdict = sessionVerdict(deps.config.sessions, state, now, state.token_updated_at);
+    const verdict = sessionVerdict(deps.config.sessions, state, now, token.updated_at);
     if (verdict !== 'valid') throw badRequest(ErrorCodes.sessionExpired, sessionExpiredMessage(verdict, deps.config.sessions));
     // GOTRUE_SESSIONS_SINGLE_PER_USER: one more read, only with the policy on.
-    if (deps.config.sessions.singlePerUser && !state.oauth_client_id && (await isSupersededSession(trx, deps.config.sessions, user.id, { ...state, id: sessionId }, now, state.token_updated_at))) {
+    if (deps.config.sessions.singlePerUser && !state.oauth_client_id && (await isSupersededSession(trx, deps.config.sessions, user.id, { ...state, id: sessionId }, now, token.updated_at))) {
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Revoked by Newer Login)');
     }
     if (isLowAalPastAllowance(deps, state, user, now)) {
@@ -89,29 +83,31 @@ export async function refreshGrant(
     }
     const scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
     const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, scopes, resource: state.oauth_resource };
+    const amr = sessions.amrFromRows(ctx.amr);
 
-    if (state.revoked) {
+    if (token.revoked) {
       const active = await findActiveRefreshToken(trx, sessionId);
-      if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, session };
-      const reuseUntil = (state.token_updated_at?.getTime() ?? 0) + security.refreshTokenReuseInterval * 1000;
+      if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, session, user, amr };
+      const reuseUntil = (token.updated_at?.getTime() ?? 0) + security.refreshTokenReuseInterval * 1000;
       if (now.getTime() >= reuseUntil) {
         if (security.refreshTokenRotationEnabled) await revokeSessionRefreshTokens(trx, sessionId, now);
-        return { kind: 'reused' };
+        return { kind: 'reused', sessionId, userId: user.id };
       }
     }
     const next = deps.refreshTokens.issue();
     await rotateRefreshToken(trx, {
-      revokeId: state.revoked ? null : state.token_id,
+      revokeId: token.revoked ? null : token.id,
       next: { selector: next.selector, userId: user.id, sessionId, parent: selector, now },
       audit: [auditEntry(deps, meta, user, 'token_revoked'), auditEntry(deps, meta, user, 'token_refreshed')],
       client: { userAgent: meta.userAgent, ip: meta.ip || null },
     });
-    return { kind: 'issued', selector: next.selector, session };
+    return { kind: 'issued', selector: next.selector, session, user, amr };
   });
   if (outcome.kind === 'reused') {
-    deps.logger.warn({ session_id: sessionId, user_id: user.id }, 'refresh token reuse detected; session tokens revoked');
+    deps.logger.warn({ session_id: outcome.sessionId, user_id: outcome.userId }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }
-  const tokens = await sessions.mintTokens(deps, { user, session: outcome.session, amr: sessions.amrFromRows(ctx.amr), refreshToken: deps.refreshTokens.tokenFor(outcome.selector), authenticationMethod: 'token_refresh', expiresIn: opts.oauthClient?.accessTokenTtl });
+  const { user } = outcome;
+  const tokens = await sessions.mintTokens(deps, { user, session: outcome.session, amr: outcome.amr, refreshToken: deps.refreshTokens.tokenFor(outcome.selector), authenticationMethod: 'token_refresh', expiresIn: opts.oauthClient?.accessTokenTtl });
   return { tokens, user, session: outcome.session };
 }

@@ -77,12 +77,13 @@ export async function signup(deps: Deps, meta: RequestMeta, input: SignupInput):
       let started: sessions.IssuedSession | undefined;
       let message: PreparedMessage | undefined;
       if (autoconfirm) {
-        started = await sessions.issue(trx, deps, { user, method: 'password', meta });
+        // The audit rows ride on the session's statement: BEGIN, user, identity, session, COMMIT.
         audits.push(auditEntry(deps, meta, user, 'login', { provider: channel }));
+        started = await sessions.issue(trx, deps, { user, method: 'password', meta, audit: audits });
       } else {
         message = await prepareConfirmation(trx, deps, user, ctx, false);
+        await insertAuditEntries(trx, audits);
       }
-      await insertAuditEntries(trx, audits);
       return { user, started, message, auditIds: audits.map((a) => a.id) };
     });
   } catch (err) {
@@ -187,13 +188,13 @@ async function signupAnonymously(deps: Deps, meta: RequestMeta, data: Record<str
   const newUser = await vetNewUser(deps, meta, { channel: { kind: 'anonymous' }, userMetadata: data, signedIn: true });
   const started = await deps.db.transaction().execute(async (trx) => {
     const { user } = await createUser(trx, deps, meta, newUser);
-    const s = await sessions.issue(trx, deps, { user, method: 'anonymous', meta });
     const actor = { id: user.id, email: null, phone: null, raw_user_meta_data: null };
-    await insertAuditEntries(trx, [
-      auditEntry(deps, meta, actor, 'user_signedup', { provider: 'anonymous' }),
-      auditEntry(deps, meta, actor, 'login', { provider: 'anonymous' }),
-    ]);
-    return s;
+    return sessions.issue(trx, deps, {
+      user,
+      method: 'anonymous',
+      meta,
+      audit: [auditEntry(deps, meta, actor, 'user_signedup', { provider: 'anonymous' }), auditEntry(deps, meta, actor, 'login', { provider: 'anonymous' })],
+    });
   });
   await announceNewUser(deps, meta, started.user);
   return { kind: 'session', user: started.user, tokens: await sessions.mintTokens(deps, started) };

@@ -128,9 +128,9 @@ async function complete(deps: Deps, meta: RequestMeta, type: VerifyType, match: 
       return { kind: 'code' as const, authCode };
     }
     await recordSignIn(trx, user.id, now, provider);
-    const started = await sessions.issue(trx, deps, { user, method: 'otp', meta });
+    // The audit rows ride on the session's statement.
     audits.push(auditEntry(deps, meta, user, 'login', { provider, type }));
-    await insertAuditEntries(trx, audits);
+    const started = await sessions.issue(trx, deps, { user, method: 'otp', meta, audit: audits });
     return { kind: 'session' as const, started };
   });
 

@@ -83,12 +83,13 @@ describe.skipIf(!onPostgres)('per-request query plans on a seeded table (postgre
   }, 120_000);
   afterAll(() => explainer.end());
 
-  it('password grant: index scans only', async () => {
+  it('password grant: five round trips (user by email, BEGIN, sign-in dates, session with its audit row, COMMIT), index scans only', async () => {
     const statements = await statementsOf(async () => {
       const r = await request(app).post('/token?grant_type=password').send({ email: seedEmail(7777), password: PASSWORD });
       tokens = r.body;
       return r;
     });
+    expect(statements.filter((s) => !RATE_LIMIT.test(s.text))).toHaveLength(5);
     expect(await seqScans(statements)).toEqual([]);
   });
 
@@ -98,16 +99,19 @@ describe.skipIf(!onPostgres)('per-request query plans on a seeded table (postgre
     expect(await seqScans(statements)).toEqual([]);
   });
 
-  it('refresh grant: five round trips (context, BEGIN, lock, rotation, COMMIT), index scans only', async () => {
+  it('refresh grant: four round trips (BEGIN, lock with the context, rotation, COMMIT), index scans only', async () => {
     const statements = await statementsOf(() => request(app).post('/token?grant_type=refresh_token').send({ refresh_token: tokens.refresh_token }));
     // The Postgres rate-limit store adds its counter's upsert (the refresh bucket); Redis or memory would not.
-    expect(statements.filter((s) => !RATE_LIMIT.test(s.text))).toHaveLength(5);
+    expect(statements.filter((s) => !RATE_LIMIT.test(s.text))).toHaveLength(4);
     expect(await seqScans(statements)).toEqual([]);
   });
 
-  it('signup and OTP request: index scans only', async () => {
+  it('signup (six round trips: user by email, BEGIN, user, identity, session with its audit rows, COMMIT) and OTP request: index scans only', async () => {
     const signup = await statementsOf(() => request(app).post('/signup').send({ email: 'new-seeded-user@seed.example', password: PASSWORD }));
+    expect(signup.filter((s) => !RATE_LIMIT.test(s.text))).toHaveLength(6);
     const otp = await statementsOf(() => request(app).post('/otp').send({ email: seedEmail(4242) }));
+    // The user row is locked once.
+    expect(otp.filter((s) => /for update/i.test(s.text) && /"users"/.test(s.text))).toHaveLength(1);
     expect(await seqScans([...signup, ...otp])).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { requestLogging } from '../../src/http/middleware/request-context';
+import { requestContext } from '../../src/http/middleware/request-context';
 
 /** An app with the access log writing JSON lines into an array, and routes answering 200, 503 and a throw. */
 function appWithLog() {
@@ -15,7 +15,7 @@ function appWithLog() {
     },
   });
   const app = express();
-  app.use(requestLogging(pino({ level: 'info' }, sink)));
+  app.use(requestContext(pino({ level: 'info' }, sink), 0));
   const router = express.Router();
   router.get('/ok', (_req, res) => void res.json({ ok: true }));
   router.get('/down', (_req, res) => void res.status(503).json({}));
@@ -25,7 +25,7 @@ function appWithLog() {
 }
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
-describe('access log (requestLogging)', () => {
+describe('access log (requestContext)', () => {
   it('writes one line a request: id, method, path without the query, status, response time', async () => {
     const { app, lines } = appWithLog();
     const r = await request(app).get('/auth/v1/ok?access_token=secret-in-query');

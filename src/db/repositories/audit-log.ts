@@ -9,21 +9,19 @@ export interface AuditEntry {
   createdAt: Date;
 }
 
+/** The audit_log_entries row of an entry (also written by statements that record a change and its audit at once). */
+export const auditRow = (e: AuditEntry) => ({
+  instance_id: INSTANCE_ID,
+  id: e.id,
+  payload: JSON.stringify(e.payload),
+  ip_address: e.ipAddress.slice(0, 64),
+  created_at: e.createdAt,
+});
+
 /** Writes audit rows; called inside the transaction of the change they record. */
 export async function insertAuditEntries(ex: Executor, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await ex
-    .insertInto('audit_log_entries')
-    .values(
-      entries.map((e) => ({
-        instance_id: INSTANCE_ID,
-        id: e.id,
-        payload: JSON.stringify(e.payload),
-        ip_address: e.ipAddress.slice(0, 64),
-        created_at: e.createdAt,
-      })),
-    )
-    .execute();
+  await ex.insertInto('audit_log_entries').values(entries.map(auditRow)).execute();
 }
 
 /** A search over audit payloads: a substring (matched literally, case-insensitively) of any of these keys. */

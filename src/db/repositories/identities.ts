@@ -13,23 +13,6 @@ export async function insertIdentity(ex: Executor, i: NewIdentity): Promise<void
   await insertIdentityReturningId(ex, i);
 }
 
-/** Marks the user's identity for a provider as used for sign-in now. */
-export async function touchIdentity(ex: Executor, userId: string, provider: string, now: Date): Promise<void> {
-  await ex
-    .updateTable('identities')
-    .set({ last_sign_in_at: now, updated_at: now })
-    .where('user_id', '=', userId)
-    .where('provider', '=', provider)
-    .execute();
-}
-
-/** Dates a sign-in on the user's identities: all of them, or the provider's. Only last_sign_in_at changes. */
-export async function markIdentitiesSignedIn(ex: Executor, userId: string, now: Date, provider?: string): Promise<void> {
-  let q = ex.updateTable('identities').set({ last_sign_in_at: now }).where('user_id', '=', userId);
-  if (provider !== undefined) q = q.where('provider', '=', provider);
-  await q.execute();
-}
-
 export type IdentityRow = Awaited<ReturnType<typeof findIdentity>>;
 
 /** The identity for a provider subject (unique per provider). */

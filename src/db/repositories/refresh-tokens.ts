@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
-import { prepared } from '../prepared';
-import type { AuditEntry } from './audit-log';
+import type { AalLevel } from '../schema';
+import { auditRow, type AuditEntry } from './audit-log';
 import { INSTANCE_ID, selectUserWithRelations, type UserWithRelations } from './users';
 
 export interface NewRefreshToken {
@@ -47,64 +47,74 @@ export async function revokeSessionRefreshTokens(ex: Executor, sessionId: string
     .execute();
 }
 
+/** The presented token's session, locked, with everything a rotation judges and the token response carries. */
 export interface RefreshContext {
   sessionId: string;
-  sessionExists: boolean;
+  /** The owner with identities and factors, as the token response and the ban check need them. */
   user: UserWithRelations;
   /** The session's AMR claims, newest first (timestamps as JSON renders them). */
   amr: { authentication_method: string; updated_at: string }[];
+  session: {
+    aal: AalLevel | null;
+    not_after: Date | null;
+    created_at: Date | null;
+    refreshed_at: Date | null;
+    tag: string | null;
+    oauth_client_id: string | null;
+    scopes: string | null;
+    oauth_resource: string | null;
+  };
+  token: { id: string; revoked: boolean | null; updated_at: Date | null };
 }
 
 /**
- * Everything a refresh needs before it takes the session lock, in one round trip: the token's session, its
- * owner with relations, whether the session still exists, and the session's AMR claims.
+ * The refresh grant's first statement inside its transaction (one round trip): locks the presented token's session
+ * row and the token's row until the transaction ends — all refreshes of one session run one at a time — and reads
+ * with them the token's state, the session's policy fields and AMR claims, and the owner with relations. Both rows
+ * are locked on purpose: under READ COMMITTED, Postgres re-reads only the locked rows after waiting for a lock, so
+ * a joined row that was not locked would come from the statement's old snapshot and a waiter would see a token
+ * another refresh revoked as still live. The user and AMR rows are not locked: they are what the access token
+ * states, read as the statement's snapshot saw them (as a read before the lock would). Undefined: no such token,
+ * or its session is gone.
  */
-const refreshContext = prepared(1, (ex, selector) =>
-  selectUserWithRelations(ex)
+export async function lockRefreshContext(ex: Executor, selector: string): Promise<RefreshContext | undefined> {
+  const row = await selectUserWithRelations(ex)
     // refresh_tokens.user_id is varchar(255), as in GoTrue: cast that side so users' primary key is used.
     .innerJoin('refresh_tokens as rt', (j) => j.on((eb) => eb(sql`${sql.ref('rt.user_id')}::uuid`, '=', eb.ref('u.id'))))
+    .innerJoin('sessions as s', 's.id', 'rt.session_id')
     .select((eb) => [
-      'rt.session_id as rt_session_id',
-      eb.exists(eb.selectFrom('sessions as s').select('s.id').whereRef('s.id', '=', 'rt.session_id')).as('rt_session_exists'),
+      's.id as s_id',
+      's.aal as s_aal',
+      's.not_after as s_not_after',
+      's.created_at as s_created_at',
+      's.refreshed_at as s_refreshed_at',
+      's.tag as s_tag',
+      's.oauth_client_id as s_oauth_client_id',
+      's.scopes as s_scopes',
+      's.oauth_resource as s_oauth_resource',
+      'rt.id as rt_id',
+      'rt.revoked as rt_revoked',
+      'rt.updated_at as rt_updated_at',
       jsonArrayFrom(
         eb
           .selectFrom('mfa_amr_claims as c')
           .select(['c.authentication_method', 'c.updated_at'])
-          .whereRef('c.session_id', '=', 'rt.session_id')
+          .whereRef('c.session_id', '=', 's.id')
           .orderBy('c.updated_at', 'desc'),
-      ).as('rt_amr'),
+      ).as('s_amr'),
     ])
-    .where('rt.token', '=', selector!),
-);
-
-export async function findRefreshContext(ex: Executor, selector: string): Promise<RefreshContext | undefined> {
-  const [row] = await refreshContext(ex, selector);
-  if (!row || !row.rt_session_id) return undefined;
-  const { rt_session_id, rt_session_exists, rt_amr, ...user } = row;
-  return {
-    sessionId: rt_session_id,
-    sessionExists: Boolean(rt_session_exists),
-    user: user as UserWithRelations,
-    amr: rt_amr as unknown as RefreshContext['amr'],
-  };
-}
-
-/**
- * Locks the session row and the presented token's row until the transaction ends (all refreshes of one session
- * run one at a time) and reads the token's state in the same statement. Both rows are locked on purpose: under
- * READ COMMITTED, Postgres re-reads only the locked rows after waiting for a lock, so a joined row that was not
- * locked would come from the statement's old snapshot and a waiter would see a token another refresh revoked
- * as still live. Undefined: no such session, or the token is not of this session.
- */
-export async function lockSessionForRefresh(ex: Executor, sessionId: string, selector: string) {
-  return ex
-    .selectFrom('sessions as s')
-    .innerJoin('refresh_tokens as rt', 'rt.session_id', 's.id')
-    .select(['s.aal', 's.not_after', 's.created_at', 's.refreshed_at', 's.tag', 's.oauth_client_id', 's.scopes', 's.oauth_resource', 'rt.id as token_id', 'rt.revoked', 'rt.updated_at as token_updated_at'])
-    .where('s.id', '=', sessionId)
     .where('rt.token', '=', selector)
     .forUpdate(['s', 'rt'])
     .executeTakeFirst();
+  if (!row) return undefined;
+  const { s_id, s_aal, s_not_after, s_created_at, s_refreshed_at, s_tag, s_oauth_client_id, s_scopes, s_oauth_resource, rt_id, rt_revoked, rt_updated_at, s_amr, ...user } = row;
+  return {
+    sessionId: s_id,
+    user: user as UserWithRelations,
+    amr: s_amr as unknown as RefreshContext['amr'],
+    session: { aal: s_aal, not_after: s_not_after, created_at: s_created_at, refreshed_at: s_refreshed_at, tag: s_tag, oauth_client_id: s_oauth_client_id, scopes: s_scopes, oauth_resource: s_oauth_resource },
+    token: { id: rt_id, revoked: rt_revoked, updated_at: rt_updated_at },
+  };
 }
 
 export interface Rotation {
@@ -141,15 +151,7 @@ export async function rotateRefreshToken(ex: Executor, r: Rotation): Promise<voi
     .with('audited', (db) =>
       db
         .insertInto('audit_log_entries')
-        .values(
-          audit.map((e) => ({
-            instance_id: INSTANCE_ID,
-            id: e.id,
-            payload: JSON.stringify(e.payload),
-            ip_address: e.ipAddress.slice(0, 64),
-            created_at: e.createdAt,
-          })),
-        )
+        .values(audit.map(auditRow))
         .returning('id'),
     )
     .insertInto('refresh_tokens')

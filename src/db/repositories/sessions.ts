@@ -2,6 +2,7 @@ import type { QueryCreator } from 'kysely';
 import type { Executor } from '../database';
 import type { AalLevel, Database, SessionRow } from '../schema';
 import { amrClaimRow, type NewAmrClaim } from './amr-claims';
+import { auditRow, type AuditEntry } from './audit-log';
 import { refreshTokenRow, type NewRefreshToken } from './refresh-tokens';
 import { selectUserWithRelations, type UserWithRelations } from './users';
 
@@ -20,8 +21,8 @@ export interface NewSession {
 }
 
 /**
- * Starts a session in one statement (data-modifying CTEs): the session row, its first refresh token and its AMR
- * claims; the statement's result is the user with relations as the transaction sees it, so the caller's earlier
+ * Starts a session in one statement (data-modifying CTEs): the session row, its first refresh token, its AMR
+ * claims and the sign-in's audit rows; the statement's result is the user with relations as the transaction sees it, so the caller's earlier
  * writes to the user are in it. The foreign keys to the new session are checked at the end of the statement.
  */
 export async function insertSessionReturningUser(
@@ -29,8 +30,10 @@ export async function insertSessionReturningUser(
   s: NewSession,
   firstToken: NewRefreshToken,
   amr: NewAmrClaim[],
+  /** Audit rows of the sign-in, written by the same statement. */
+  audit: AuditEntry[] = [],
 ): Promise<UserWithRelations | undefined> {
-  const writes = ex
+  const sessionWrites = ex
     .with('new_session', (db) =>
       db
         .insertInto('sessions')
@@ -39,6 +42,7 @@ export async function insertSessionReturningUser(
     )
     .with('new_token', (db) => db.insertInto('refresh_tokens').values(refreshTokenRow(firstToken)).returning('id'))
     .with('new_amr', (db) => db.insertInto('mfa_amr_claims').values(amr.map(amrClaimRow)).returning('id'));
+  const writes = audit.length > 0 ? sessionWrites.with('audited', (db) => db.insertInto('audit_log_entries').values(audit.map(auditRow)).returning('id')) : sessionWrites;
   // The CTEs only add names to the query creator's database type; the user SELECT does not read them.
   const user = await selectUserWithRelations(writes as unknown as QueryCreator<Database>)
     .where('u.id', '=', s.userId)

@@ -221,6 +221,32 @@ export async function updateUser(ex: Executor, userId: string, patch: UserChange
   await ex.updateTable('users').set(patch).where('id', '=', userId).execute();
 }
 
+/**
+ * A sign-in's dates in one statement (a data-modifying CTE): `patch` on the user row, and last_sign_in_at on the
+ * user's identities — all of them, or only `provider`'s — with updated_at too when `touchUpdatedAt`.
+ */
+export async function updateUserSignedIn(
+  ex: Executor,
+  userId: string,
+  patch: UserChange,
+  identities: { now: Date; provider?: string | undefined; touchUpdatedAt?: boolean },
+): Promise<void> {
+  const { now, provider, touchUpdatedAt } = identities;
+  await ex
+    .with('signed_in', (db) => {
+      let q = db
+        .updateTable('identities')
+        .set({ last_sign_in_at: now, ...(touchUpdatedAt ? { updated_at: now } : {}) })
+        .where('user_id', '=', userId);
+      if (provider !== undefined) q = q.where('provider', '=', provider);
+      return q.returning('id');
+    })
+    .updateTable('users')
+    .set(patch)
+    .where('id', '=', userId)
+    .execute();
+}
+
 /** Whether another user (of any audience) holds this phone: phones are unique across the table. */
 export async function phoneTakenByAnother(ex: Executor, phone: string, userId: string): Promise<boolean> {
   const row = await ex.selectFrom('users').select('id').where('phone', '=', phone).where('id', '!=', userId).executeTakeFirst();
