@@ -30,7 +30,7 @@ export async function passwordGrant(
   deps: Deps,
   meta: RequestMeta,
   input: PasswordGrantInput,
-): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; weakPassword?: Weakness }> {
+): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; sessionId: string; weakPassword?: Weakness }> {
   const { config } = deps;
   let user;
   let provider: 'email' | 'phone';
@@ -78,5 +78,5 @@ export async function passwordGrant(
     await insertAuditEntries(trx, [auditEntry(deps, meta, signedIn, 'login', { provider })]);
     return s;
   });
-  return { tokens: await sessions.mintTokens(deps, started), user: started.user, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
+  return { tokens: await sessions.mintTokens(deps, started), user: started.user, sessionId: started.session.id, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
 }
