@@ -33,6 +33,8 @@ export function createApp(deps: Deps): Express {
   // The OAuth server's protocol endpoints take form posts (RFC 6749 §3.2, RFC 7009, RFC 7662); JSON is read too.
   const oauthForms = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo', '/oauth/logout'];
   app.use([...oauthForms, ...oauthForms.map((p) => `/auth/v1${p}`)], express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
+  // The hosted pages' HTML forms (GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED).
+  app.use(['/oauth/pages', '/auth/v1/oauth/pages'], express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   app.use(express.json({ limit: '1mb', strict: true, type: () => true }));
   app.use(emptyBodyIsNoBody);
 
