@@ -286,9 +286,10 @@ const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal
 
 /**
  * OIDC's freshness demands: with `max_age` the user must have signed in at most that long ago; with prompt=login,
- * after the request was made (the consent page signs the user in again). Returns why not, or undefined.
+ * after the request was made (the consent page signs the user in again; the hosted pages ask before they answer).
+ * Returns why not, or undefined.
  */
-function signInTooOld(a: OauthAuthorizationRow, signIn: SignIn, now: Date): string | undefined {
+export function signInTooOld(a: Pick<OauthAuthorizationRow, 'max_age' | 'prompt' | 'created_at'>, signIn: SignIn, now: Date): string | undefined {
   if (a.max_age !== null && now.getTime() - signIn.time.getTime() > a.max_age * 1000) return 'the user signed in longer ago than max_age allows';
   if ((a.prompt ?? '').split(' ').includes('login') && signIn.time.getTime() < new Date(a.created_at).getTime() - 1000) {
     return 'prompt=login: the user must sign in again after the request';

@@ -15,6 +15,8 @@ const pagesEnv = (extra: Record<string, string> = {}) => oauthEnv({ GOTRUE_OAUTH
 const t = useTestApp({ listen: true, env: pagesEnv() });
 const off = useTestApp({ db: t.db, env: oauthEnv({ GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH: '' }) });
 const withAppPage = useTestApp({ db: t.db, env: pagesEnv({ GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH: '/oauth/consent' }) });
+/** Sign-in posts share the /token bucket: one per window here, per X-Test-Client (the store may be the shared database). */
+const limited = useTestApp({ db: t.db, env: pagesEnv({ GOTRUE_RATE_LIMIT_TOKEN_REFRESH: '1', GOTRUE_RATE_LIMIT_HEADER: 'X-Test-Client' }) });
 /** Pages on https://…/auth/v1: the cookie is Secure and scoped to that path. */
 const secure = useTestApp({ db: t.db, env: pagesEnv({ API_EXTERNAL_URL: 'https://auth.example.com/auth/v1' }) });
 const REDIRECT = 'https://rp.example.com/callback';
@@ -24,7 +26,10 @@ const PASSWORD = 'correct-horse-battery';
 class PageBrowser {
   cookie: string | undefined;
   url = `${ISSUER}/`;
-  constructor(private readonly app: TestApp) {}
+  constructor(
+    private readonly app: TestApp,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   private keep(res: request.Response) {
     const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
@@ -37,11 +42,11 @@ class PageBrowser {
     return abs.pathname + abs.search;
   }
   async get(u: string) {
-    const req = request(this.app.app).get(this.path(u));
+    const req = request(this.app.app).get(this.path(u)).set(this.headers);
     return this.keep(await (this.cookie ? req.set('Cookie', this.cookie) : req));
   }
   async post(u: string, form: Record<string, string>) {
-    const req = request(this.app.app).post(this.path(u)).type('form').send(form);
+    const req = request(this.app.app).post(this.path(u)).set(this.headers).type('form').send(form);
     return this.keep(await (this.cookie ? req.set('Cookie', this.cookie) : req));
   }
   /** Where a 303 goes, absolute. */
@@ -268,6 +273,30 @@ describe(`hosted OAuth pages (${dbKind})`, () => {
     expect(page.text).toContain('<h1>Add a second factor to use this app</h1>');
     const back = new URL(b.location(await b.post('consent', { csrf_token: field(page.text, 'csrf_token'), authorization_id: flow.authorizationId, action: 'deny' })));
     expect(back.searchParams.get('error')).toBe('access_denied');
+  });
+
+  it('prompt=login: a browser already signed in is asked to sign in again before consent', async () => {
+    const u = await newUser();
+    const b = new PageBrowser(t);
+    const first = await startFlow(client, b);
+    await b.get(b.location(await signIn(b, first.step, u.email)));
+    await new Promise((r) => setTimeout(r, 2100)); // sign-in times are whole seconds, and a second of slack is allowed
+    const again = await startFlow(client, b, { prompt: 'login consent' });
+    const page = await b.get(again.step);
+    expect(page.text).toContain('<h1>Sign in</h1>');
+    const consent = await b.get(b.location(await b.post('sign-in', { csrf_token: field(page.text, 'csrf_token'), authorization_id: again.authorizationId, email: u.email, password: PASSWORD })));
+    expect(consent.text).toContain('Allow Example RP');
+  });
+
+  it("sign-in posts count in the password grant's rate-limit bucket: over it, a 429 HTML page", async () => {
+    const b = new PageBrowser(limited, { 'X-Test-Client': crypto.randomUUID() });
+    const r = await request(limited.app).get('/oauth/authorize').query({ client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    const page = await b.get(r.headers.location as string);
+    const form = { csrf_token: field(page.text, 'csrf_token'), authorization_id: field(page.text, 'authorization_id'), email: 'nobody@example.com', password: 'x' };
+    expect((await b.post('sign-in', form)).status).toBe(400);
+    const over = await b.post('sign-in', form);
+    expect([over.status, over.headers['x-sb-error-code'], over.headers['content-type']]).toEqual([429, 'over_request_rate_limit', expect.stringMatching(/^text\/html/)]);
+    expect(over.text).toContain('<h1>Too many attempts</h1>');
   });
 
   it('bad input is a 4xx HTML page: an unknown request, no authorization_id, an unknown action', async () => {

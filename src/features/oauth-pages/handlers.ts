@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../../deps';
 import { getClient, type OauthClient } from '../../domain/oauth-clients';
-import { answerAuthorization, openAuthorization, parseScopes, peekAuthorization } from '../../domain/oauth-server';
+import { answerAuthorization, openAuthorization, parseScopes, peekAuthorization, signInTooOld } from '../../domain/oauth-server';
 import type { RequestMeta } from '../../domain/request-meta';
 import type { LiveSession } from '../../domain/user-sessions';
 import { ApiError, badRequest, notFound } from '../../errors/api-error';
@@ -74,22 +74,15 @@ async function requestOf(deps: Deps, authorizationId: string) {
   return { a, client: await getClient(deps, a.client_id) };
 }
 
-/** prompt=login and max_age ask for a sign-in newer than the session's: then the page signs the user in again. */
-function signInTooOld(a: { prompt: string | null; max_age: number | null; created_at: Date }, s: LiveSession, now: Date): boolean {
-  const time = signInOf(s).time.getTime();
-  if (a.max_age !== null && now.getTime() - time > a.max_age * 1000) return true;
-  return (a.prompt ?? '').split(' ').includes('login') && time < new Date(a.created_at).getTime() - 1000;
-}
-
 /**
- * The step a browser is at: no live session (or one too old for prompt/max_age) → sign in; an aal1 session of a
+ * The step a browser is at: no live session (or one too old for prompt=login / max_age: domain signInTooOld) → sign in; an aal1 session of a
  * user with a TOTP factor → the code; the client requires MFA the user cannot give → "add a second factor";
  * a grant that already covers the scopes → straight back to the client; else the consent question.
  */
 async function showStep(deps: Deps, res: Response, authorizationId: string, cookie: PageCookie | undefined): Promise<void> {
   const { a, client } = await requestOf(deps, authorizationId);
   const s = await pageSession(deps, cookie);
-  if (!s || signInTooOld(a, s, deps.clock.now())) {
+  if (!s || signInTooOld(a, signInOf(s), deps.clock.now())) {
     const fresh = cookie && !cookie.sessionId ? cookie : startPageCookie(deps, res, null);
     sendPage(res, 200, signInPage({ authorizationId, csrf: csrfToken(deps, fresh), appName: appNameOf(client) }), a.redirect_uri);
     return;
