@@ -10,8 +10,11 @@ import { buildRouter } from './routes';
 
 /** The OAuth server's protocol endpoints take form posts (RFC 6749 §3.2, RFC 7009, RFC 7662); JSON is read too. */
 const OAUTH_FORMS = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo', '/oauth/logout'];
-/** Providers answering with response_mode=form_post (Apple) POST a form to /callback; body-parser then skips JSON. */
-const FORM_PATHS = ['/callback', ...OAUTH_FORMS].flatMap((p) => [p, `/auth/v1${p}`]);
+/**
+ * Providers answering with response_mode=form_post (Apple) POST a form to /callback; body-parser then skips JSON.
+ * The hosted pages' HTML forms (GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED) post to /oauth/pages.
+ */
+const FORM_PATHS = ['/callback', ...OAUTH_FORMS, '/oauth/pages'].flatMap((p) => [p, `/auth/v1${p}`]);
 
 /** Whether a path is one of FORM_PATHS or under one, as `app.use(path)` matches (case-insensitive, by segment). */
 function takesForms(path: string): boolean {

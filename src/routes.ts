@@ -31,6 +31,7 @@ import { oauthIntrospect, oauthMetadata, oauthRevoke, oauthUserinfo, requireOaut
 import { oauthLogout } from './features/oauth-server/logout';
 import { adminListGrants, adminRevokeGrant, listMyGrants, revokeMyGrant } from './features/oauth-server/user-grants';
 import { adminApproveAuthorization, adminDenyAuthorization, adminGetAuthorization } from './features/oauth-server/approve-by-api';
+import { pageConsent, pagesErrorHandler, pageSignIn, pageStep, pageTotp, requireHostedPages } from './features/oauth-pages/handlers';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createCaptchaGuards } from './http/middleware/captcha';
 import { createRateLimits } from './http/middleware/rate-limit';
@@ -109,6 +110,15 @@ export function buildRouter(deps: Deps): Router {
   t.post('/oauth/clients/register', [oauthServer, limit.oauthRegister], 'none', dynamicRegisterClient);
   t.get('/user/oauth/grants', [oauthServer, unlimited], 'user', listMyGrants);
   t.delete('/user/oauth/grants', [oauthServer, unlimited], 'user', revokeMyGrant);
+
+  // Hosted pages (issue 15, GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED): sign-in, TOTP and consent as HTML forms, each
+  // post at its API twin's rate; 404 unless enabled with no AUTHORIZATION_PATH. Their errors are HTML pages too.
+  const hostedPages = requireHostedPages(deps);
+  t.get('/oauth/pages/consent', [hostedPages, limit.external], 'none', pageStep);
+  t.post('/oauth/pages/sign-in', [hostedPages, limit.token], 'none', pageSignIn);
+  t.post('/oauth/pages/mfa', [hostedPages, limit.mfaVerify], 'none', pageTotp);
+  t.post('/oauth/pages/consent', [hostedPages, unlimited], 'none', pageConsent);
+  if (deps.config.oauthServer.enabled && deps.config.oauthServer.hostedPagesEnabled) r.use('/oauth/pages', pagesErrorHandler(deps));
 
   t.post('/invite', unlimited, 'admin', invite);
 

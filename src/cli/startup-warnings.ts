@@ -78,5 +78,11 @@ export function startupWarnings(config: Config): string[] {
   if (config.oauthServer.enabled && apiKey !== '' && (Buffer.byteLength(apiKey) < 32 || PLACEHOLDER_WORDS.test(apiKey))) {
     warnings.push('GOTRUE_OAUTH_SERVER_API_KEY is shorter than 32 bytes or a placeholder: it approves sign-ins for any user. Set it to a random key (openssl rand -base64 48)');
   }
+  // Hosted pages (issue 15): they only stand in for the app's consent page, so say when they cannot be reached.
+  const o = config.oauthServer;
+  if (o.hostedPagesEnabled && (!o.enabled || o.authorizationPath)) {
+    const why = !o.enabled ? 'GOTRUE_OAUTH_SERVER_ENABLED is off' : `GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH is set (${o.authorizationPath.slice(0, 64)})`;
+    warnings.push(`GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED is ignored: ${why}, so /oauth/pages answers 404. Unset AUTHORIZATION_PATH to use them`);
+  }
   return warnings;
 }

@@ -292,6 +292,11 @@ export interface Config {
     rateLimitDynamicClientRegister: number;
     /** GOTRUE_OAUTH_SERVER_API_KEY (ours): accepted in X-API-Key on /admin/oauth/authorizations/*; '' = not accepted. */
     apiKey: string;
+    /**
+     * GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED (ours): with no authorizationPath, /oauth/authorize sends the browser to
+     * this server's own minimal sign-in, TOTP and consent pages (API_EXTERNAL_URL/oauth/pages/consent).
+     */
+    hostedPagesEnabled: boolean;
   };
   /** Prometheus metrics on a listener of their own (GOTRUE_METRICS_*). */
   metrics: {

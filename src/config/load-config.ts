@@ -263,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       resources: e.GOTRUE_OAUTH_SERVER_RESOURCES,
       rateLimitDynamicClientRegister: e.GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER,
       apiKey: e.GOTRUE_OAUTH_SERVER_API_KEY ?? '',
+      hostedPagesEnabled: e.GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED,
     },
     metrics: {
       enabled: e.GOTRUE_METRICS_ENABLED,

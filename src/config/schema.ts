@@ -314,6 +314,8 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: num(10),
   // Approve by API (issue 15, ours): the X-API-Key a platform's backend answers authorization requests with; unset = not accepted.
   GOTRUE_OAUTH_SERVER_API_KEY: str(),
+  // Hosted pages (issue 15, ours): sign-in, TOTP and consent pages served at /oauth/pages when no AUTHORIZATION_PATH is set.
+  GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED: bool(false),
 
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),

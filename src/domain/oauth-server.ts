@@ -40,6 +40,25 @@ export const parseScopes = (scope: string): string[] => [...new Set(scope.split(
  */
 export const oauthIssuer = (config: Pick<Config, 'api' | 'jwt'>): string => config.jwt.issuer || config.api.externalUrl.replace(/\/+$/, '');
 
+/** Where the hosted pages (GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED) live, under API_EXTERNAL_URL. */
+export const HOSTED_PAGES_PATH = '/oauth/pages';
+
+/**
+ * The consent page /oauth/authorize sends the browser to, or undefined when there is none: the app's
+ * (SITE_URL + GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH) when set, else this server's hosted one when enabled
+ * (API_EXTERNAL_URL/oauth/pages/consent). `authorization_id` is added to its query.
+ */
+export function consentPageUrl(config: Pick<Config, 'api' | 'siteUrl' | 'oauthServer'>, authorizationId: string): string | undefined {
+  const path = config.oauthServer.authorizationPath;
+  let base: string;
+  if (path) base = config.siteUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
+  else if (config.oauthServer.hostedPagesEnabled) base = `${config.api.externalUrl.replace(/\/+$/, '')}${HOSTED_PAGES_PATH}/consent`;
+  else return undefined;
+  const page = new URL(base);
+  page.searchParams.set('authorization_id', authorizationId);
+  return page.toString();
+}
+
 /** An RFC 6749 protocol error in `{error, error_description}` form. */
 export const oauthError = (status: number, error: string, message: string, code: ErrorCode = ErrorCodes.oauthInvalidRequest) => new ApiError(status, code, message, { oauth: { error } });
 export const invalidGrant = (message: string) => oauthError(400, 'invalid_grant', message, ErrorCodes.oauthInvalidGrant);
@@ -267,9 +286,10 @@ const authOf = (s: SignIn) => ({ time: s.time, methods: s.methods.join(','), aal
 
 /**
  * OIDC's freshness demands: with `max_age` the user must have signed in at most that long ago; with prompt=login,
- * after the request was made (the consent page signs the user in again). Returns why not, or undefined.
+ * after the request was made (the consent page signs the user in again; the hosted pages ask before they answer).
+ * Returns why not, or undefined.
  */
-function signInTooOld(a: OauthAuthorizationRow, signIn: SignIn, now: Date): string | undefined {
+export function signInTooOld(a: Pick<OauthAuthorizationRow, 'max_age' | 'prompt' | 'created_at'>, signIn: SignIn, now: Date): string | undefined {
   if (a.max_age !== null && now.getTime() - signIn.time.getTime() > a.max_age * 1000) return 'the user signed in longer ago than max_age allows';
   if ((a.prompt ?? '').split(' ').includes('login') && signIn.time.getTime() < new Date(a.created_at).getTime() - 1000) {
     return 'prompt=login: the user must sign in again after the request';

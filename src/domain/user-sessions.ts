@@ -3,6 +3,10 @@ import { listAmrClaims } from '../db/repositories/amr-claims';
 import { listBackchannelSessions, type EndingSession } from '../db/repositories/oauth-logout';
 import { deleteSessions, findSession, listUserSessions } from '../db/repositories/sessions';
 import type { Config } from '../config/config';
+import { listFactorsOfUser } from '../db/repositories/factors';
+import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
+import type { AalLevel } from '../db/schema';
+import { amrFromRows, type AmrEntry } from './sessions';
 import { effectiveTag, lastRefreshedAt, sessionVerdict, type PolicySession } from './session-policy';
 
 /**
@@ -71,4 +75,39 @@ export async function isSupersededSession(
   return others.some(
     (s) => s.id !== session.id && s.oauth_client_id === null && sessionVerdict(policy, s, now) === 'valid' && effectiveTag(s.tag, policy.tags) === tag && lastRefreshedAt(s).getTime() > mine,
   );
+}
+
+/** A live session as a browser page sees it (the hosted OAuth pages' cookie names only its id). */
+export interface LiveSession {
+  user: UserWithRelations;
+  sessionId: string;
+  aal: AalLevel;
+  /** Newest first. */
+  amr: AmrEntry[];
+  /** The user's verified TOTP factors (the hosted pages' second step), oldest first. */
+  totpFactors: { id: string; friendly_name: string | null }[];
+  /** The user has a verified factor of any kind (TOTP, phone, WebAuthn). */
+  hasVerifiedFactor: boolean;
+}
+
+/**
+ * A session a browser page may act on: it exists, is a user's own sign-in (not an OAuth client's session), passes
+ * GOTRUE_SESSIONS_* (timebox, inactivity, not_after), and its user exists and is not banned; else undefined (the page
+ * signs the user in again). Four reads, no lock: the flows that change state lock what they change.
+ */
+export async function findLiveSession(ex: Executor, policy: Config['sessions'], sessionId: string, now: Date): Promise<LiveSession | undefined> {
+  const session = await findSession(ex, sessionId);
+  if (!session || session.oauth_client_id !== null || sessionVerdict(policy, session, now) !== 'valid') return undefined;
+  const found = await findUserWithRelations(ex, session.user_id, session.id);
+  if (!found || !found.session_exists || (found.banned_until && found.banned_until > now)) return undefined;
+  const { session_exists: _ignored, ...user } = found;
+  const verified = (await listFactorsOfUser(ex, user.id)).filter((f) => f.status === 'verified');
+  return {
+    user,
+    sessionId: session.id,
+    aal: session.aal ?? 'aal1',
+    amr: amrFromRows(await listAmrClaims(ex, session.id)),
+    totpFactors: verified.filter((f) => f.factor_type === 'totp').map((f) => ({ id: f.id, friendly_name: f.friendly_name })),
+    hasVerifiedFactor: verified.some((f) => f.factor_type !== 'recovery_code'),
+  };
 }

@@ -209,6 +209,9 @@ export const ErrorCodes = {
   mfaEnrollmentRequired: 'mfa_enrollment_required',
   /** OAuth server: /oauth/logout's id_token_hint is not an ID token this server issued (bad signature, issuer, shape). */
   oauthInvalidIdTokenHint: 'oauth_invalid_id_token_hint',
+  // Hosted pages (issue 15, this server's code).
+  /** OAuth hosted pages: a form POST whose CSRF token does not match the page cookie's (or no cookie came): 403. */
+  oauthPageCsrfFailed: 'oauth_page_csrf_failed',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -28,7 +28,7 @@ export async function passwordGrant(
   deps: Deps,
   meta: RequestMeta,
   input: PasswordGrantInput,
-): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; weakPassword?: Weakness }> {
+): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; sessionId: string; weakPassword?: Weakness }> {
   const { config } = deps;
   let user;
   let provider: 'email' | 'phone';
@@ -71,5 +71,5 @@ export async function passwordGrant(
     await recordSignIn(trx, signedIn.id, now, provider, { change: rehashed ? { encrypted_password: rehashed } : {}, touchIdentities: true });
     return sessions.issue(trx, deps, { user: signedIn, method: 'password', meta, audit: [auditEntry(deps, meta, signedIn, 'login', { provider })] });
   });
-  return { tokens: await sessions.mintTokens(deps, started), user: started.user, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
+  return { tokens: await sessions.mintTokens(deps, started), user: started.user, sessionId: started.session.id, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
 }

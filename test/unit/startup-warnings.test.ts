@@ -71,4 +71,12 @@ describe('startup warnings', () => {
     expect(startupWarnings(withKey(RANDOM_SECRET + RANDOM_SECRET))).toEqual([]);
     expect(startupWarnings(withKey(''))).toEqual([]);
   });
+
+  it('says when the hosted OAuth pages are enabled but cannot be reached (server off, or an app consent page set)', () => {
+    const base = loadConfig(postgres);
+    const pages = (o: Partial<typeof base.oauthServer>): Config => ({ ...base, oauthServer: { ...base.oauthServer, hostedPagesEnabled: true, ...o } });
+    expect(startupWarnings(pages({ enabled: false }))).toEqual([expect.stringMatching(/^GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED is ignored: GOTRUE_OAUTH_SERVER_ENABLED is off/)]);
+    expect(startupWarnings(pages({ enabled: true, authorizationPath: '/consent' }))).toEqual([expect.stringMatching(/is ignored: GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH is set \(\/consent\)/)]);
+    expect(startupWarnings(pages({ enabled: true, authorizationPath: '' }))).toEqual([]);
+  });
 });

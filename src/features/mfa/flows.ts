@@ -1,35 +1,22 @@
-import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
-import { tokensEqual } from '../../crypto/otp';
-import { newTotpKey, qrCodeSvg, totpStepOf } from '../../crypto/totp';
+import { newTotpKey, qrCodeSvg } from '../../crypto/totp';
 import type { Deps } from '../../deps';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
 import type { AuthenticatedUser } from '../../domain/authenticate';
 import * as factors from '../../domain/factors';
-import { AMR_METHOD, secretContext, type FactorType } from '../../domain/factors';
+import { secretContext, type FactorType } from '../../domain/factors';
 import { normalizePhone } from '../../domain/identifiers';
 import { notify } from '../../domain/notifications';
-import { mfaSmsCode, parseChannel, sendMfaSms } from '../../domain/outbox';
 import type { RequestMeta } from '../../domain/request-meta';
 import * as sessions from '../../domain/sessions';
-import * as hooks from '../../domain/hooks';
-import { endSessions } from '../../domain/user-sessions';
-import { lockUser, type UserWithRelations } from '../../domain/user-records';
-import { badRequest, forbidden, notFound, tooManyRequests, unprocessable } from '../../errors/api-error';
+import { lockUser } from '../../domain/user-records';
+import { badRequest, forbidden, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
+import { assertNotAnonymous, factorNotFound, loadFactor } from '../../services/mfa';
 
 /**
- * The /factors flows, GoTrue's mfa.go rule by rule. A factor is enrolled unverified; a challenge of it is verified
- * with a code, which verifies the factor (first time) and raises the caller's session to aal2 in place.
+ * The /factors flows, GoTrue's mfa.go rule by rule. A factor is enrolled unverified; challenge and verify (which
+ * raise the caller's session to aal2 in place) live in src/services/mfa.ts, shared with the hosted OAuth pages.
  */
-
-const factorNotFound = () => notFound(ErrorCodes.mfaFactorNotFound, 'Factor not found');
-
-/** The TOTP or phone code as stored on a phone challenge: a hash bound to the challenge, never the code itself. */
-const challengeCodeHash = (challengeId: string, code: string) => createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
-
-/** mfa_challenges.ip_address is inet: a request without a usable address is recorded as 0.0.0.0. */
-const challengeIp = (meta: RequestMeta) => (isIP(meta.ip) ? meta.ip : '0.0.0.0');
 
 export interface EnrollInput {
   factorType: string | undefined;
@@ -41,13 +28,6 @@ export interface EnrollInput {
 export type EnrollResult =
   | { id: string; type: 'totp'; friendly_name: string; totp: { qr_code: string; secret: string; uri: string } }
   | { id: string; type: 'phone'; friendly_name: string; phone: string };
-
-/** Anonymous users cannot use /factors (GoTrue's requireNotAnonymous). */
-export function assertNotAnonymous(auth: AuthenticatedUser): void {
-  if (auth.claims['is_anonymous'] === true || auth.user.is_anonymous) {
-    throw forbidden(ErrorCodes.noAuthorization, 'Anonymous user not allowed to perform these actions');
-  }
-}
 
 /**
  * POST /factors. Under the user's row lock: expired unverified factors are swept, then GoTrue's validateFactors —
@@ -133,141 +113,6 @@ function issuerOf(siteUrl: string): string {
   } catch {
     return siteUrl;
   }
-}
-
-/** The caller's factor, with its secret, or 404 mfa_factor_not_found (someone else's factor is not found either). */
-async function loadFactor(deps: Deps, auth: AuthenticatedUser, factorId: string) {
-  const factor = await factors.findFactorRowOfUser(deps.db, auth.user.id, factorId);
-  if (!factor) throw factorNotFound();
-  return factor;
-}
-
-/** GoTrue's per-type verify switches, shared by challenge and verify. */
-function assertVerifyEnabled(deps: Deps, type: FactorType): void {
-  const { mfa } = deps.config;
-  if (type === 'totp' && !mfa.totp.verifyEnabled) throw unprocessable(ErrorCodes.mfaTotpVerifyNotEnabled, 'MFA verification is disabled for TOTP');
-  if (type === 'phone' && !mfa.phone.verifyEnabled) throw unprocessable(ErrorCodes.mfaPhoneVerifyNotEnabled, 'MFA verification is disabled for Phone');
-  if (type === 'webauthn') throw unprocessable(ErrorCodes.mfaWebauthnVerifyNotEnabled, 'MFA verification is disabled for WebAuthn');
-  if (type === 'recovery_code') throw badRequest(ErrorCodes.validationFailed, 'Recovery codes are verified with POST /factors/recovery-codes/verify');
-}
-
-export interface ChallengeResult {
-  id: string;
-  type: FactorType;
-  expires_at: number;
-}
-
-/**
- * POST /factors/{id}/challenge. TOTP: a challenge row bound to the caller's IP. Phone: at most one per
- * GOTRUE_MFA_PHONE_MAX_FREQUENCY per factor (429 over_sms_send_rate_limit), a code of GOTRUE_MFA_PHONE_OTP_LENGTH
- * digits (a GOTRUE_SMS_TEST_OTP phone gets its fixed code and no SMS) stored hashed, sent after commit; a failed
- * send takes the challenge back. Audited as challenge_created.
- */
-export async function challenge(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, factorId: string, channelInput: string | undefined): Promise<ChallengeResult> {
-  assertNotAnonymous(auth);
-  const factor = await loadFactor(deps, auth, factorId);
-  assertVerifyEnabled(deps, factor.factor_type);
-  const { mfa } = deps.config;
-  const now = deps.clock.now();
-  const challengeId = deps.random.uuid();
-  let sms: { otp: string; test: boolean; channel: ReturnType<typeof parseChannel> } | undefined;
-  if (factor.factor_type === 'phone') {
-    const channel = parseChannel(deps, channelInput);
-    if (factor.last_challenged_at && now.getTime() < factor.last_challenged_at.getTime() + mfa.phone.maxFrequencyMs) {
-      const wait = Math.ceil((factor.last_challenged_at.getTime() + mfa.phone.maxFrequencyMs - now.getTime()) / 1000);
-      throw tooManyRequests(ErrorCodes.overSmsSendRateLimit, `For security purposes, you can only request this after ${wait} seconds.`);
-    }
-    sms = { ...mfaSmsCode(deps, factor.phone!, mfa.phone.otpLength), channel };
-    if (!sms.test && !deps.sms && !deps.hooks.enabled('send_sms')) throw unprocessable(ErrorCodes.smsSendFailed, 'Unable to send SMS: no SMS provider is configured');
-  }
-  await deps.db.transaction().execute(async (trx) => {
-    await factors.insertChallenge(trx, { id: challengeId, factorId: factor.id, ip: challengeIp(meta), otpCode: sms ? challengeCodeHash(challengeId, sms.otp) : null, now });
-    await insertAuditEntries(trx, [auditEntry(deps, meta, auth.user, 'challenge_created', { factor_id: factor.id, factor_status: factor.status })]);
-  });
-  if (sms && !sms.test) {
-    try {
-      await sendMfaSms(deps, { phone: factor.phone!, otp: sms.otp, channel: sms.channel, template: mfa.phone.template, user: auth.user });
-    } catch (err) {
-      // Nothing half-made: the challenge goes and the frequency limit does not count the unsent code.
-      try {
-        await factors.undoChallenge(deps.db, { id: challengeId, factorId: factor.id, previousChallengedAt: factor.last_challenged_at });
-      } catch (undoErr) {
-        deps.logger.error({ err: undoErr }, 'could not undo an MFA challenge whose SMS was not sent');
-      }
-      throw err;
-    }
-  }
-  return { id: challengeId, type: factor.factor_type, expires_at: Math.floor(now.getTime() / 1000) + mfa.challengeExpirySeconds };
-}
-
-/**
- * POST /factors/{id}/verify. The challenge must be this factor's (422 mfa_factor_not_found), unverified and from the
- * caller's IP (422 mfa_ip_address_mismatch), and younger than GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION (else it is
- * deleted: 422 mfa_challenge_expired). A wrong code is 422 mfa_verification_failed; so is a TOTP code of a time step
- * this factor already accepted (replay). Then, in one transaction: the challenge is consumed (one concurrent caller
- * wins), the factor verified (its type's other unverified factors go), the session raised to aal2 in place with the
- * factor's AMR method, the verification audited. Tokens are minted after commit.
- */
-export async function verify(
-  deps: Deps,
-  meta: RequestMeta,
-  auth: AuthenticatedUser,
-  factorId: string,
-  input: { challengeId: string; code: string },
-): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations }> {
-  assertNotAnonymous(auth);
-  const factor = await loadFactor(deps, auth, factorId);
-  assertVerifyEnabled(deps, factor.factor_type);
-  if (!auth.sessionId) throw forbidden(ErrorCodes.sessionNotFound, 'A valid session is required to verify a factor');
-  const now = deps.clock.now();
-  const found = await factors.findChallengeOfFactor(deps.db, factor.id, input.challengeId);
-  if (!found) throw unprocessable(ErrorCodes.mfaFactorNotFound, 'MFA factor with the provided challenge ID not found');
-  const mismatch = () => unprocessable(ErrorCodes.mfaIpAddressMismatch, 'Challenge and verify IP addresses mismatch.');
-  if (found.verified_at !== null || found.ip_address !== challengeIp(meta)) throw mismatch();
-  if (now.getTime() > found.created_at.getTime() + deps.config.mfa.challengeExpirySeconds * 1000) {
-    await factors.deleteChallenge(deps.db, found.id);
-    throw unprocessable(ErrorCodes.mfaChallengeExpired, `MFA challenge ${found.id} has expired, verify against another challenge or create a new challenge.`);
-  }
-  let totpStep: number | undefined;
-  let valid: boolean;
-  if (factor.factor_type === 'totp') {
-    // A secret stored before a vault key was configured is read as it is.
-    const secret = deps.vault.openIfSealed(factor.secret ?? '', secretContext(factor.id));
-    totpStep = totpStepOf(secret, input.code, now);
-    valid = totpStep !== undefined;
-  } else {
-    valid = !!found.otp_code && tokensEqual(found.otp_code, challengeCodeHash(found.id, input.code));
-  }
-  if (deps.hooks.enabled('mfa_verification_attempt')) {
-    // GoTrue asks the hook about every attempt, right or wrong, before answering; a rejection ends all the user's sessions.
-    const verdict = await hooks.mfaVerificationAttempt(deps, { userId: auth.user.id, factorId: factor.id, factorType: factor.factor_type, valid, ip: meta.ip });
-    if (verdict.reject) {
-      deps.backchannelLogout.notify((await endSessions(deps.db, auth.user.id)).backchannel);
-      throw forbidden(ErrorCodes.mfaVerificationRejected, verdict.message);
-    }
-  }
-  if (!valid) throw unprocessable(ErrorCodes.mfaVerificationFailed, factor.factor_type === 'totp' ? 'Invalid TOTP code entered' : 'Invalid MFA Phone code entered');
-
-  const issued = await deps.db.transaction().execute(async (trx) => {
-    if (!(await factors.consumeChallenge(trx, found.id, now))) throw mismatch();
-    if (totpStep !== undefined && !(await factors.claimTotpStep(trx, factor.id, totpStep))) {
-      throw unprocessable(ErrorCodes.mfaVerificationFailed, 'Invalid TOTP code entered');
-    }
-    if (await factors.markFactorVerified(trx, factor.id, now)) {
-      await factors.deleteUnverifiedFactors(trx, auth.user.id, { type: factor.factor_type });
-    }
-    const traits = { factor_id: factor.id, challenge_id: found.id, factor_type: factor.factor_type };
-    return sessions.upgradeAal(trx, deps, {
-      userId: auth.user.id,
-      sessionId: auth.sessionId!,
-      method: AMR_METHOD[factor.factor_type],
-      factorId: factor.id,
-      audit: [auditEntry(deps, meta, auth.user, 'verification_attempted', traits)],
-    });
-  });
-  const tokens = await sessions.mintTokens(deps, issued);
-  if (factor.status !== 'verified') await notify(deps, 'mfa_factor_enrolled', { to: auth.user.email ?? '', email: auth.user.email ?? '', factorType: factor.factor_type, data: auth.user.raw_user_meta_data });
-  return { tokens, user: issued.user };
 }
 
 /**

@@ -5,7 +5,8 @@ import { tokenResponseJson } from '../../http/shapes';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { isUuid } from '../../domain/identifiers';
-import { challenge, enroll, unenroll, verify } from './flows';
+import { challenge, verify } from '../../services/mfa';
+import { enroll, unenroll } from './flows';
 import * as recoveryCodes from './recovery-codes';
 
 /** Thin handlers for GoTrue's /factors routes (parse, one call, shape); the rules live in flows.ts. */

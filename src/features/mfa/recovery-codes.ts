@@ -10,7 +10,7 @@ import { lockUser, type UserWithRelations } from '../../domain/user-records';
 import type { Executor } from '../../db/database';
 import { forbidden, notFound, tooManyRequests, unprocessable } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
-import { assertNotAnonymous } from './flows';
+import { assertNotAnonymous } from '../../services/mfa';
 
 /**
  * MFA recovery codes — the server side of auth-js's experimental `mfa.recoveryCodes` (GoTrue has none), as its type

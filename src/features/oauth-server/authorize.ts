@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseCodeChallengeMethod } from '../../crypto/pkce';
 import { findClient, getClient, redirectUriAllowed } from '../../domain/oauth-clients';
 import type { JwtClaims } from '../../crypto/jwt';
-import { answerAuthorization, type SignIn, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
+import { answerAuthorization, type SignIn, consentPageUrl, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
 import { badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import type { Deps } from '../../deps';
@@ -45,7 +45,8 @@ const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
  * GET /oauth/authorize: the client and redirect URI are checked first, and problems with them are answered here
  * (400, never redirected: the URI is not trusted yet). Everything else is answered on the redirect URI, with
  * `state` and `iss`. A valid request is stored and the browser goes to the consent page:
- * SITE_URL + AUTHORIZATION_PATH?authorization_id=….
+ * SITE_URL + AUTHORIZATION_PATH?authorization_id=…, or with none set and GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED,
+ * this server's own (API_EXTERNAL_URL/oauth/pages/consent?authorization_id=…).
  */
 export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, async ({ query: q, res }, deps) => {
   if (!q.client_id) throw oauthError(400, 'invalid_request', 'client_id is required');
@@ -64,8 +65,8 @@ export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, 
         throw new RedirectableError('invalid_target', (err as Error).message);
       }
     })();
-    const path = deps.config.oauthServer.authorizationPath;
-    if (!path) throw new RedirectableError('server_error', 'oauth authorization path not configured');
+    const { authorizationPath, hostedPagesEnabled } = deps.config.oauthServer;
+    if (!authorizationPath && !hostedPagesEnabled) throw new RedirectableError('server_error', 'oauth authorization path not configured');
     const authorizationId = await createAuthorization(deps, {
       clientId: client.id,
       redirectUri: q.redirect_uri,
@@ -79,9 +80,7 @@ export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, 
       // OIDC Registration §2: a client's default_max_age applies when the request sends no max_age (issue 15).
       maxAge: q.max_age ? Number(q.max_age) : client.default_max_age,
     });
-    const page = new URL(deps.config.siteUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`));
-    page.searchParams.set('authorization_id', authorizationId);
-    location = page.toString();
+    location = consentPageUrl(deps.config, authorizationId)!;
   } catch (err) {
     if (!(err instanceof RedirectableError)) throw err;
     location = errorRedirect(deps.config, q.redirect_uri, err.error, err.message, q.state);
