@@ -78,5 +78,12 @@ export function startupWarnings(config: Config): string[] {
   if (config.oauthServer.enabled && apiKey !== '' && (Buffer.byteLength(apiKey) < 32 || PLACEHOLDER_WORDS.test(apiKey))) {
     warnings.push('GOTRUE_OAUTH_SERVER_API_KEY is shorter than 32 bytes or a placeholder: it approves sign-ins for any user. Set it to a random key (openssl rand -base64 48)');
   }
+  // MCP (issue 15): the testing-only origins lift the SSRF guard for the documents they serve.
+  const insecure = config.oauthServer.cimd.testingOnlyInsecureOrigins;
+  if (insecure.length > 0) {
+    warnings.push(
+      `GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS is set (${insecure.join(', ')}): client metadata documents from these origins are fetched over plain http and from any address, private ones included. This is for tests only: unset it in production`,
+    );
+  }
   return warnings;
 }

@@ -314,6 +314,14 @@ export const envSchema = z.object({
   GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER: num(10),
   // Approve by API (issue 15, ours): the X-API-Key a platform's backend answers authorization requests with; unset = not accepted.
   GOTRUE_OAUTH_SERVER_API_KEY: str(),
+  // MCP authorization (issue 15, item 5): Client ID Metadata Documents and the OAuth refresh grace window.
+  GOTRUE_OAUTH_SERVER_CIMD_ENABLED: bool(false),
+  GOTRUE_OAUTH_SERVER_CIMD_FETCH_TIMEOUT: duration('5s').refine((ms) => ms > 0, { message: 'expected a positive duration such as 5s' }),
+  GOTRUE_OAUTH_SERVER_CIMD_MAX_BYTES: int(5120, 256),
+  GOTRUE_OAUTH_SERVER_CIMD_CACHE_MIN_TTL: duration('5m'),
+  GOTRUE_OAUTH_SERVER_CIMD_CACHE_MAX_TTL: duration('24h'),
+  GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: list([]),
+  GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL: int(10, 0),
 
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),

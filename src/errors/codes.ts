@@ -209,6 +209,9 @@ export const ErrorCodes = {
   mfaEnrollmentRequired: 'mfa_enrollment_required',
   /** OAuth server: /oauth/logout's id_token_hint is not an ID token this server issued (bad signature, issuer, shape). */
   oauthInvalidIdTokenHint: 'oauth_invalid_id_token_hint',
+  // Issue 15, MCP (this server's code).
+  /** OAuth server: a Client ID Metadata Document could not be fetched, or its content breaks the rules (400 at /oauth/authorize). */
+  oauthClientMetadataInvalid: 'oauth_client_metadata_invalid',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps';
 import { verifyCodeChallenge, hashAuthCode, isValidCodeVerifier } from '../../crypto/pkce';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
-import { allowsGrant, type OauthClient } from '../../domain/oauth-clients';
+import { allowsGrant, publicClientId, type OauthClient } from '../../domain/oauth-clients';
 import { endNamedSession } from '../../domain/backchannel-logout';
 import {
   findOauthAuthorizationByCode,
@@ -98,7 +98,8 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
   const idToken = scopes.includes('openid')
     ? await sessions.mintIdToken(deps, {
         issuer: oauthIssuer(deps.config),
-        clientId: client.id,
+        // OIDC Core §2: aud is the client_id the client knows itself by (a metadata document's URL, issue 15).
+        clientId: publicClientId(client),
         user: issued.user,
         scopes,
         authTime: authorization.auth_time ?? authorization.approved_at ?? deps.clock.now(),

@@ -169,6 +169,8 @@ export function oauthMetadata(deps: Pick<Deps, 'config' | 'signer'>): Record<str
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'acr', 'azp', 'at_hash', 'sid', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'name', 'picture', 'preferred_username', 'updated_at'],
     prompt_values_supported: ['login', 'consent', 'select_account'],
     authorization_response_iss_parameter_supported: true,
+    // Issue 15 (MCP): an https client_id with a path is read as its Client ID Metadata Document.
+    ...(o.cimd.enabled ? { client_id_metadata_document_supported: true } : {}),
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
