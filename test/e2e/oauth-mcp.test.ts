@@ -105,7 +105,7 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     const clientId = publish('/mcp/client.json');
     const config = await relyingParty(t.url, clientId, oidc.None());
     const flow = await authorizeMcp(config);
-    expect(flow.details.client).toMatchObject({ id: clientId, name: 'MCP Inspector' });
+    expect(flow.details).toMatchObject({ client: { id: clientId, name: 'MCP Inspector' } });
     expect(flow.redirectUrl.origin + flow.redirectUrl.pathname).toBe(REDIRECT);
     expect(flow.redirectUrl.searchParams.get('iss')).toBe(ISSUER);
 
