@@ -15,6 +15,7 @@ import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
 import { sessionExpiredMessage, sessionVerdict } from '../domain/session-policy';
 import { isSupersededSession } from '../domain/user-sessions';
+import { endNamedSession, type EndingSession } from '../domain/backchannel-logout';
 
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
@@ -30,7 +31,7 @@ function isLowAalPastAllowance(deps: Deps, session: { aal: string | null; create
   return now.getTime() > (session.created_at?.getTime() ?? 0) + allowance;
 }
 
-type Outcome = { kind: 'issued'; selector: string; session: sessions.TokenSession } | { kind: 'reused' };
+type Outcome = { kind: 'issued'; selector: string; session: sessions.TokenSession } | { kind: 'reused'; notify: EndingSession[] };
 
 /**
  * grant_type=refresh_token, GoTrue's legacy rotation (contract §2). Every refresh of one session runs under that
@@ -40,6 +41,16 @@ type Outcome = { kind: 'issued'; selector: string; session: sessions.TokenSessio
  * - a revoked token within REUSE_INTERVAL seconds of its revocation gets a new child;
  * - any other revoked token is reuse: with rotation enabled the session's tokens are all revoked, the
  *   revocation is committed, and the caller gets refresh_token_already_used.
+ *
+ * An OAuth client's refresh (issue 15, MCP: several processes of one client share a token) follows its own rule
+ * instead of the last three, with GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL:
+ * - a revoked token presented within the interval of its revocation gets the family's live token back — the same
+ *   new refresh token every concurrent caller gets — never a second child. A child would fork the family into two
+ *   live chains; from then on neither chain ever presents a revoked token, so a thief holding one would never be
+ *   caught. With one live token per family, whichever of thief and owner uses a stale token after the interval is
+ *   caught;
+ * - any other revoked token (after the interval, or when the family has no live token) is reuse: the session ends
+ *   (its tokens with it, back-channel logout after commit) and the caller gets refresh_token_already_used.
  */
 export async function refreshGrant(
   deps: Deps,
@@ -90,13 +101,20 @@ export async function refreshGrant(
     const scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
     const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, scopes, resource: state.oauth_resource };
 
+    if (state.revoked && opts.oauthClient) {
+      const active = await findActiveRefreshToken(trx, sessionId);
+      const graceUntil = (state.token_updated_at?.getTime() ?? 0) + deps.config.oauthServer.refreshTokenReuseInterval * 1000;
+      if (active?.token && now.getTime() < graceUntil) return { kind: 'issued', selector: active.token, session };
+      const ended = await endNamedSession(trx, { sessionId, userId: user.id, clientId: opts.oauthClient.id });
+      return { kind: 'reused', notify: ended.notify };
+    }
     if (state.revoked) {
       const active = await findActiveRefreshToken(trx, sessionId);
       if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, session };
       const reuseUntil = (state.token_updated_at?.getTime() ?? 0) + security.refreshTokenReuseInterval * 1000;
       if (now.getTime() >= reuseUntil) {
         if (security.refreshTokenRotationEnabled) await revokeSessionRefreshTokens(trx, sessionId, now);
-        return { kind: 'reused' };
+        return { kind: 'reused', notify: [] };
       }
     }
     const next = deps.refreshTokens.issue();
@@ -109,6 +127,7 @@ export async function refreshGrant(
     return { kind: 'issued', selector: next.selector, session };
   });
   if (outcome.kind === 'reused') {
+    deps.backchannelLogout.notify(outcome.notify);
     deps.logger.warn({ session_id: sessionId, user_id: user.id }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }

@@ -29,17 +29,18 @@ beforeAll(async () => {
 });
 afterAll(() => docs.close());
 
-const t = useTestApp({
-  listen: true,
-  env: () =>
-    oauthEnv({
-      GOTRUE_OAUTH_SERVER_CIMD_ENABLED: 'true',
-      GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: docs.url,
-      // A document's own Cache-Control decides; no-store then means "fetch every time".
-      GOTRUE_OAUTH_SERVER_CIMD_CACHE_MIN_TTL: '0s',
-      GOTRUE_OAUTH_SERVER_CIMD_FETCH_TIMEOUT: '1s',
-    }),
-});
+const mcpEnv = (extra: Record<string, string> = {}) =>
+  oauthEnv({
+    GOTRUE_OAUTH_SERVER_CIMD_ENABLED: 'true',
+    GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: docs.url,
+    // A document's own Cache-Control decides; no-store then means "fetch every time".
+    GOTRUE_OAUTH_SERVER_CIMD_CACHE_MIN_TTL: '0s',
+    GOTRUE_OAUTH_SERVER_CIMD_FETCH_TIMEOUT: '1s',
+    ...extra,
+  });
+
+/** The default GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL (10 s). */
+const t = useTestApp({ listen: true, env: () => mcpEnv() });
 
 /** A native MCP client's loopback redirect (RFC 8252 §7.3), as Claude Code or VS Code use. */
 const REDIRECT = 'http://127.0.0.1:33418/callback';
@@ -52,7 +53,7 @@ function publish(path: string, extra: Record<string, unknown> = {}, headers: Rec
   return `${docs.url}${path}`;
 }
 
-async function authorizeMcp(config: oidc.Configuration, extra: Record<string, string> = {}) {
+async function authorizeMcp(config: oidc.Configuration, extra: Record<string, string> = {}, app: { url: string; client: () => ReturnType<typeof t.client> } = t) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
@@ -66,12 +67,12 @@ async function authorizeMcp(config: oidc.Configuration, extra: Record<string, st
     nonce,
     ...extra,
   });
-  const r = await authorizeLocation(t.url, url);
+  const r = await authorizeLocation(app.url, url);
   expect(r.status, r.body).toBe(302);
   const consent = new URL(r.location!);
   expect(consent.pathname).toBe(CONSENT_PATH);
   const authorizationId = consent.searchParams.get('authorization_id')!;
-  const gotrue = t.client();
+  const gotrue = app.client();
   const user = await signedInUser(gotrue);
   await gotrue.setSession({ access_token: user.session.access_token, refresh_token: user.session.refresh_token });
   const details = await gotrue.oauth.getAuthorizationDetails(authorizationId);
@@ -192,5 +193,63 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     const flow = await authorizeMcp(config);
     const tokens = await oidc.authorizationCodeGrant(config, flow.redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
     expect(tokens.claims()).toMatchObject({ aud: c.client_id });
+  });
+});
+
+/** An MCP client signed in on `app`: its openid-client configuration and first tokens (with a refresh token). */
+async function signedInMcpClient(app: { url: string; client: () => ReturnType<typeof t.client> }, path: string) {
+  const clientId = publish(path);
+  const config = await relyingParty(app.url, clientId, oidc.None());
+  const flow = await authorizeMcp(config, {}, app);
+  const tokens = await oidc.authorizationCodeGrant(config, flow.redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+  expect(tokens.refresh_token).toBeDefined();
+  return { config, tokens };
+}
+
+const errorOf = async (p: Promise<unknown>) => ((await p.then(() => undefined, (e: unknown) => e)) as { error?: string } | undefined)?.error;
+
+describe('the refresh grace window (GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL, default 10 s)', () => {
+  it('several processes refreshing one token at once all get an answer, and the same new refresh token', async () => {
+    const { config, tokens } = await signedInMcpClient(t, '/grace/concurrent.json');
+    // On Postgres these run concurrently and queue on the session's row lock; PGlite serialises them, same rule.
+    const answers = await Promise.all(Array.from({ length: 6 }, () => oidc.refreshTokenGrant(config, tokens.refresh_token!)));
+    const next = new Set(answers.map((a) => a.refresh_token));
+    expect(next.size).toBe(1);
+    const [b] = [...next];
+    expect(b).not.toBe(tokens.refresh_token);
+    for (const a of answers) expect(await oidc.tokenIntrospection(config, a.access_token)).toMatchObject({ active: true });
+
+    // The family moves on (B → C); a process still holding A inside the window gets the live token C, not a fork.
+    const c = await oidc.refreshTokenGrant(config, b!);
+    const late = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(late.refresh_token).toBe(c.refresh_token);
+    expect((await oidc.refreshTokenGrant(config, c.refresh_token!)).refresh_token).not.toBe(c.refresh_token);
+  });
+});
+
+describe('a reuse after the grace window (1 s here)', () => {
+  const short = useTestApp({ listen: true, env: () => mcpEnv({ GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL: '1' }) });
+
+  it('is served inside the window, then revokes the whole family and ends the session', async () => {
+    const { config, tokens } = await signedInMcpClient(short, '/grace/short.json');
+    const b = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect((await oidc.refreshTokenGrant(config, tokens.refresh_token!)).refresh_token).toBe(b.refresh_token);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await errorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
+    // The family is gone (the live token too) and the session ended: its access token is no longer active.
+    expect(await errorOf(oidc.refreshTokenGrant(config, b.refresh_token!))).toBe('invalid_grant');
+    expect(await oidc.tokenIntrospection(config, b.access_token)).toEqual({ active: false });
+  });
+});
+
+describe('strict replay detection (interval 0)', () => {
+  const strict = useTestApp({ listen: true, env: () => mcpEnv({ GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL: '0' }) });
+
+  it('a second use of a refresh token ends the session at once, even when the first answer was lost', async () => {
+    const { config, tokens } = await signedInMcpClient(strict, '/grace/strict.json');
+    const b = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(await errorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
+    expect(await errorOf(oidc.refreshTokenGrant(config, b.refresh_token!))).toBe('invalid_grant');
+    expect(await oidc.tokenIntrospection(config, b.access_token)).toEqual({ active: false });
   });
 });
