@@ -110,7 +110,10 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     expect(flow.redirectUrl.origin + flow.redirectUrl.pathname).toBe(REDIRECT);
     expect(flow.redirectUrl.searchParams.get('iss')).toBe(ISSUER);
 
-    const tokens = await oidc.authorizationCodeGrant(config, flow.redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
+    const checks = { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true };
+    // MCP clients send `resource` on the token request too (RFC 8707 §2.2): another resource is invalid_target.
+    await expect(oidc.authorizationCodeGrant(config, flow.redirectUrl, checks, { resource: 'https://other.example.com/mcp' })).rejects.toMatchObject({ error: 'invalid_target' });
+    const tokens = await oidc.authorizationCodeGrant(config, flow.redirectUrl, checks, { resource: RESOURCE });
     expect(tokens.claims()).toMatchObject({ iss: ISSUER, aud: clientId, azp: clientId, sub: flow.user.user.id });
     // RFC 8707: the MCP server (the resource) is the access token's audience.
     expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: RESOURCE, sub: flow.user.user.id });

@@ -63,7 +63,8 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
       if (a.client_id !== client.id) throw invalidGrant('Authorization code was not issued for this client');
       if (a.expires_at <= now) throw invalidGrant('Authorization code has expired');
       if (x.redirectUri !== undefined && x.redirectUri !== a.redirect_uri) throw invalidGrant('Invalid redirect_uri');
-      if (x.resource !== undefined && x.resource !== (a.resource ?? '')) throw invalidGrant('Authorization code resource does not match the resource parameter');
+      // RFC 8707 §2.2: a resource the grant does not cover is invalid_target (MCP clients send it on both requests).
+      if (x.resource !== undefined && x.resource !== (a.resource ?? '')) throw oauthError(400, 'invalid_target', 'Authorization code resource does not match the resource parameter');
       if (a.code_challenge) {
         if (!x.codeVerifier) throw invalidGrant('PKCE verification failed: code_verifier is required');
         if (!isValidCodeVerifier(x.codeVerifier) || !verifyCodeChallenge(x.codeVerifier, a.code_challenge, a.code_challenge_method ?? 's256')) {
