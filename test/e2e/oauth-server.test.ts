@@ -313,8 +313,8 @@ describe('OAuth 2.1 / OpenID provider through openid-client and auth-js', () => 
     const flow = await authorize(config, { resource: RESOURCE });
     const { redirectUrl } = await approve(flow);
     const checks = { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce };
-    // The resource sent at the token endpoint must be the one authorized.
-    await expect(oidc.authorizationCodeGrant(config, redirectUrl, checks, { resource: 'https://other.example.com' })).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The resource sent at the token endpoint must be the one authorized (RFC 8707 §2.2: invalid_target).
+    await expect(oidc.authorizationCodeGrant(config, redirectUrl, checks, { resource: 'https://other.example.com' })).rejects.toMatchObject({ error: 'invalid_target' });
     const tokens = await oidc.authorizationCodeGrant(config, redirectUrl, checks);
     expect(tokens.expires_in).toBe(600);
     const access = decodeJwt(tokens.access_token);
