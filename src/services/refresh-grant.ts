@@ -61,7 +61,7 @@ export async function refreshGrant(
    * its session was issued to — an OAuth session's token at /token, or another client's, is not found.
    */
   opts: {
-    oauthClient?: { id: string; accessTokenTtl: number | null };
+    oauthClient?: { id: string; accessTokenTtl: number | null; publicId?: string };
     /**
      * The scope this refresh's access token carries, from the session's granted one (RFC 6749 §6: a narrower one may
      * be asked for); it throws to refuse, before anything rotates, so a refused request leaves the token usable.
@@ -99,7 +99,7 @@ export async function refreshGrant(
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }
     const scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
-    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, scopes, resource: state.oauth_resource };
+    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, oauthClientPublicId: opts.oauthClient?.publicId ?? null, scopes, resource: state.oauth_resource };
 
     if (state.revoked && opts.oauthClient) {
       const active = await findActiveRefreshToken(trx, sessionId);

@@ -116,14 +116,20 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     const tokens = await oidc.authorizationCodeGrant(config, flow.redirectUrl, checks, { resource: RESOURCE });
     expect(tokens.claims()).toMatchObject({ iss: ISSUER, aud: clientId, azp: clientId, sub: flow.user.user.id });
     // RFC 8707: the MCP server (the resource) is the access token's audience.
-    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: RESOURCE, sub: flow.user.user.id });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: RESOURCE, sub: flow.user.user.id, client_id: clientId });
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
-    expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: RESOURCE });
-    expect(await oidc.tokenIntrospection(config, refreshed.access_token)).toMatchObject({ active: true, aud: RESOURCE });
+    expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: RESOURCE, client_id: clientId });
+    expect(await oidc.tokenIntrospection(config, refreshed.access_token)).toMatchObject({ active: true, aud: RESOURCE, client_id: clientId });
+    expect(await oidc.tokenIntrospection(config, refreshed.refresh_token!)).toMatchObject({ active: true, token_type: 'refresh_token', client_id: clientId });
     // One fetch: the document said max-age=3600, so the token endpoint and later requests use the stored row.
     await authorizeMcp(config);
     expect(fetches.get('/mcp/client.json')).toBe(1);
+
+    // The client revokes by its URL client_id: the access token's session ends, the refresh token with it.
+    await oidc.tokenRevocation(config, refreshed.access_token);
+    expect(await oidc.tokenIntrospection(config, refreshed.access_token)).toEqual({ active: false });
+    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('fetches a no-store document again on each authorization, and a changed document takes effect', async () => {

@@ -95,7 +95,7 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
   }
   const { issued, authorization } = outcome;
   const scopes = parseScopes(authorization.scope);
-  const tokens = await sessions.mintTokens(deps, { ...issued, expiresIn: client.access_token_ttl });
+  const tokens = await sessions.mintTokens(deps, { ...issued, session: { ...issued.session, oauthClientPublicId: publicClientId(client) }, expiresIn: client.access_token_ttl });
   const idToken = scopes.includes('openid')
     ? await sessions.mintIdToken(deps, {
         issuer: oauthIssuer(deps.config),
