@@ -71,4 +71,10 @@ describe('startup warnings', () => {
     expect(startupWarnings(withKey(RANDOM_SECRET + RANDOM_SECRET))).toEqual([]);
     expect(startupWarnings(withKey(''))).toEqual([]);
   });
+
+  it('warns loudly while GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS is set (it lifts the SSRF guard for those origins)', () => {
+    const warnings = warningsFor({ ...postgres, GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: 'http://127.0.0.1:4000' });
+    expect(warnings).toEqual([expect.stringMatching(/^GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS is set \(http:\/\/127\.0\.0\.1:4000\).*tests only/)]);
+    expect(() => loadConfig({ ...postgres, GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: 'http://127.0.0.1:4000/docs' })).toThrow(/GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS/);
+  });
 });
