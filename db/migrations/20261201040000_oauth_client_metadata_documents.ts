@@ -16,6 +16,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create unique index oauth_clients_metadata_document_url_key on oauth_clients (metadata_document_url) where deleted_at is null and metadata_document_url is not null`.execute(db);
 }
 
+/** The enum value stays (Postgres cannot drop one); nothing uses it once the columns are gone. */
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop index if exists oauth_clients_metadata_document_url_key`.execute(db);
   await sql`alter table oauth_clients drop column if exists metadata_expires_at`.execute(db);
