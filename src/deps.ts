@@ -17,6 +17,7 @@ import { mailerFromConfig, type Mailer } from './mailer/mailer';
 import type { MailTransport } from './mailer/transport';
 import { createCaptchaVerifier, type CaptchaVerifier } from './security/captcha';
 import { createPwnedPasswords, type PwnedPasswords } from './security/pwned-passwords';
+import { createSafeFetch, type SafeFetch } from './security/safe-fetch';
 import { createHookRunner, type HookRunner, type HookRunnerOptions } from './domain/hooks/runner';
 import { noMetrics, type Metrics } from './observability/metrics';
 import { meteredHasher, meteredMailer, meteredSms } from './observability/metered';
@@ -54,6 +55,8 @@ export interface Deps {
   metrics: Metrics;
   /** Issue 15: OIDC Back-Channel Logout deliveries to OAuth clients (after commit, in the background). */
   backchannelLogout: BackchannelLogout;
+  /** Issue 15 (MCP): the SSRF-guarded GET that reads Client ID Metadata Documents (GOTRUE_OAUTH_SERVER_CIMD_*). */
+  clientMetadataFetch: SafeFetch;
 }
 
 export interface DepsOverrides {
@@ -106,5 +109,10 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
     hooks: createHookRunner({ hooks: config.hooks, db: database.db, fetch: o.fetch ?? globalThis.fetch, clock, random, logger, options: o.hooks, metrics }),
     metrics,
     backchannelLogout: createBackchannelLogout({ config, signer, clock, random, logger, fetch: o.fetch ?? globalThis.fetch, options: o.backchannelLogout }),
+    clientMetadataFetch: createSafeFetch({
+      timeoutMs: config.oauthServer.cimd.fetchTimeoutMs,
+      maxBytes: config.oauthServer.cimd.maxBytes,
+      insecureOrigins: config.oauthServer.cimd.testingOnlyInsecureOrigins,
+    }),
   };
 }

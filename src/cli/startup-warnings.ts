@@ -84,5 +84,12 @@ export function startupWarnings(config: Config): string[] {
     const why = !o.enabled ? 'GOTRUE_OAUTH_SERVER_ENABLED is off' : `GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH is set (${o.authorizationPath.slice(0, 64)})`;
     warnings.push(`GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED is ignored: ${why}, so /oauth/pages answers 404. Unset AUTHORIZATION_PATH to use them`);
   }
+  // MCP (issue 15): the testing-only origins lift the SSRF guard for the documents they serve.
+  const insecure = config.oauthServer.cimd.testingOnlyInsecureOrigins;
+  if (insecure.length > 0) {
+    warnings.push(
+      `GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS is set (${insecure.join(', ')}): client metadata documents from these origins are fetched over plain http and from any address, private ones included. This is for tests only: unset it in production`,
+    );
+  }
   return warnings;
 }

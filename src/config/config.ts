@@ -297,6 +297,25 @@ export interface Config {
      * this server's own minimal sign-in, TOTP and consent pages (API_EXTERNAL_URL/oauth/pages/consent).
      */
     hostedPagesEnabled: boolean;
+    /**
+     * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, MCP's registration): an https
+     * client_id with a path is fetched as the client's metadata (GOTRUE_OAUTH_SERVER_CIMD_*).
+     */
+    cimd: {
+      enabled: boolean;
+      fetchTimeoutMs: number;
+      maxBytes: number;
+      /** The HTTP cache lifetime of a document is clamped between these. */
+      cacheMinTtlMs: number;
+      cacheMaxTtlMs: number;
+      /** Exact http origins allowed to serve documents from any address. Tests only; warned at startup. */
+      testingOnlyInsecureOrigins: string[];
+    };
+    /**
+     * GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL (seconds): a refresh token presented again this soon after it
+     * was rotated gets the family's live token back instead of revoking the family (parallel processes of one client).
+     */
+    refreshTokenReuseInterval: number;
   };
   /** Prometheus metrics on a listener of their own (GOTRUE_METRICS_*). */
   metrics: {

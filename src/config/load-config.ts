@@ -264,6 +264,15 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       rateLimitDynamicClientRegister: e.GOTRUE_RATE_LIMIT_OAUTH_DYNAMIC_CLIENT_REGISTER,
       apiKey: e.GOTRUE_OAUTH_SERVER_API_KEY ?? '',
       hostedPagesEnabled: e.GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED,
+      cimd: {
+        enabled: e.GOTRUE_OAUTH_SERVER_CIMD_ENABLED,
+        fetchTimeoutMs: e.GOTRUE_OAUTH_SERVER_CIMD_FETCH_TIMEOUT,
+        maxBytes: e.GOTRUE_OAUTH_SERVER_CIMD_MAX_BYTES,
+        cacheMinTtlMs: e.GOTRUE_OAUTH_SERVER_CIMD_CACHE_MIN_TTL,
+        cacheMaxTtlMs: Math.max(e.GOTRUE_OAUTH_SERVER_CIMD_CACHE_MAX_TTL, e.GOTRUE_OAUTH_SERVER_CIMD_CACHE_MIN_TTL),
+        testingOnlyInsecureOrigins: e.GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS,
+      },
+      refreshTokenReuseInterval: e.GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL,
     },
     metrics: {
       enabled: e.GOTRUE_METRICS_ENABLED,

@@ -316,6 +316,16 @@ export const envSchema = z.object({
   GOTRUE_OAUTH_SERVER_API_KEY: str(),
   // Hosted pages (issue 15, ours): sign-in, TOTP and consent pages served at /oauth/pages when no AUTHORIZATION_PATH is set.
   GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED: bool(false),
+  // MCP authorization (issue 15, item 5): Client ID Metadata Documents and the OAuth refresh grace window.
+  GOTRUE_OAUTH_SERVER_CIMD_ENABLED: bool(false),
+  GOTRUE_OAUTH_SERVER_CIMD_FETCH_TIMEOUT: duration('5s').refine((ms) => ms > 0, { message: 'expected a positive duration such as 5s' }),
+  GOTRUE_OAUTH_SERVER_CIMD_MAX_BYTES: int(5120, 256),
+  GOTRUE_OAUTH_SERVER_CIMD_CACHE_MIN_TTL: duration('5m'),
+  GOTRUE_OAUTH_SERVER_CIMD_CACHE_MAX_TTL: duration('24h'),
+  GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: list([]).refine((l) => l.every((o) => URL.canParse(o) && /^https?:$/.test(new URL(o).protocol) && new URL(o).origin === o.replace(/\/+$/, '')), {
+    message: 'expected origins such as http://127.0.0.1:4000 (scheme, host and port; no path)',
+  }),
+  GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL: int(10, 0),
 
   GOTRUE_LOG_LEVEL: logLevel,
   GOTRUE_LOG_FORMAT: str().pipe(z.enum(['json', 'pretty']).optional()),

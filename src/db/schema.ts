@@ -194,7 +194,7 @@ export interface OauthClientsTable {
   id: string;
   /** base64url SHA-256 of the secret (GoTrue's hashing); null for public clients. */
   client_secret_hash: string | null;
-  registration_type: 'dynamic' | 'manual';
+  registration_type: 'dynamic' | 'manual' | 'metadata_document';
   /** Comma-separated. */
   redirect_uris: string;
   /** Comma-separated. */
@@ -217,6 +217,10 @@ export interface OauthClientsTable {
   backchannel_logout_uri: string | null;
   /** Issue 15: max_age (seconds) of the client's requests that send none. */
   default_max_age: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Issue 15 (MCP): the Client ID Metadata Document URL, the client's public client_id; null for other clients. */
+  metadata_document_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Issue 15 (MCP): until when the fetched document is used without fetching it again. */
+  metadata_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** OAuth server: one authorization request, from /oauth/authorize to its code's exchange. */

@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps';
 import type { OauthClientRow } from '../db/schema';
-import { anyOauthClientEver, findOauthClient, insertOauthClient, listOauthClients, softDeleteOauthClient, updateOauthClient } from '../db/repositories/oauth-clients';
+import { anyOauthClientEver, findOauthClient, findOauthClientByMetadataUrl, insertOauthClient, listOauthClients, softDeleteOauthClient, updateOauthClient } from '../db/repositories/oauth-clients';
 import { ApiError, badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { isUuid } from './identifiers';
@@ -96,7 +96,7 @@ export function redirectUriAllowed(client: Pick<OauthClient, 'redirect_uris'>, c
 
 export const splitList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
-function checkUri(name: string, v: string | undefined): string | null {
+export function checkUri(name: string, v: string | undefined): string | null {
   if (v === undefined || v === '') return null;
   if (v.length > 2048) throw invalid(`${name} cannot exceed 2048 characters`);
   if (!/^https?:\/\//i.test(v) || !URL.canParse(v)) throw invalid(`${name} must be a valid URL`);
@@ -109,7 +109,7 @@ function checkTtl(name: string, v: number | null | undefined): number | null {
   return v;
 }
 
-function checkRedirectUris(uris: string[] | undefined): string {
+export function checkRedirectUris(uris: string[] | undefined): string {
   if (!uris || uris.length === 0) throw invalid('redirect_uris is required');
   if (uris.length > 10) throw invalid('redirect_uris cannot exceed 10 items');
   for (const u of uris) {
@@ -241,10 +241,18 @@ export async function getClient(deps: Pick<Deps, 'db'>, clientId: string): Promi
   return client;
 }
 
-/** A live client by id, or undefined (a malformed id too). */
-export async function findClient(deps: Pick<Deps, 'db'>, clientId: string): Promise<OauthClient | undefined> {
+/**
+ * A live client by its public client_id, or undefined (a malformed id too): a uuid, or — with
+ * GOTRUE_OAUTH_SERVER_CIMD_ENABLED — the URL of a Client ID Metadata Document already fetched (as stored: the
+ * token, revocation, introspection and logout endpoints do not fetch; /oauth/authorize does, see client-metadata.ts).
+ */
+export async function findClient(deps: Pick<Deps, 'db' | 'config'>, clientId: string): Promise<OauthClient | undefined> {
+  if (clientId.startsWith('http')) return deps.config.oauthServer.cimd.enabled ? findOauthClientByMetadataUrl(deps.db, clientId) : undefined;
   return isUuid(clientId) ? findOauthClient(deps.db, clientId.toLowerCase()) : undefined;
 }
+
+/** The client_id a client knows itself by: its metadata document URL, else its uuid. ID tokens' aud and azp name it. */
+export const publicClientId = (client: Pick<OauthClient, 'id' | 'metadata_document_url'>): string => client.metadata_document_url ?? client.id;
 
 export async function listClients(deps: Pick<Deps, 'db'>, page: { limit: number; offset: number }) {
   return listOauthClients(deps.db, page);
@@ -310,7 +318,7 @@ export interface ClientCredentials {
  * client_secret_post (both in the body) or none (a public client names itself; PKCE protects its codes). One
  * method per request; the secret is compared in constant time. Every failure is the same 401 invalid_client.
  */
-export async function authenticateClient(deps: Pick<Deps, 'db'>, c: ClientCredentials): Promise<OauthClient> {
+export async function authenticateClient(deps: Pick<Deps, 'db' | 'config'>, c: ClientCredentials): Promise<OauthClient> {
   const basic = parseBasic(c.authorization);
   if (basic && (c.clientSecret !== undefined || (c.clientId !== undefined && c.clientId !== basic.id))) {
     throw invalidClient('Use one client authentication method per request');

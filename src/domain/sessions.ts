@@ -42,6 +42,11 @@ export interface TokenSession {
   aal: AalLevel | null;
   /** The OAuth client the session was issued to (OAuth server); the token then names it in `client_id`. */
   oauthClientId?: string | null;
+  /**
+   * The client_id the token names when it is not the row id: a Client ID Metadata Document client's URL (issue 15,
+   * MCP), so resource servers and introspection see the id the client knows itself by.
+   */
+  oauthClientPublicId?: string | null;
   /** OAuth server sessions: the granted scopes (space-separated); the token then carries `scope`. */
   scopes?: string | null;
   /** OAuth server sessions: the RFC 8707 resource the tokens are for; the token's `aud` then names it. */
@@ -173,7 +178,7 @@ function accessTokenFor(deps: Pick<Deps, 'clock' | 'config'>, { user, session, a
     amr,
     session_id: session.id,
     is_anonymous: user.is_anonymous,
-    ...(session.oauthClientId ? { client_id: session.oauthClientId } : {}),
+    ...(session.oauthClientId ? { client_id: session.oauthClientPublicId ?? session.oauthClientId } : {}),
     ...(session.scopes ? { scope: session.scopes } : {}),
   };
   return { claims, exp };

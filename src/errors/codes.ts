@@ -212,6 +212,9 @@ export const ErrorCodes = {
   // Hosted pages (issue 15, this server's code).
   /** OAuth hosted pages: a form POST whose CSRF token does not match the page cookie's (or no cookie came): 403. */
   oauthPageCsrfFailed: 'oauth_page_csrf_failed',
+  // Issue 15, MCP (this server's code).
+  /** OAuth server: a Client ID Metadata Document could not be fetched, or its content breaks the rules (400 at /oauth/authorize). */
+  oauthClientMetadataInvalid: 'oauth_client_metadata_invalid',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

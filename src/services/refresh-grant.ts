@@ -9,6 +9,7 @@ import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
 import { sessionExpiredMessage, sessionVerdict } from '../domain/session-policy';
 import { isSupersededSession } from '../domain/user-sessions';
+import { endNamedSession, type EndingSession } from '../domain/backchannel-logout';
 
 const notFound = () => badRequest(ErrorCodes.refreshTokenNotFound, 'Invalid Refresh Token: Refresh Token Not Found');
 const alreadyUsed = () => badRequest(ErrorCodes.refreshTokenAlreadyUsed, 'Invalid Refresh Token: Already Used');
@@ -26,7 +27,7 @@ function isLowAalPastAllowance(deps: Deps, session: { aal: string | null; create
 
 type Outcome =
   | { kind: 'issued'; selector: string; session: sessions.TokenSession; user: UserWithRelations; amr: sessions.AmrEntry[] }
-  | { kind: 'reused'; sessionId: string; userId: string };
+  | { kind: 'reused'; sessionId: string; userId: string; notify: EndingSession[] };
 
 /**
  * grant_type=refresh_token, GoTrue's legacy rotation (contract §2). Every refresh of one session runs under that
@@ -36,6 +37,16 @@ type Outcome =
  * - a revoked token within REUSE_INTERVAL seconds of its revocation gets a new child;
  * - any other revoked token is reuse: with rotation enabled the session's tokens are all revoked, the
  *   revocation is committed, and the caller gets refresh_token_already_used.
+ *
+ * An OAuth client's refresh (issue 15, MCP: several processes of one client share a token) follows its own rule
+ * instead of the last three, with GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL:
+ * - a revoked token presented within the interval of its revocation gets the family's live token back — the same
+ *   new refresh token every concurrent caller gets — never a second child. A child would fork the family into two
+ *   live chains; from then on neither chain ever presents a revoked token, so a thief holding one would never be
+ *   caught. With one live token per family, whichever of thief and owner uses a stale token after the interval is
+ *   caught;
+ * - any other revoked token (after the interval, or when the family has no live token) is reuse: the session ends
+ *   (its tokens with it, back-channel logout after commit) and the caller gets refresh_token_already_used.
  */
 export async function refreshGrant(
   deps: Deps,
@@ -46,7 +57,7 @@ export async function refreshGrant(
    * its session was issued to — an OAuth session's token at /token, or another client's, is not found.
    */
   opts: {
-    oauthClient?: { id: string; accessTokenTtl: number | null };
+    oauthClient?: { id: string; accessTokenTtl: number | null; publicId?: string };
     /**
      * The scope this refresh's access token carries, from the session's granted one (RFC 6749 §6: a narrower one may
      * be asked for); it throws to refuse, before anything rotates, so a refused request leaves the token usable.
@@ -82,16 +93,23 @@ export async function refreshGrant(
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }
     const scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
-    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, scopes, resource: state.oauth_resource };
+    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, oauthClientPublicId: opts.oauthClient?.publicId ?? null, scopes, resource: state.oauth_resource };
     const amr = sessions.amrFromRows(ctx.amr);
 
+    if (token.revoked && opts.oauthClient) {
+      const active = await findActiveRefreshToken(trx, sessionId);
+      const graceUntil = (token.updated_at?.getTime() ?? 0) + deps.config.oauthServer.refreshTokenReuseInterval * 1000;
+      if (active?.token && now.getTime() < graceUntil) return { kind: 'issued', selector: active.token, session, user, amr };
+      const ended = await endNamedSession(trx, { sessionId, userId: user.id, clientId: opts.oauthClient.id });
+      return { kind: 'reused', sessionId, userId: user.id, notify: ended.notify };
+    }
     if (token.revoked) {
       const active = await findActiveRefreshToken(trx, sessionId);
       if (active?.token && active.parent === selector) return { kind: 'issued', selector: active.token, session, user, amr };
       const reuseUntil = (token.updated_at?.getTime() ?? 0) + security.refreshTokenReuseInterval * 1000;
       if (now.getTime() >= reuseUntil) {
         if (security.refreshTokenRotationEnabled) await revokeSessionRefreshTokens(trx, sessionId, now);
-        return { kind: 'reused', sessionId, userId: user.id };
+        return { kind: 'reused', sessionId, userId: user.id, notify: [] };
       }
     }
     const next = deps.refreshTokens.issue();
@@ -104,6 +122,7 @@ export async function refreshGrant(
     return { kind: 'issued', selector: next.selector, session, user, amr };
   });
   if (outcome.kind === 'reused') {
+    deps.backchannelLogout.notify(outcome.notify);
     deps.logger.warn({ session_id: outcome.sessionId, user_id: outcome.userId }, 'refresh token reuse detected; session tokens revoked');
     throw alreadyUsed();
   }

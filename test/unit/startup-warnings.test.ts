@@ -79,4 +79,10 @@ describe('startup warnings', () => {
     expect(startupWarnings(pages({ enabled: true, authorizationPath: '/consent' }))).toEqual([expect.stringMatching(/is ignored: GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH is set \(\/consent\)/)]);
     expect(startupWarnings(pages({ enabled: true, authorizationPath: '' }))).toEqual([]);
   });
+
+  it('warns loudly while GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS is set (it lifts the SSRF guard for those origins)', () => {
+    const warnings = warningsFor({ ...postgres, GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: 'http://127.0.0.1:4000' });
+    expect(warnings).toEqual([expect.stringMatching(/^GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS is set \(http:\/\/127\.0\.0\.1:4000\).*tests only/)]);
+    expect(() => loadConfig({ ...postgres, GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: 'http://127.0.0.1:4000/docs' })).toThrow(/GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS/);
+  });
 });

@@ -12,12 +12,32 @@ export async function findOauthClient(ex: Executor, id: string): Promise<OauthCl
   return ex.selectFrom('oauth_clients').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
 }
 
-/** Newest first, with the total, for GET /admin/oauth/clients. */
+/** A live client known by its Client ID Metadata Document URL (issue 15, MCP). */
+export async function findOauthClientByMetadataUrl(ex: Executor, url: string): Promise<OauthClientRow | undefined> {
+  return ex.selectFrom('oauth_clients').selectAll().where('metadata_document_url', '=', url).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+/**
+ * Stores what a Client ID Metadata Document says, in one statement: a new row for a URL not seen before, else the
+ * live row of that URL updated in place (its id, and so its sessions and grants, stay). Two first fetches racing
+ * end in one row.
+ */
+export async function upsertMetadataClient(ex: Executor, row: Insertable<OauthClientsTable> & { metadata_document_url: string }): Promise<OauthClientRow> {
+  const { id: _id, created_at: _created, ...set } = row;
+  return ex
+    .insertInto('oauth_clients')
+    .values(row)
+    .onConflict((oc) => oc.column('metadata_document_url').where('deleted_at', 'is', null).where('metadata_document_url', 'is not', null).doUpdateSet(set))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 /** Whether any client was ever registered (deleted ones count): the first run's example clients are made only once. */
 export async function anyOauthClientEver(ex: Executor): Promise<boolean> {
   return (await ex.selectFrom('oauth_clients').select('id').limit(1).executeTakeFirst()) !== undefined;
 }
 
+/** Newest first, with the total, for GET /admin/oauth/clients. */
 export async function listOauthClients(ex: Executor, page: { limit: number; offset: number }): Promise<{ rows: OauthClientRow[]; total: number }> {
   const rows = await ex
     .selectFrom('oauth_clients')

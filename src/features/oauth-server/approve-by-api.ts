@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Executor } from '../../db/database';
 import type { Deps } from '../../deps';
 import { isUuid, normalizeEmail } from '../../domain/identifiers';
-import { getClient } from '../../domain/oauth-clients';
+import { getClient, publicClientId } from '../../domain/oauth-clients';
 import { type Answerer, peekAuthorization, settleAuthorization } from '../../domain/oauth-server';
 import type { RequestMeta } from '../../domain/request-meta';
 import { findUserByEmail, findUserWithRelations, lockUser } from '../../domain/user-records';
@@ -33,7 +33,7 @@ export const adminGetAuthorization = endpoint({ auth: 'backend', params: Authori
   return {
     authorization_id: a.authorization_id,
     redirect_uri: a.redirect_uri,
-    client: { id: client.id, name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
+    client: { id: publicClientId(client), name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
     user: user ? { id: user.id, email: user.email ?? '' } : null,
     scope: a.scope,
     expires_at: a.expires_at.toISOString(),

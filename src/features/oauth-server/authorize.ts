@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseCodeChallengeMethod } from '../../crypto/pkce';
-import { findClient, getClient, redirectUriAllowed } from '../../domain/oauth-clients';
+import { findClient, getClient, publicClientId, redirectUriAllowed } from '../../domain/oauth-clients';
+import { isMetadataDocumentUrl, resolveMetadataClient } from '../../domain/client-metadata';
 import type { JwtClaims } from '../../crypto/jwt';
 import { answerAuthorization, type SignIn, consentPageUrl, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
 import { badRequest } from '../../errors/api-error';
@@ -14,7 +15,7 @@ import { checkResource } from './resources';
 /** The authorization endpoint and the consent page's two calls (GoTrue's routes, auth-js' oauth.*). */
 
 const AuthorizeQuery = z.object({
-  client_id: queryString(255),
+  client_id: queryString(2048),
   redirect_uri: queryString(2048),
   response_type: queryString(64),
   scope: queryString(4096),
@@ -51,7 +52,8 @@ const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
 export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, async ({ query: q, res }, deps) => {
   if (!q.client_id) throw oauthError(400, 'invalid_request', 'client_id is required');
   if (!q.redirect_uri) throw oauthError(400, 'invalid_request', 'redirect_uri is required');
-  const client = await findClient(deps, q.client_id);
+  // Issue 15 (MCP): an https client_id with a path is a Client ID Metadata Document, fetched (or its cached row used).
+  const client = isMetadataDocumentUrl(deps, q.client_id) ? await resolveMetadataClient(deps, q.client_id) : await findClient(deps, q.client_id);
   if (!client) throw oauthError(400, 'invalid_request', 'invalid client_id', ErrorCodes.oauthClientNotFound);
   if (!redirectUriAllowed(client, q.redirect_uri)) throw oauthError(400, 'invalid_request', 'invalid redirect_uri');
 
@@ -147,7 +149,7 @@ export const getAuthorization = endpoint({ auth: 'user', params: AuthorizationPa
   return {
     authorization_id: a.authorization_id,
     redirect_uri: a.redirect_uri,
-    client: { id: client.id, name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
+    client: { id: publicClientId(client), name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
     user: { id: user.user.id, email: user.user.email ?? '' },
     scope: a.scope,
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PageQuery, parsePagination, setPaginationHeaders } from '../../api/admin/pagination';
-import { deleteClient, getClient, listClients, regenerateSecret, registerClient, splitList, updateClient, type ClientInput, type OauthClient } from '../../domain/oauth-clients';
+import { deleteClient, getClient, publicClientId, listClients, regenerateSecret, registerClient, splitList, updateClient, type ClientInput, type OauthClient } from '../../domain/oauth-clients';
 import { forbidden } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { endpoint } from '../../http/endpoint';
@@ -32,7 +32,7 @@ const ClientPath = z.object({ client_id: z.string().max(64) });
 /** GoTrue's OAuthServerClientResponse; `client_secret` only when one was just made. */
 export function clientJson(c: OauthClient, secret?: string) {
   return {
-    client_id: c.id,
+    client_id: publicClientId(c),
     ...(secret ? { client_secret: secret } : {}),
     client_type: c.client_type,
     redirect_uris: splitList(c.redirect_uris),

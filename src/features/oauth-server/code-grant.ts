@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps';
 import { verifyCodeChallenge, hashAuthCode, isValidCodeVerifier } from '../../crypto/pkce';
 import { auditEntry, insertAuditEntries } from '../../domain/audit';
-import { allowsGrant, type OauthClient } from '../../domain/oauth-clients';
+import { allowsGrant, publicClientId, type OauthClient } from '../../domain/oauth-clients';
 import { endNamedSession } from '../../domain/backchannel-logout';
 import {
   findOauthAuthorizationByCode,
@@ -63,7 +63,8 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
       if (a.client_id !== client.id) throw invalidGrant('Authorization code was not issued for this client');
       if (a.expires_at <= now) throw invalidGrant('Authorization code has expired');
       if (x.redirectUri !== undefined && x.redirectUri !== a.redirect_uri) throw invalidGrant('Invalid redirect_uri');
-      if (x.resource !== undefined && x.resource !== (a.resource ?? '')) throw invalidGrant('Authorization code resource does not match the resource parameter');
+      // RFC 8707 §2.2: a resource the grant does not cover is invalid_target (MCP clients send it on both requests).
+      if (x.resource !== undefined && x.resource !== (a.resource ?? '')) throw oauthError(400, 'invalid_target', 'Authorization code resource does not match the resource parameter');
       if (a.code_challenge) {
         if (!x.codeVerifier) throw invalidGrant('PKCE verification failed: code_verifier is required');
         if (!isValidCodeVerifier(x.codeVerifier) || !verifyCodeChallenge(x.codeVerifier, a.code_challenge, a.code_challenge_method ?? 's256')) {
@@ -94,11 +95,12 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
   }
   const { issued, authorization } = outcome;
   const scopes = parseScopes(authorization.scope);
-  const tokens = await sessions.mintTokens(deps, { ...issued, expiresIn: client.access_token_ttl });
+  const tokens = await sessions.mintTokens(deps, { ...issued, session: { ...issued.session, oauthClientPublicId: publicClientId(client) }, expiresIn: client.access_token_ttl });
   const idToken = scopes.includes('openid')
     ? await sessions.mintIdToken(deps, {
         issuer: oauthIssuer(deps.config),
-        clientId: client.id,
+        // OIDC Core §2: aud is the client_id the client knows itself by (a metadata document's URL, issue 15).
+        clientId: publicClientId(client),
         user: issued.user,
         scopes,
         authTime: authorization.auth_time ?? authorization.approved_at ?? deps.clock.now(),

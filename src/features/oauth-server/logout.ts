@@ -54,7 +54,7 @@ export const oauthLogout = endpoint({ auth: 'none' }, async ({ req, res, query, 
   const hint = oauthString(params, 'id_token_hint', 16_384);
   const redirectUri = oauthString(params, 'post_logout_redirect_uri', 2048);
   const state = oauthString(params, 'state', 4096);
-  const clientId = oauthString(params, 'client_id', 255);
+  const clientId = oauthString(params, 'client_id', 2048);
   if (!hint) throw oauthError(400, 'invalid_request', 'id_token_hint is required');
   const id = await verifyHint(deps, hint);
   if (clientId !== undefined && clientId !== id.aud) throw oauthError(400, 'invalid_request', 'client_id is not the audience of id_token_hint');

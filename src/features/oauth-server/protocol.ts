@@ -10,6 +10,7 @@ import { ApiError, notFound } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { endpoint } from '../../http/endpoint';
 import { clientOf } from './grants/index';
+import { publicClientId } from '../../domain/oauth-clients';
 import { oauthBody, oauthString } from './params';
 
 /** Userinfo, revocation, introspection and discovery: the OAuth server's protocol endpoints besides /oauth/token. */
@@ -88,8 +89,9 @@ export const oauthRevoke = endpoint({ auth: 'none' }, async ({ body: raw, req, r
   const facts = await identify(deps, token, oauthString(body, 'token_type_hint', 32));
   const sid = facts?.kind === 'refresh' ? facts.sessionId : facts?.kind === 'access' ? facts.claims['session_id'] : undefined;
   const sub = facts?.kind === 'refresh' ? facts.userId : facts?.kind === 'access' ? facts.claims.sub : undefined;
+  // A refresh token's session names the client's row id; an access token's client_id claim its public id (issue 15).
   const owner = facts?.kind === 'refresh' ? facts.clientId : facts?.kind === 'access' ? facts.claims['client_id'] : undefined;
-  if (owner === client.id && typeof sid === 'string' && isUuid(sid) && typeof sub === 'string' && isUuid(sub)) {
+  if ((facts?.kind === 'refresh' ? owner === client.id : owner === publicClientId(client)) && typeof sid === 'string' && isUuid(sid) && typeof sub === 'string' && isUuid(sub)) {
     // The session ends (every token of the grant); back-channel clients hear of it after commit (issue 15).
     const ended = await deps.db.transaction().execute((trx) => endNamedSession(trx, { sessionId: sid, userId: sub, clientId: client.id }));
     deps.backchannelLogout.notify(ended.notify);
@@ -113,11 +115,11 @@ export const oauthIntrospect = endpoint({ auth: 'none' }, async ({ body: raw, re
   if (!facts || !facts.live) return { active: false };
   if (facts.kind === 'refresh') {
     if (facts.clientId !== client.id) return { active: false };
-    return { active: true, token_type: 'refresh_token', client_id: facts.clientId, sub: facts.userId, scope: facts.scopes, iss: oauthIssuer(deps.config), ...(facts.resource ? { aud: facts.resource } : {}) };
+    return { active: true, token_type: 'refresh_token', client_id: publicClientId(client), sub: facts.userId, scope: facts.scopes, iss: oauthIssuer(deps.config), ...(facts.resource ? { aud: facts.resource } : {}) };
   }
   const c = facts.claims;
   // A public client authenticates with its id alone: it may learn about its own tokens, not about anyone's.
-  if (client.client_type !== 'confidential' && c['client_id'] !== client.id) return { active: false };
+  if (client.client_type !== 'confidential' && c['client_id'] !== publicClientId(client)) return { active: false };
   return {
     active: true,
     token_type: 'access_token',
@@ -169,6 +171,8 @@ export function oauthMetadata(deps: Pick<Deps, 'config' | 'signer'>): Record<str
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'acr', 'azp', 'at_hash', 'sid', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'name', 'picture', 'preferred_username', 'updated_at'],
     prompt_values_supported: ['login', 'consent', 'select_account'],
     authorization_response_iss_parameter_supported: true,
+    // Issue 15 (MCP): an https client_id with a path is read as its Client ID Metadata Document.
+    ...(o.cimd.enabled ? { client_id_metadata_document_supported: true } : {}),
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,

@@ -25,7 +25,7 @@ const GRANTS: Record<string, OauthGrant> = {
 
 /** The client a request authenticates as (Basic header, or client_id/client_secret in the body). */
 export const clientOf = (deps: Deps, authorization: string | undefined, body: Record<string, unknown>) =>
-  authenticateClient(deps, { authorization, clientId: oauthString(body, 'client_id', 255), clientSecret: oauthString(body, 'client_secret', 512) });
+  authenticateClient(deps, { authorization, clientId: oauthString(body, 'client_id', 2048), clientSecret: oauthString(body, 'client_secret', 512) });
 
 /** POST /oauth/token: authenticate the client, check it may use the grant, run the grant's module. */
 export const oauthToken = endpoint({ auth: 'none' }, async ({ body: raw, req, meta }, deps) => {

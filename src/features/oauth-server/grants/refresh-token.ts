@@ -1,6 +1,7 @@
 import { ApiError } from '../../../errors/api-error';
 import { invalidGrant, oauthError, parseScopes } from '../../../domain/oauth-server';
 import { refreshGrant } from '../../../services/refresh-grant';
+import { publicClientId } from '../../../domain/oauth-clients';
 import { tokenResponse } from '../code-grant';
 import { oauthString } from '../params';
 import type { OauthGrant } from './index';
@@ -26,7 +27,7 @@ export const refreshToken: OauthGrant = async ({ body, client, meta }, deps) => 
   };
   let result;
   try {
-    result = await refreshGrant(deps, meta, token, { oauthClient: { id: client.id, accessTokenTtl: client.access_token_ttl }, scopeFor });
+    result = await refreshGrant(deps, meta, token, { oauthClient: { id: client.id, accessTokenTtl: client.access_token_ttl, publicId: publicClientId(client) }, scopeFor });
   } catch (err) {
     if (err instanceof ApiError && err.status === 400 && !err.oauth) throw invalidGrant(err.message);
     if (err instanceof ApiError && err.status === 403) throw invalidGrant('User is banned');
