@@ -173,14 +173,17 @@ export async function resolveResource(ex: Executor, config: Pick<Config, 'jwt' |
 /** Stored resources defining any of these scope names (to tell a client it forgot `resource`). */
 export const resourcesDefiningScopes = (ex: Executor, names: string[]) => findResourcesWithScope(ex, names);
 
-/** The admin view of a resource; lifetime and alg as they apply (defaults filled in). */
+/**
+ * The admin view of a resource: `signing_alg` as it applies (the default filled in); `access_token_ttl` null when
+ * unset (the client's lifetime applies, else GOTRUE_JWT_EXP).
+ */
 export function resourceJson(config: Pick<Config, 'jwt'>, r: OauthResourceRow) {
   return {
     id: r.id,
     resource: r.resource,
     name: r.name,
     scopes: r.scopes.map((s) => ({ name: s.name, description: s.description })),
-    access_token_ttl: r.access_token_ttl ?? config.jwt.exp,
+    access_token_ttl: r.access_token_ttl,
     signing_alg: r.signing_alg ?? defaultSigningAlg(config),
     created_at: new Date(r.created_at).toISOString(),
     updated_at: new Date(r.updated_at).toISOString(),
