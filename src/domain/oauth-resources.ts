@@ -16,6 +16,7 @@ import type { OauthResourceRow, OauthResourceScope } from '../db/schema';
 import { badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { isUuid } from './identifiers';
+import { SUPPORTED_SCOPES } from './oauth-server';
 import { rethrowUniqueViolation } from './unique-violation';
 
 /**
@@ -27,7 +28,7 @@ import { rethrowUniqueViolation } from './unique-violation';
  */
 
 /** The OpenID scopes the server grants itself: a resource may not define one of these names. */
-export const OPENID_SCOPES: readonly string[] = ['openid', 'email', 'profile', 'phone', 'offline_access'];
+export const OPENID_SCOPES: readonly string[] = SUPPORTED_SCOPES;
 
 /** What a token for a resource is made with, whether stored or from GOTRUE_OAUTH_SERVER_RESOURCES. */
 export interface ResolvedResource {
