@@ -152,9 +152,14 @@ export async function updateResource(deps: Pick<Deps, 'db' | 'clock' | 'config'>
   return row;
 }
 
-/** Deletes the resource; the sessions bound to it end (refresh → invalid_grant) and its pending requests go. */
-export async function deleteResource(deps: Pick<Deps, 'db'>, id: string): Promise<void> {
-  if (!isUuid(id) || !(await deleteOauthResource(deps.db, id.toLowerCase()))) throw resourceNotFound();
+/**
+ * Deletes the resource in one statement: the sessions bound to it end (refresh → invalid_grant; clients with a
+ * back-channel logout URI are told after commit) and its pending requests go.
+ */
+export async function deleteResource(deps: Pick<Deps, 'db' | 'backchannelLogout'>, id: string): Promise<void> {
+  const ended = isUuid(id) ? await deleteOauthResource(deps.db, id.toLowerCase()) : undefined;
+  if (!ended) throw resourceNotFound();
+  deps.backchannelLogout.notify(ended);
 }
 
 /**

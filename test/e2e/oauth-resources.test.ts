@@ -68,8 +68,8 @@ afterAll(async () => {
   await other.close();
 });
 
-async function newClient() {
-  const r = await admin('/admin/oauth/clients', { method: 'POST', body: JSON.stringify({ client_name: 'Notes app', redirect_uris: [REDIRECT] }) });
+async function newClient(extra: Record<string, unknown> = {}) {
+  const r = await admin('/admin/oauth/clients', { method: 'POST', body: JSON.stringify({ client_name: 'Notes app', redirect_uris: [REDIRECT], ...extra }) });
   const c = (await r.json()) as { client_id: string; client_secret: string };
   return { c, config: await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret)) };
 }
@@ -156,19 +156,34 @@ describe('resource servers with custom scopes', () => {
     await admin(`/admin/oauth/resources/${resourceId}`, { method: 'PUT', body: JSON.stringify({ name: 'Notes API', scopes: [{ name: 'notes:read', description: 'Read your notes' }, { name: 'notes:write', description: 'Change your notes' }], access_token_ttl: 900 }) });
   });
 
-  it('deleting a resource ends its tokens: refresh is invalid_grant, introspection inactive', async () => {
+  it('deleting a resource ends its tokens: refresh is invalid_grant, introspection inactive, the client hears by back-channel logout', async () => {
     const temp = await notesApi().start();
+    const logoutTokens: string[] = [];
+    const receiver = await listenOnLoopback(
+      createServer((req, res) => {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => {
+          logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+          res.writeHead(200).end();
+        });
+      }),
+    );
     try {
       const made = await admin('/admin/oauth/resources', { method: 'POST', body: JSON.stringify({ resource: temp.url, name: 'Temp', scopes: [{ name: 'notes:read' }] }) });
       const id = ((await made.json()) as { id: string }).id;
-      const { config } = await newClient();
-      const { tokens } = await signIn(config, 'openid notes:read offline_access', temp.url);
+      const { c, config } = await newClient({ backchannel_logout_uri: `${receiver.url}/bc` });
+      const { tokens, user } = await signIn(config, 'openid notes:read offline_access', temp.url);
       expect((await call(temp, tokens.access_token)).status).toBe(200);
       expect((await admin(`/admin/oauth/resources/${id}`, { method: 'DELETE' })).status).toBe(204);
       await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
       expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+      await t.deps.backchannelLogout.idle();
+      expect(logoutTokens.map((tok) => decodeJwt(tok))).toEqual([expect.objectContaining({ aud: c.client_id, sub: user.user.id, sid: decodeJwt(tokens.access_token)['session_id'] })]);
+      expect((await admin(`/admin/oauth/resources/${id}`, { method: 'DELETE' })).status).toBe(404);
     } finally {
       await temp.close();
+      await receiver.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database';
 import type { OauthResourceRow, OauthResourceScope } from '../schema';
+import type { EndingSession } from './oauth-logout';
 
 /** OAuth server resource servers (issue 15, item 4): one row per RFC 8707 resource with its custom scopes. */
 
@@ -56,17 +57,25 @@ export async function updateOauthResource(ex: Executor, id: string, v: Omit<Oaut
 
 /**
  * Deletes a resource and, in the same statement, the sessions bound to it (their refresh tokens go by cascade, so
- * they fail as invalid_grant) and its pending authorization requests. False when it was not there.
+ * they fail as invalid_grant) and its pending authorization requests. Undefined when it was not there; else the
+ * ended sessions whose client has a back-channel logout URI (to be told after commit).
  */
-export async function deleteOauthResource(ex: Executor, id: string): Promise<boolean> {
-  const gone = await ex
+export async function deleteOauthResource(ex: Executor, id: string): Promise<EndingSession[] | undefined> {
+  const rows = await ex
     .with('gone', (db) => db.deleteFrom('oauth_resources').where('id', '=', id).returning('resource'))
-    .with('sessions_gone', (db) => db.deleteFrom('sessions').where('oauth_resource', 'in', db.selectFrom('gone').select('resource')).returning('id'))
+    .with('sessions_gone', (db) =>
+      db.deleteFrom('sessions').where('oauth_resource', 'in', db.selectFrom('gone').select('resource')).returning(['id', 'user_id', 'oauth_client_id']),
+    )
     .with('authorizations_gone', (db) =>
       db.deleteFrom('oauth_authorizations').where('status', '=', 'pending').where('resource', 'in', db.selectFrom('gone').select('resource')).returning('id'),
     )
     .selectFrom('gone')
-    .select('resource')
-    .executeTakeFirst();
-  return gone !== undefined;
+    .leftJoin('sessions_gone as sg', (j) => j.onTrue())
+    .leftJoin('oauth_clients as c', (j) => j.onRef('c.id', '=', 'sg.oauth_client_id').on('c.backchannel_logout_uri', 'is not', null).on('c.deleted_at', 'is', null))
+    .select(['gone.resource', 'sg.id as session_id', 'sg.user_id', 'c.id as client_id', 'c.backchannel_logout_uri'])
+    .execute();
+  if (rows.length === 0) return undefined;
+  return rows.flatMap((r) =>
+    r.session_id && r.user_id && r.client_id && r.backchannel_logout_uri ? [{ session_id: r.session_id, user_id: r.user_id, client_id: r.client_id, backchannel_logout_uri: r.backchannel_logout_uri }] : [],
+  );
 }
