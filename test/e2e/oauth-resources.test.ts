@@ -75,14 +75,15 @@ async function newClient(extra: Record<string, unknown> = {}) {
 }
 
 /** authorize → consent page (auth-js, signed in) → details → approve → tokens. */
-async function signIn(config: oidc.Configuration, scope: string, resource: string) {
+async function signIn(config: oidc.Configuration, scope: string, resource: string, as?: Awaited<ReturnType<typeof signedInUser>>) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope, resource, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
   const r = await authorizeLocation(t.url, url);
   const authorizationId = new URL(r.location!).searchParams.get('authorization_id')!;
   const gotrue = t.client();
-  const user = await signedInUser(gotrue, { name: 'Ada' });
+  const user = as ?? (await signedInUser(gotrue, { name: 'Ada' }));
+  if (as) await gotrue.setSession({ access_token: as.session.access_token, refresh_token: as.session.refresh_token });
   const details = await gotrue.oauth.getAuthorizationDetails(authorizationId);
   const adminView = (await (await admin(`/admin/oauth/authorizations/${authorizationId}`)).json()) as Record<string, unknown>;
   const approved = await gotrue.oauth.approveAuthorization(authorizationId, { skipBrowserRedirect: true });
@@ -154,6 +155,18 @@ describe('resource servers with custom scopes', () => {
     const after = await oidc.refreshTokenGrant(config, full.refresh_token!);
     expect(decodeJwt(after.access_token)).toMatchObject({ scope: 'notes:read offline_access' });
     await admin(`/admin/oauth/resources/${resourceId}`, { method: 'PUT', body: JSON.stringify({ name: 'Notes API', scopes: [{ name: 'notes:read', description: 'Read your notes' }, { name: 'notes:write', description: 'Change your notes' }], access_token_ttl: 900 }) });
+  });
+
+  it('a grant with a resource\'s scopes is asked again next time (scope names are not unique across resources); OpenID-only requests are auto-approved', async () => {
+    const { config } = await newClient();
+    const first = await signIn(config, 'openid notes:read', notes.url);
+    const again = await signIn(config, 'openid notes:read', notes.url, first.user);
+    expect(again.details).toHaveProperty('authorization_id');
+    expect(again.details).not.toHaveProperty('redirect_url');
+    // Without a resource's scopes the house rule stands: the grant covers openid, so no consent page.
+    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const id = new URL((await authorizeLocation(t.url, url)).location!).searchParams.get('authorization_id')!;
+    expect((await again.gotrue.oauth.getAuthorizationDetails(id)).data).toHaveProperty('redirect_url');
   });
 
   it('deleting a resource ends its tokens: refresh is invalid_grant, introspection inactive, the client hears by back-channel logout', async () => {
