@@ -151,7 +151,11 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
  * the grant with the hook's error), then signed. Called after the grant's transaction, so the hook holds none.
  */
 export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'hooks' | 'random'>, input: MintInput): Promise<IssuedTokens> {
-  if (input.session.resource) return mintResourceTokens(deps, input, input.session.resource);
+  const { session } = input;
+  if (session.resource) {
+    const t = await resourceAccessToken(deps, { sub: input.user.id, clientId: session.oauthClientId, scope: session.scopes ?? '', sessionId: session.id, resource: session.resource, policy: session.resourcePolicy, clientTtl: input.expiresIn });
+    return { accessToken: t.accessToken, refreshToken: input.refreshToken, expiresIn: t.expiresIn, expiresAt: t.exp };
+  }
   const built = accessTokenFor(deps, input);
   const { exp } = built;
   let claims: Record<string, unknown> = built.claims;
@@ -169,29 +173,30 @@ export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' 
 /**
  * Issue 15, item 4: an access token for a resource server, RFC 9068's profile — `typ: at+jwt`, `iss`, `sub`, `aud`
  * (the resource), `exp` (the resource's lifetime, else the client's, else the server's), `iat`, `jti`,
- * `client_id`, `scope` (the granted scopes only) and `session_id` (so revocation and introspection follow the
- * session). No `role`, email, metadata or `aal`: nothing that opens the Supabase data API or this server's
- * first-party endpoints (authenticateUser refuses `at+jwt`). The custom access token hook is not run: it shapes
- * first-party tokens, and could give a `role` back. Signed with the resource's alg.
+ * `client_id`, `scope` (the granted scopes only) and, for a user's session, `session_id` (so revocation and
+ * introspection follow the session). No `role`, email, metadata or `aal`: nothing that opens the Supabase data API
+ * or this server's first-party endpoints (authenticateUser refuses `at+jwt`). The custom access token hook is not
+ * run: it shapes first-party tokens, and could give a `role` back. Signed with the resource's alg. The one place
+ * these claims are built: a user's grants (mintTokens) and client_credentials (mintClientToken) both end here.
  */
-async function mintResourceTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'random'>, input: MintInput, resource: string): Promise<IssuedTokens> {
-  const { user, session } = input;
-  const policy = session.resourcePolicy;
-  const expiresIn = policy?.accessTokenTtl ?? input.expiresIn ?? deps.config.jwt.exp;
+async function resourceAccessToken(
+  deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'random'>,
+  t: { sub: string; clientId: string | null | undefined; scope: string; sessionId?: string; resource: string; policy: ResourcePolicy | undefined; clientTtl: number | null | undefined },
+): Promise<{ accessToken: string; expiresIn: number; exp: number }> {
+  const expiresIn = t.policy?.accessTokenTtl ?? t.clientTtl ?? deps.config.jwt.exp;
   const iat = Math.floor(deps.clock.now().getTime() / 1000);
   const claims = {
     iss: oauthIssuer(deps.config),
-    sub: user.id,
-    aud: resource,
+    sub: t.sub,
+    aud: t.resource,
     exp: iat + expiresIn,
     iat,
     jti: deps.random.uuid(),
-    ...(session.oauthClientId ? { client_id: session.oauthClientId } : {}),
-    scope: session.scopes ?? '',
-    session_id: session.id,
+    ...(t.clientId ? { client_id: t.clientId } : {}),
+    scope: t.scope,
+    ...(t.sessionId ? { session_id: t.sessionId } : {}),
   };
-  const accessToken = await deps.signer.sign(claims, { alg: policy?.signingAlg, typ: 'at+jwt' });
-  return { accessToken, refreshToken: input.refreshToken, expiresIn, expiresAt: iat + expiresIn };
+  return { accessToken: await deps.signer.sign(claims, { alg: t.policy?.signingAlg, typ: 'at+jwt' }), expiresIn, exp: iat + expiresIn };
 }
 
 /** The access token's claims, GoTrue's, in GoTrue's order (contract §2). */
@@ -230,10 +235,8 @@ export async function mintClientToken(
   const iat = Math.floor(deps.clock.now().getTime() / 1000);
   const r = input.resource;
   if (r) {
-    // A resource server's token (issue 15, item 4): RFC 9068's profile, the resource's lifetime and alg.
-    const expiresIn = r.policy.accessTokenTtl ?? input.expiresIn ?? deps.config.jwt.exp;
-    const claims = { iss: oauthIssuer(deps.config), sub: input.clientId, aud: r.uri, exp: iat + expiresIn, iat, jti: deps.random.uuid(), client_id: input.clientId, scope: input.scope };
-    return { accessToken: await deps.signer.sign(claims, { alg: r.policy.signingAlg, typ: 'at+jwt' }), expiresIn };
+    const t = await resourceAccessToken(deps, { sub: input.clientId, clientId: input.clientId, scope: input.scope, resource: r.uri, policy: r.policy, clientTtl: input.expiresIn });
+    return { accessToken: t.accessToken, expiresIn: t.expiresIn };
   }
   const expiresIn = input.expiresIn ?? deps.config.jwt.exp;
   const claims = {
