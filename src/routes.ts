@@ -29,6 +29,7 @@ import { adminCreateClient, adminDeleteClient, adminGetClient, adminListClients,
 import { oauthToken } from './features/oauth-server/grants';
 import { oauthIntrospect, oauthMetadata, oauthRevoke, oauthUserinfo, requireOauthServer } from './features/oauth-server/protocol';
 import { oauthLogout } from './features/oauth-server/logout';
+import { adminCreateResource, adminDeleteResource, adminGetResource, adminListResources, adminUpdateResource } from './features/oauth-server/resource-admin';
 import { adminListGrants, adminRevokeGrant, listMyGrants, revokeMyGrant } from './features/oauth-server/user-grants';
 import { adminApproveAuthorization, adminDenyAuthorization, adminGetAuthorization } from './features/oauth-server/approve-by-api';
 import { pageConsent, pagesErrorHandler, pageSignIn, pageStep, pageTotp, requireHostedPages } from './features/oauth-pages/handlers';
@@ -155,6 +156,11 @@ export function buildRouter(deps: Deps): Router {
   t.put('/admin/oauth/clients/:client_id', [oauthServer, unlimited], 'admin', adminUpdateClient);
   t.delete('/admin/oauth/clients/:client_id', [oauthServer, unlimited], 'admin', adminDeleteClient);
   t.post('/admin/oauth/clients/:client_id/regenerate_secret', [oauthServer, unlimited], 'admin', adminRegenerateSecret);
+  t.get('/admin/oauth/resources', [oauthServer, unlimited], 'admin', adminListResources);
+  t.post('/admin/oauth/resources', [oauthServer, unlimited], 'admin', adminCreateResource);
+  t.get('/admin/oauth/resources/:id', [oauthServer, unlimited], 'admin', adminGetResource);
+  t.put('/admin/oauth/resources/:id', [oauthServer, unlimited], 'admin', adminUpdateResource);
+  t.delete('/admin/oauth/resources/:id', [oauthServer, unlimited], 'admin', adminDeleteResource);
   t.get('/admin/users/:user_id/oauth/grants', [oauthServer, unlimited], 'admin', adminListGrants);
   t.delete('/admin/users/:user_id/oauth/grants', [oauthServer, unlimited], 'admin', adminRevokeGrant);
 

@@ -11,6 +11,7 @@ import * as userListingIndex from './20261130230000_user_listing_index';
 import * as oauthClientMfaLogout from './20261201020000_oauth_client_mfa_logout';
 import * as oauthClientDefaultMaxAge from './20261201020100_oauth_client_default_max_age';
 import * as oauthClientMetadataDocuments from './20261201040000_oauth_client_metadata_documents';
+import * as oauthResources from './20261201050000_oauth_resources';
 
 /**
  * Every migration, by name, in order. A static list (not a folder scan) so the same code runs under tsx, a
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '20261201020000_oauth_client_mfa_logout': oauthClientMfaLogout,
   '20261201020100_oauth_client_default_max_age': oauthClientDefaultMaxAge,
   '20261201040000_oauth_client_metadata_documents': oauthClientMetadataDocuments,
+  '20261201050000_oauth_resources': oauthResources,
 };

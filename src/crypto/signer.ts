@@ -14,15 +14,21 @@ export type PublicJwk = JsonWebKey & { kty: string; kid: string; alg: string; us
 export interface Signer {
   /**
    * Signs the claims with the signing key, adding `iat` (from the clock) when absent as jsonwebtoken always did.
-   * The header carries `alg`, `typ` and the key's `kid`.
+   * The header carries `alg`, `typ` and the key's `kid`. `opts.alg` picks another key of the set that can sign
+   * with that algorithm (a resource server's choice, issue 15); `opts.typ` replaces `JWT` (RFC 9068: `at+jwt`).
    */
-  sign(claims: JwtClaims): Promise<string>;
+  sign(claims: JwtClaims, opts?: SignOptions): Promise<string>;
   /** Verifies signature (key picked by `kid`, its algorithm pinned), expiry and shape; rejects with JwtError. */
   verify(token: string): Promise<JwtClaims>;
   /** The public keys of the key set (asymmetric keys only). */
   jwks(): { keys: PublicJwk[] };
   /** The `alg` values verify accepts, the signing key's first. */
   readonly algorithms: readonly JwtAlgorithm[];
+}
+
+export interface SignOptions {
+  alg?: JwtAlgorithm | undefined;
+  typ?: string | undefined;
 }
 
 /** What a signer is built from: config.jwt once its secret is resolved. */
@@ -37,7 +43,7 @@ export interface SignerSettings {
 
 interface Key {
   alg: JwtAlgorithm;
-  sign(claims: JwtClaims): Promise<string> | string;
+  sign(claims: JwtClaims, typ?: string): Promise<string> | string;
   verify(token: string): Promise<JwtClaims> | JwtClaims;
 }
 
@@ -57,6 +63,8 @@ const refused = (reason: string) => new JwtError(REFUSED + reason);
 export function createSigner(s: SignerSettings, clock: Clock): Signer {
   const secret = hs256Key(Buffer.from(s.secret, 'utf8'), s.keyId, clock);
   const byKid = new Map<string, Key>();
+  /** Per alg, the key that signs it: the signing key for its own alg, else the first key of the set with a private part. */
+  const byAlg = new Map<JwtAlgorithm, Key>();
   let signer: Key = secret;
   const publicKeys: PublicJwk[] = [];
   for (const k of s.keys) {
@@ -72,14 +80,18 @@ export function createSigner(s: SignerSettings, clock: Clock): Signer {
     }
     byKid.set(k.kid, key);
     if (k.sign) signer = key;
+    const canSign = k.alg === 'HS256' ? typeof k.jwk.k === 'string' : typeof k.jwk.d === 'string';
+    if (canSign && (k.sign || !byAlg.has(k.alg))) byAlg.set(k.alg, key);
   }
   const valid = new Set<string>(s.validMethods);
   const jwks = deepFreeze({ keys: publicKeys });
 
   return {
     algorithms: Object.freeze([...s.validMethods]),
-    async sign(claims) {
-      return signer.sign(claims.iat === undefined ? { ...claims, iat: Math.floor(clock.now().getTime() / 1000) } : claims);
+    async sign(claims, opts) {
+      const key = opts?.alg === undefined || opts.alg === signer.alg ? signer : byAlg.get(opts.alg);
+      if (!key) throw new Error(`signer: no key of GOTRUE_JWT_KEYS signs ${opts?.alg}`);
+      return key.sign(claims.iat === undefined ? { ...claims, iat: Math.floor(clock.now().getTime() / 1000) } : claims, opts?.typ);
     },
     async verify(token) {
       const header = headerOf(token);
@@ -104,7 +116,7 @@ function hs256Key(bytes: Buffer, kid: string | undefined, clock: Clock): Key {
   const header = kid ? { alg: 'HS256' as const, typ: 'JWT', kid } : { alg: 'HS256' as const, typ: 'JWT' };
   return {
     alg: 'HS256',
-    sign: (claims) => jwt.sign(claims, key, { algorithm: 'HS256', header }),
+    sign: (claims, typ) => jwt.sign(claims, key, { algorithm: 'HS256', header: typ ? { ...header, typ } : header }),
     verify(token) {
       const decoded = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp: Math.floor(clock.now().getTime() / 1000) });
       if (typeof decoded !== 'object' || decoded === null) throw new JwtError('invalid JWT: claims are not an object');
@@ -116,9 +128,9 @@ function hs256Key(bytes: Buffer, kid: string | undefined, clock: Clock): Key {
 function asymmetricKey(alg: Exclude<JwtAlgorithm, 'HS256'>, kid: string, privateKey: KeyObject | undefined, publicKey: KeyObject, clock: Clock): Key {
   return {
     alg,
-    async sign(claims) {
+    async sign(claims, typ) {
       if (!privateKey) throw new Error(`signer: key "${kid}" has no private part`); // config refuses a signing key without one
-      return new SignJWT(claims as JWTPayload).setProtectedHeader({ alg, typ: 'JWT', kid }).sign(privateKey);
+      return new SignJWT(claims as JWTPayload).setProtectedHeader({ alg, typ: typ ?? 'JWT', kid }).sign(privateKey);
     },
     async verify(token) {
       const { payload } = await jwtVerify(token, publicKey, { algorithms: [alg], currentDate: clock.now() });

@@ -255,6 +255,27 @@ export interface OauthAuthorizationsTable {
   auth_aal: string | null;
 }
 
+/** OAuth server (issue 15, item 4): a resource server with its own scopes; its tokens' `aud` is `resource`. */
+export interface OauthResourcesTable {
+  id: string;
+  /** The RFC 8707 resource indicator (absolute URI, no fragment); unique. */
+  resource: string;
+  name: string;
+  /** The resource's custom scopes, `[{name, description}]`. */
+  scopes: Json<OauthResourceScope[]>;
+  /** Seconds; null = the server's JWT expiry. */
+  access_token_ttl: number | null;
+  /** A JWS alg of GOTRUE_JWT_KEYS; null = the signing key's. */
+  signing_alg: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface OauthResourceScope {
+  name: string;
+  description: string;
+}
+
 /** OAuth server: what a user granted a client. */
 export interface OauthConsentsTable {
   id: string;
@@ -346,6 +367,7 @@ export interface Database {
   oauth_clients: OauthClientsTable;
   oauth_authorizations: OauthAuthorizationsTable;
   oauth_consents: OauthConsentsTable;
+  oauth_resources: OauthResourcesTable;
   custom_oauth_providers: CustomOauthProvidersTable;
   provider_tokens: ProviderTokensTable;
   rate_limits: RateLimitsTable;
@@ -366,3 +388,4 @@ export type CustomOauthProviderRow = Selectable<CustomOauthProvidersTable>;
 export type ProviderTokenRow = Selectable<ProviderTokensTable>;
 export type OauthClientRow = Selectable<OauthClientsTable>;
 export type OauthAuthorizationRow = Selectable<OauthAuthorizationsTable>;
+export type OauthResourceRow = Selectable<OauthResourcesTable>;

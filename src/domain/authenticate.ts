@@ -47,9 +47,33 @@ export async function authenticateAdmin(deps: Pick<Deps, 'signer' | 'config'>, h
   return { role, claims };
 }
 
-/** The user-level check of contract §0, in one database round trip. */
-export async function authenticateUser(deps: Pick<Deps, 'signer' | 'db' | 'clock'>, header: string | undefined): Promise<AuthenticatedUser> {
-  const claims = await verifyAccessToken(deps, bearerToken(header));
+/**
+ * Whether a token is an access token for a resource server (issue 15, item 4): sessions.mintTokens signs those
+ * with RFC 9068's `typ: at+jwt`, first-party session JWTs with `typ: JWT`. Read from the header of a token whose
+ * signature verified, so only this server's keys can make one.
+ */
+export function isResourceAccessToken(token: string): boolean {
+  const dot = token.indexOf('.');
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
+    const typ = typeof header === 'object' && header !== null ? (header as { typ?: unknown }).typ : undefined;
+    return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The user-level check of contract §0, in one database round trip. A resource server's access token is refused
+ * (403 oauth_resource_token_not_allowed): it opens its API, not the user's account here; `/oauth/userinfo` alone
+ * lets it through (`resourceTokens: 'allow'`).
+ */
+export async function authenticateUser(deps: Pick<Deps, 'signer' | 'db' | 'clock'>, header: string | undefined, opts: { resourceTokens?: 'allow' } = {}): Promise<AuthenticatedUser> {
+  const token = bearerToken(header);
+  const claims = await verifyAccessToken(deps, token);
+  if (opts.resourceTokens !== 'allow' && isResourceAccessToken(token)) {
+    throw forbidden(ErrorCodes.oauthResourceTokenNotAllowed, 'An access token issued for a resource server cannot be used here');
+  }
   if (!isUuid(claims.sub)) throw forbidden(ErrorCodes.badJwt, 'invalid claim: missing sub claim');
   const sid = claims['session_id'];
   const sessionId = sid === undefined || sid === null || sid === '' ? undefined : sid;

@@ -187,7 +187,10 @@ export async function openAuthorization(deps: Pick<Deps, 'db' | 'clock' | 'rando
       const consent = await findActiveConsent(trx, userId, a.client_id);
       const granted = new Set(parseScopes(consent?.scopes ?? ''));
       const askAgain = (a.prompt ?? '').split(' ').includes('consent');
-      if (consent && !askAgain && parseScopes(a.scope).every((s) => granted.has(s))) {
+      // A resource's own scopes are asked every time (issue 15, item 4): the grant records scope names only, and two
+      // resources may both name a scope "read".
+      const custom = parseScopes(a.scope).some((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s));
+      if (consent && !askAgain && !custom && parseScopes(a.scope).every((s) => granted.has(s))) {
         const code = newCode(deps);
         await approveOauthAuthorization(trx, a.id, hashAuthCode(code), now, authOf(signIn));
         return { kind: 'redirect', redirectUrl: successRedirect(deps.config, a, code) };

@@ -12,6 +12,8 @@ import type { AalLevel, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import type { RequestMeta } from './request-meta';
 import { customizeAccessToken } from './hooks';
+import { oauthIssuer } from './oauth-server';
+import type { JwtAlgorithm } from '../config/jwt-keys';
 
 /**
  * Sessions and the tokens they carry. Every grant ends the same way: `issue` starts the session inside the
@@ -51,6 +53,18 @@ export interface TokenSession {
   scopes?: string | null;
   /** OAuth server sessions: the RFC 8707 resource the tokens are for; the token's `aud` then names it. */
   resource?: string | null;
+  /**
+   * Issue 15, item 4: how the resource's tokens are made (lifetime, alg), looked up by the grant. With `resource`
+   * set, the access token is a resource server's (RFC 9068), never a first-party session JWT.
+   */
+  resourcePolicy?: ResourcePolicy | undefined;
+}
+
+/** A resource server's token policy (domain/oauth-resources' ResolvedResource fits). */
+export interface ResourcePolicy {
+  /** Seconds; null = the client's lifetime, else the server's JWT expiry. */
+  accessTokenTtl: number | null;
+  signingAlg: JwtAlgorithm;
 }
 
 /** Everything mintTokens signs. */
@@ -144,7 +158,12 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
  * it is enabled (GoTrue signs what the hook gives back once it passes GoTrue's claims schema; a failing hook fails
  * the grant with the hook's error), then signed. Called after the grant's transaction, so the hook holds none.
  */
-export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'hooks'>, input: MintInput): Promise<IssuedTokens> {
+export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'hooks' | 'random'>, input: MintInput): Promise<IssuedTokens> {
+  const { session } = input;
+  if (session.resource) {
+    const t = await resourceAccessToken(deps, { sub: input.user.id, clientId: session.oauthClientId, scope: session.scopes ?? '', sessionId: session.id, resource: session.resource, policy: session.resourcePolicy, clientTtl: input.expiresIn });
+    return { accessToken: t.accessToken, refreshToken: input.refreshToken, expiresIn: t.expiresIn, expiresAt: t.exp };
+  }
   const built = accessTokenFor(deps, input);
   const { exp } = built;
   let claims: Record<string, unknown> = built.claims;
@@ -157,6 +176,35 @@ export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' 
   }
   const accessToken = await deps.signer.sign(claims);
   return { accessToken, refreshToken: input.refreshToken, expiresIn: input.expiresIn ?? deps.config.jwt.exp, expiresAt: exp };
+}
+
+/**
+ * Issue 15, item 4: an access token for a resource server, RFC 9068's profile — `typ: at+jwt`, `iss`, `sub`, `aud`
+ * (the resource), `exp` (the resource's lifetime, else the client's, else the server's), `iat`, `jti`,
+ * `client_id`, `scope` (the granted scopes only) and, for a user's session, `session_id` (so revocation and
+ * introspection follow the session). No `role`, email, metadata or `aal`: nothing that opens the Supabase data API
+ * or this server's first-party endpoints (authenticateUser refuses `at+jwt`). The custom access token hook is not
+ * run: it shapes first-party tokens, and could give a `role` back. Signed with the resource's alg. The one place
+ * these claims are built: a user's grants (mintTokens) and client_credentials (mintClientToken) both end here.
+ */
+async function resourceAccessToken(
+  deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'random'>,
+  t: { sub: string; clientId: string | null | undefined; scope: string; sessionId?: string; resource: string; policy: ResourcePolicy | undefined; clientTtl: number | null | undefined },
+): Promise<{ accessToken: string; expiresIn: number; exp: number }> {
+  const expiresIn = t.policy?.accessTokenTtl ?? t.clientTtl ?? deps.config.jwt.exp;
+  const iat = Math.floor(deps.clock.now().getTime() / 1000);
+  const claims = {
+    iss: oauthIssuer(deps.config),
+    sub: t.sub,
+    aud: t.resource,
+    exp: iat + expiresIn,
+    iat,
+    jti: deps.random.uuid(),
+    ...(t.clientId ? { client_id: t.clientId } : {}),
+    scope: t.scope,
+    ...(t.sessionId ? { session_id: t.sessionId } : {}),
+  };
+  return { accessToken: await deps.signer.sign(claims, { alg: t.policy?.signingAlg, typ: 'at+jwt' }), expiresIn, exp: iat + expiresIn };
 }
 
 /** The access token's claims, GoTrue's, in GoTrue's order (contract §2). */
@@ -189,15 +237,20 @@ function accessTokenFor(deps: Pick<Deps, 'clock' | 'config'>, { user, session, a
  * `client_id` are the client, no user, no session, no refresh token. Same signer and lifetime rules as mintTokens.
  */
 export async function mintClientToken(
-  deps: Pick<Deps, 'clock' | 'signer' | 'config'>,
-  input: { clientId: string; scope: string; resource?: string | null; expiresIn?: number | null },
+  deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'random'>,
+  input: { clientId: string; scope: string; resource?: { uri: string; policy: ResourcePolicy } | null; expiresIn?: number | null },
 ): Promise<{ accessToken: string; expiresIn: number }> {
   const iat = Math.floor(deps.clock.now().getTime() / 1000);
+  const r = input.resource;
+  if (r) {
+    const t = await resourceAccessToken(deps, { sub: input.clientId, clientId: input.clientId, scope: input.scope, resource: r.uri, policy: r.policy, clientTtl: input.expiresIn });
+    return { accessToken: t.accessToken, expiresIn: t.expiresIn };
+  }
   const expiresIn = input.expiresIn ?? deps.config.jwt.exp;
   const claims = {
     ...(deps.config.jwt.issuer ? { iss: deps.config.jwt.issuer } : {}),
     sub: input.clientId,
-    aud: input.resource || deps.config.jwt.aud,
+    aud: deps.config.jwt.aud,
     exp: iat + expiresIn,
     iat,
     client_id: input.clientId,

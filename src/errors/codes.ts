@@ -207,6 +207,11 @@ export const ErrorCodes = {
   // Issue 15: MFA per OAuth client, RP-initiated logout (this server's codes).
   /** OAuth server: the client requires MFA and the user has no verified factor: enrol one, then retry (403). */
   mfaEnrollmentRequired: 'mfa_enrollment_required',
+  // Issue 15, item 4: resource servers with custom scopes (this server's codes).
+  /** OAuth server: no resource server with that id (GET|PUT|DELETE /admin/oauth/resources/{id}). */
+  oauthResourceNotFound: 'oauth_resource_not_found',
+  /** OAuth server: an access token issued for a resource server was presented to a first-party endpoint (403). */
+  oauthResourceTokenNotAllowed: 'oauth_resource_token_not_allowed',
   /** OAuth server: /oauth/logout's id_token_hint is not an ID token this server issued (bad signature, issuer, shape). */
   oauthInvalidIdTokenHint: 'oauth_invalid_id_token_hint',
   // Hosted pages (issue 15, this server's code).

@@ -5,6 +5,8 @@ import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
+import { OPENID_SCOPES, resolveResource } from '../domain/oauth-resources';
+import { parseScopes } from '../domain/oauth-server';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
 import { sessionExpiredMessage, sessionVerdict } from '../domain/session-policy';
@@ -63,6 +65,8 @@ export async function refreshGrant(
      * be asked for); it throws to refuse, before anything rotates, so a refused request leaves the token usable.
      */
     scopeFor?: (granted: string | null) => string | null;
+    /** Judges the session's resource binding (RFC 8707 `resource` on refresh); throws to refuse, before anything rotates. */
+    resourceFor?: (bound: string | null) => void;
   } = {},
 ): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; session: sessions.TokenSession }> {
   const selector = deps.refreshTokens.selectorOf(refreshToken);
@@ -92,8 +96,14 @@ export async function refreshGrant(
     if (isLowAalPastAllowance(deps, state, user, now)) {
       throw badRequest(ErrorCodes.sessionExpired, 'Invalid Refresh Token: Session Expired (Low AAL: User Needs MFA Verification)');
     }
-    const scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
-    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, oauthClientPublicId: opts.oauthClient?.publicId ?? null, scopes, resource: state.oauth_resource };
+    opts.resourceFor?.(state.oauth_resource);
+    let scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
+    // Issue 15, item 4: a session bound to a resource keeps it; the resource's policy applies as it stands now, and
+    // scopes it no longer defines drop out. A resource that is gone (its sessions end with it) refreshes nothing.
+    const resource = state.oauth_resource ? await resolveResource(trx, deps.config, state.oauth_resource) : undefined;
+    if (state.oauth_resource && !resource) throw notFound();
+    if (resource) scopes = parseScopes(scopes ?? '').filter((s) => OPENID_SCOPES.includes(s) || resource.scopes.some((x) => x.name === s)).join(' ');
+    const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, oauthClientPublicId: opts.oauthClient?.publicId ?? null, scopes, resource: state.oauth_resource, resourcePolicy: resource };
     const amr = sessions.amrFromRows(ctx.amr);
 
     if (token.revoked && opts.oauthClient) {

@@ -159,3 +159,25 @@ describe('tokens from jose itself', () => {
     expect(await signer.verify(token)).toEqual(claims);
   });
 });
+
+describe('sign(claims, {alg, typ}): a resource server\'s algorithm (issue 15, item 4)', () => {
+  const rs = privateJwk('RS256');
+  const es = privateJwk('ES256', ['verify']);
+  const esPublic = { ...publicPart(privateJwk('ES256', ['verify'])), kid: randomUUID() };
+  const oct = octJwk(['verify']);
+  const signer = signerFor([rs, es, oct]);
+
+  it('picks the key of that alg (the signing key for its own), sets typ, and verifies what it signed', async () => {
+    for (const [alg, kid] of [['RS256', rs.kid], ['ES256', es.kid], ['HS256', oct.kid]] as const) {
+      const token = await signer.sign(claims, { alg, typ: 'at+jwt' });
+      expect(headerOf(token)).toEqual({ alg, typ: 'at+jwt', kid });
+      expect(await signer.verify(token)).toEqual(claims);
+    }
+    expect(headerOf(await signer.sign(claims))).toEqual({ alg: 'RS256', typ: 'JWT', kid: rs.kid });
+  });
+
+  it('refuses an alg no key with a private part has', async () => {
+    await expect(signer.sign(claims, { alg: 'EdDSA' })).rejects.toThrow(/no key of GOTRUE_JWT_KEYS signs EdDSA/);
+    await expect(signerFor([rs, esPublic]).sign(claims, { alg: 'ES256' })).rejects.toThrow(/signs ES256/);
+  });
+});

@@ -3,7 +3,8 @@ import type { Executor } from '../../db/database';
 import type { Deps } from '../../deps';
 import { isUuid, normalizeEmail } from '../../domain/identifiers';
 import { getClient, publicClientId } from '../../domain/oauth-clients';
-import { type Answerer, peekAuthorization, settleAuthorization } from '../../domain/oauth-server';
+import { type Answerer, parseScopes, peekAuthorization, settleAuthorization } from '../../domain/oauth-server';
+import { consentScopes } from '../../domain/oauth-resources';
 import type { RequestMeta } from '../../domain/request-meta';
 import { findUserByEmail, findUserWithRelations, lockUser } from '../../domain/user-records';
 import type { UserRow } from '../../db/schema';
@@ -36,6 +37,7 @@ export const adminGetAuthorization = endpoint({ auth: 'backend', params: Authori
     client: { id: publicClientId(client), name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
     user: user ? { id: user.id, email: user.email ?? '' } : null,
     scope: a.scope,
+    ...(await consentScopes(deps, parseScopes(a.scope), a.resource)),
     expires_at: a.expires_at.toISOString(),
   };
 });

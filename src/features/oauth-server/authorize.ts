@@ -3,14 +3,15 @@ import { parseCodeChallengeMethod } from '../../crypto/pkce';
 import { findClient, getClient, publicClientId, redirectUriAllowed } from '../../domain/oauth-clients';
 import { isMetadataDocumentUrl, resolveMetadataClient } from '../../domain/client-metadata';
 import type { JwtClaims } from '../../crypto/jwt';
-import { answerAuthorization, type SignIn, consentPageUrl, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
-import { badRequest } from '../../errors/api-error';
+import { answerAuthorization, type SignIn, consentPageUrl, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes } from '../../domain/oauth-server';
+import { ApiError, badRequest } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import type { Deps } from '../../deps';
 import { isRedirectAllowed } from '../../domain/redirect-url';
 import { endpoint } from '../../http/endpoint';
 import { queryString } from '../../http/fields';
 import { checkResource } from './resources';
+import { consentScopes } from '../../domain/oauth-resources';
 
 /** The authorization endpoint and the consent page's two calls (GoTrue's routes, auth-js' oauth.*). */
 
@@ -60,13 +61,14 @@ export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, 
   let location: string;
   try {
     const checked = checkRest(deps.config.oauthServer, client.client_type, q);
-    const resource = (() => {
-      try {
-        return checkResource(deps, q.resource || undefined);
-      } catch (err) {
-        throw new RedirectableError('invalid_target', (err as Error).message);
-      }
-    })();
+    let resource: string | null;
+    try {
+      resource = (await checkResource(deps, q.resource || undefined, checked.scopes))?.resource ?? null;
+    } catch (err) {
+      // invalid_target or invalid_scope (issue 15, item 4), answered on the redirect URI like the other checks.
+      if (err instanceof ApiError && err.oauth) throw new RedirectableError(err.oauth.error, err.message);
+      throw err;
+    }
     const { authorizationPath, hostedPagesEnabled } = deps.config.oauthServer;
     if (!authorizationPath && !hostedPagesEnabled) throw new RedirectableError('server_error', 'oauth authorization path not configured');
     const authorizationId = await createAuthorization(deps, {
@@ -91,13 +93,12 @@ export const oauthAuthorize = endpoint({ auth: 'none', query: AuthorizeQuery }, 
   return undefined;
 });
 
-/** The checks answered on the redirect URI: response type, scopes, PKCE, prompt, max_age. */
+/** The checks answered on the redirect URI: response type, a scope at all, PKCE, prompt, max_age. */
 function checkRest(cfg: { defaultScope: string; allowPlainPkce: boolean }, clientType: string, q: AuthorizeParams) {
   if ((q.response_type || 'code') !== 'code') throw new RedirectableError('unsupported_response_type', 'only response_type=code is supported');
   const scopes = parseScopes(q.scope || cfg.defaultScope);
   if (scopes.length === 0) throw new RedirectableError('invalid_scope', 'scope parameter cannot be empty');
-  const unknown = scopes.find((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s));
-  if (unknown) throw new RedirectableError('invalid_scope', `unsupported scope: ${unknown.slice(0, 64)}`);
+  // Which scopes are known is checkResource's: the OpenID ones and the requested resource's own.
   if (q.prompt && q.prompt.split(' ').some((p) => !PROMPTS.has(p))) throw new RedirectableError('invalid_request', 'prompt must be none, login, consent or select_account');
   // The consent page is the app's: this server cannot tell, without showing it, whether the user is signed in.
   if (q.prompt.split(' ').includes('none')) throw new RedirectableError('login_required', 'prompt=none is not supported: the user must visit the consent page');
@@ -152,6 +153,8 @@ export const getAuthorization = endpoint({ auth: 'user', params: AuthorizationPa
     client: { id: publicClientId(client), name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
     user: { id: user.user.id, email: user.user.email ?? '' },
     scope: a.scope,
+    // Issue 15, item 4: each scope with what it allows, and the resource server the token is for.
+    ...(await consentScopes(deps, parseScopes(a.scope), a.resource)),
   };
 });
 

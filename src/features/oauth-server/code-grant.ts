@@ -13,6 +13,7 @@ import {
 } from '../../domain/oauth-server';
 import type { RequestMeta } from '../../domain/request-meta';
 import * as sessions from '../../domain/sessions';
+import { resolveResource } from '../../domain/oauth-resources';
 
 export interface CodeExchange {
   code: string;
@@ -74,6 +75,9 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
         throw invalidGrant('PKCE verification failed: no code_challenge was sent with the authorization request');
       }
       if (!a.user_id) throw invalidGrant('Authorization code has no associated user');
+      // Issue 15, item 4: the resource's token policy, read in the transaction; a resource deleted since is gone.
+      const resource = a.resource ? await resolveResource(trx, deps.config, a.resource) : undefined;
+      if (a.resource && !resource) throw invalidGrant('The resource of this authorization no longer exists');
       const issued = await sessions.issue(trx, deps, {
         user: { id: a.user_id },
         method: 'oauth_provider/authorization_code',
@@ -86,7 +90,7 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
       });
       if (issued.user.banned_until && issued.user.banned_until > now) throw oauthError(400, 'access_denied', 'User is banned');
       await insertAuditEntries(trx, [auditEntry(deps, meta, issued.user, 'login', { provider_type: 'oauth_provider_authorization_code', client_id: client.id })]);
-      return { kind: 'issued' as const, issued, authorization: a };
+      return { kind: 'issued' as const, issued: { ...issued, session: { ...issued.session, resourcePolicy: resource } }, authorization: a };
     });
   if (outcome.kind === 'reused') {
     deps.backchannelLogout.notify(outcome.notify);

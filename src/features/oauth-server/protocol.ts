@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Deps } from '../../deps';
-import { authenticateUser, verifyAccessToken } from '../../domain/authenticate';
+import { authenticateUser, bearerToken, isResourceAccessToken, verifyAccessToken } from '../../domain/authenticate';
 import { isUuid } from '../../domain/identifiers';
 import { endNamedSession } from '../../domain/backchannel-logout';
 import { findOauthSession, findSessionByRefreshSelector, oauthError, oauthIssuer, parseScopes, SUPPORTED_SCOPES } from '../../domain/oauth-server';
@@ -33,13 +33,19 @@ const invalidToken = (message: string) => oauthError(401, 'invalid_token', messa
 export const oauthUserinfo = endpoint({ auth: 'none' }, async ({ req }, deps) => {
   let caller;
   try {
-    caller = await authenticateUser(deps, req.header('authorization'));
+    caller = await authenticateUser(deps, req.header('authorization'), { resourceTokens: 'allow' });
   } catch (err) {
     if (err instanceof ApiError && err.status < 500) throw invalidToken(err.message);
     throw err;
   }
   const session = caller.sessionId ? await findOauthSession(deps.db, caller.sessionId) : undefined;
-  const scopes = parseScopes(session?.scopes ?? '');
+  let scopes = parseScopes(session?.scopes ?? '');
+  // A resource server's token (issue 15, item 4) reads userinfo only when openid was granted, and only its own scopes.
+  if (isResourceAccessToken(bearerToken(req.header('authorization')))) {
+    const own = parseScopes(typeof caller.claims['scope'] === 'string' ? caller.claims['scope'] : '');
+    if (!own.includes('openid')) throw oauthError(403, 'insufficient_scope', 'userinfo needs the openid scope', ErrorCodes.oauthResourceTokenNotAllowed);
+    scopes = scopes.filter((s) => own.includes(s));
+  }
   return { sub: caller.user.id, ...scopeClaims(caller.user, scopes) };
 });
 

@@ -1,6 +1,7 @@
 import * as sessions from '../../../domain/sessions';
 import { oauthError, parseScopes } from '../../../domain/oauth-server';
 import { checkResource } from '../resources';
+import { OPENID_SCOPES } from '../../../domain/oauth-resources';
 import { tokenResponse } from '../code-grant';
 import { oauthString } from '../params';
 import type { OauthGrant } from './index';
@@ -15,9 +16,15 @@ const CLIENT_SCOPES: readonly string[] = [];
 export const clientCredentials: OauthGrant = async ({ body, client }, deps) => {
   if (client.client_type !== 'confidential') throw oauthError(400, 'unauthorized_client', 'client_credentials needs a confidential client');
   const scopes = parseScopes(oauthString(body, 'scope', 4096) ?? '');
-  const foreign = scopes.find((s) => !CLIENT_SCOPES.includes(s));
+  const foreign = scopes.find((s) => OPENID_SCOPES.includes(s));
   if (foreign) throw oauthError(400, 'invalid_scope', `scope ${foreign} needs a user; client_credentials grants none`);
-  const resource = checkResource(deps, oauthString(body, 'resource', 2048));
-  const t = await sessions.mintClientToken(deps, { clientId: client.id, scope: scopes.join(' '), resource, expiresIn: client.access_token_ttl });
+  // Issue 15, item 4: a resource's own scopes may be asked for with its `resource`.
+  const resource = await checkResource(deps, oauthString(body, 'resource', 2048), scopes, CLIENT_SCOPES);
+  const t = await sessions.mintClientToken(deps, {
+    clientId: client.id,
+    scope: scopes.join(' '),
+    resource: resource ? { uri: resource.resource, policy: resource } : null,
+    expiresIn: client.access_token_ttl,
+  });
   return tokenResponse(t.accessToken, t.expiresIn, scopes);
 };

@@ -11,7 +11,8 @@ import type { OauthGrant } from './index';
  * lock; a replay after the reuse interval revokes the family), bound to the client the session was issued to. Its
  * GoTrue errors become RFC 6749 invalid_grant. `scope` (RFC 6749 §6) may narrow the new access token's scope, never
  * widen it (invalid_scope, refused under the lock before the token rotates); the grant itself keeps its scope, so a
- * later refresh without `scope` gets all of it back.
+ * later refresh without `scope` gets all of it back. A session bound to a resource stays bound: `resource`, when
+ * sent, must name it (else invalid_target).
  */
 export const refreshToken: OauthGrant = async ({ body, client, meta }, deps) => {
   const token = oauthString(body, 'refresh_token', 512);
@@ -25,9 +26,14 @@ export const refreshToken: OauthGrant = async ({ body, client, meta }, deps) => 
     if (askedScopes.some((s) => !grantedScopes.includes(s))) throw oauthError(400, 'invalid_scope', 'scope exceeds the grant');
     return grantedScopes.filter((s) => askedScopes.includes(s)).join(' ');
   };
+  // RFC 8707 §2.2: a refresh keeps the token's resource; a `resource` sent must be that one (issue 15, item 4).
+  const resource = oauthString(body, 'resource', 2048);
+  const resourceFor = (bound: string | null): void => {
+    if (resource !== undefined && resource !== '' && resource !== bound) throw oauthError(400, 'invalid_target', 'resource must be the one the refresh token was issued for');
+  };
   let result;
   try {
-    result = await refreshGrant(deps, meta, token, { oauthClient: { id: client.id, accessTokenTtl: client.access_token_ttl, publicId: publicClientId(client) }, scopeFor });
+    result = await refreshGrant(deps, meta, token, { oauthClient: { id: client.id, accessTokenTtl: client.access_token_ttl, publicId: publicClientId(client) }, scopeFor, resourceFor });
   } catch (err) {
     if (err instanceof ApiError && err.status === 400 && !err.oauth) throw invalidGrant(err.message);
     if (err instanceof ApiError && err.status === 403) throw invalidGrant('User is banned');
