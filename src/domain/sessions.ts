@@ -161,7 +161,7 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
 export async function mintTokens(deps: Pick<Deps, 'clock' | 'signer' | 'config' | 'hooks' | 'random'>, input: MintInput): Promise<IssuedTokens> {
   const { session } = input;
   if (session.resource) {
-    const t = await resourceAccessToken(deps, { sub: input.user.id, clientId: session.oauthClientId, scope: session.scopes ?? '', sessionId: session.id, resource: session.resource, policy: session.resourcePolicy, clientTtl: input.expiresIn });
+    const t = await resourceAccessToken(deps, { sub: input.user.id, clientId: session.oauthClientPublicId ?? session.oauthClientId, scope: session.scopes ?? '', sessionId: session.id, resource: session.resource, policy: session.resourcePolicy, clientTtl: input.expiresIn });
     return { accessToken: t.accessToken, refreshToken: input.refreshToken, expiresIn: t.expiresIn, expiresAt: t.exp };
   }
   const built = accessTokenFor(deps, input);

@@ -77,11 +77,12 @@ describe('createSafeFetch against a local listener (its origin allowed for tests
     '/declared-big': (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' }).end('x'.repeat(5000)),
     '/streamed-big': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      // Chunked, no Content-Length: only the streaming cap can stop it.
+      // Chunked, no Content-Length: only the streaming cap can stop it (the second chunk crosses it, so a slow machine
+      // reaches the cap long before the time cap).
       let n = 0;
       const t = setInterval(() => {
         if (n++ > 50 || res.destroyed) return clearInterval(t), res.end();
-        res.write('x'.repeat(100));
+        res.write('x'.repeat(700));
       }, 5);
     },
     '/slow': (_req, res) => {
