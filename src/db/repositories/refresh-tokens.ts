@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
+import { prepared } from '../prepared';
 import type { AalLevel } from '../schema';
 import { auditRow, type AuditEntry } from './audit-log';
 import { INSTANCE_ID, selectUserWithRelations, type UserWithRelations } from './users';
@@ -67,18 +68,8 @@ export interface RefreshContext {
   token: { id: string; revoked: boolean | null; updated_at: Date | null };
 }
 
-/**
- * The refresh grant's first statement inside its transaction (one round trip): locks the presented token's session
- * row and the token's row until the transaction ends — all refreshes of one session run one at a time — and reads
- * with them the token's state, the session's policy fields and AMR claims, and the owner with relations. Both rows
- * are locked on purpose: under READ COMMITTED, Postgres re-reads only the locked rows after waiting for a lock, so
- * a joined row that was not locked would come from the statement's old snapshot and a waiter would see a token
- * another refresh revoked as still live. The user and AMR rows are not locked: they are what the access token
- * states, read as the statement's snapshot saw them (as a read before the lock would). Undefined: no such token,
- * or its session is gone.
- */
-export async function lockRefreshContext(ex: Executor, selector: string): Promise<RefreshContext | undefined> {
-  const row = await selectUserWithRelations(ex)
+const refreshContext = prepared(1, (ex, selector) =>
+  selectUserWithRelations(ex)
     // refresh_tokens.user_id is varchar(255), as in GoTrue: cast that side so users' primary key is used.
     .innerJoin('refresh_tokens as rt', (j) => j.on((eb) => eb(sql`${sql.ref('rt.user_id')}::uuid`, '=', eb.ref('u.id'))))
     .innerJoin('sessions as s', 's.id', 'rt.session_id')
@@ -103,9 +94,22 @@ export async function lockRefreshContext(ex: Executor, selector: string): Promis
           .orderBy('c.updated_at', 'desc'),
       ).as('s_amr'),
     ])
-    .where('rt.token', '=', selector)
-    .forUpdate(['s', 'rt'])
-    .executeTakeFirst();
+    .where('rt.token', '=', selector!)
+    .forUpdate(['s', 'rt']),
+);
+
+/**
+ * The refresh grant's first statement inside its transaction (one round trip; a named statement on Postgres, so
+ * its plan is made once per connection): locks the presented token's session row and the token's row until the
+ * transaction ends — all refreshes of one session run one at a time — and reads with them the token's state, the
+ * session's policy fields and AMR claims, and the owner with relations. Both rows are locked on purpose: under READ COMMITTED, Postgres re-reads only the locked rows after waiting for a lock, so
+ * a joined row that was not locked would come from the statement's old snapshot and a waiter would see a token
+ * another refresh revoked as still live. The user and AMR rows are not locked: they are what the access token
+ * states, read as the statement's snapshot saw them (as a read before the lock would). Undefined: no such token,
+ * or its session is gone.
+ */
+export async function lockRefreshContext(ex: Executor, selector: string): Promise<RefreshContext | undefined> {
+  const [row] = await refreshContext(ex, selector);
   if (!row) return undefined;
   const { s_id, s_aal, s_not_after, s_created_at, s_refreshed_at, s_tag, s_oauth_client_id, s_scopes, s_oauth_resource, rt_id, rt_revoked, rt_updated_at, s_amr, ...user } = row;
   return {
