@@ -15,13 +15,19 @@ import { NodeFS } from '@electric-sql/pglite/nodefs';
  * layer), and NODEFS's fsync calls the host's `fsync(2)` on the file. Installed before Postgres starts, so crash
  * recovery and the end-of-recovery checkpoint are flushed too. Cost measured in README (embedded database).
  */
-export function durablePGliteOptions(pgdata: string): Pick<PGliteOptions, 'fs' | 'startParams'> {
+export function durablePGliteOptions(pgdata: string, fs: DurableNodeFS = new DurableNodeFS(pgdata)): Pick<PGliteOptions, 'fs' | 'startParams' | 'initialMemory'> {
+  const { startParams, initialMemory } = pgliteMemoryOptions();
   return {
-    fs: new DurableNodeFS(pgdata),
-    startParams: [...PGlite.defaultStartParams.filter((p) => p !== '-F'), '-c', 'fsync=on', '-c', 'wal_sync_method=fsync'],
+    fs,
+    startParams: [...startParams.filter((p) => p !== '-F'), '-c', 'fsync=on', '-c', 'wal_sync_method=fsync'],
+    ...(initialMemory ? { initialMemory } : {}),
   };
 }
 
+/** PGlite's start parameters and WebAssembly memory (its defaults for now). */
+export function pgliteMemoryOptions(): Required<Pick<PGliteOptions, 'startParams'>> & Pick<PGliteOptions, 'initialMemory'> {
+  return { startParams: [...PGlite.defaultStartParams] };
+}
 interface EmscriptenStream {
   nfd?: number;
 }
@@ -33,14 +39,27 @@ interface EmscriptenModule {
   };
 }
 
-class DurableNodeFS extends NodeFS {
+/**
+ * NODEFS whose fsync reaches the disk. `deferFsync()` before the database starts makes fsync a no-op until
+ * `resumeFsync()`: a new data folder (pglite-seed.ts) is flushed as a whole once it is made, instead of file by file
+ * while Postgres recovers and checkpoints it at its first start (seconds of fsyncs on a slow disk); the folder is
+ * marked unfinished until then, so nothing depends on those writes before they are flushed.
+ */
+export class DurableNodeFS extends NodeFS {
+  private deferred = false;
+  deferFsync(): void {
+    this.deferred = true;
+  }
+  resumeFsync(): void {
+    this.deferred = false;
+  }
   override async init(pg: PGlite, opts: Parameters<NodeFS['init']>[1]) {
     const { emscriptenOpts } = await super.init(pg, opts);
     const flushToHost = (mod: EmscriptenModule) => {
       const nodefs = mod.NODEFS;
       nodefs.stream_ops.fsync = (stream) => {
         const fd = stream.nfd;
-        if (fd !== undefined) nodefs.tryFSOperation(() => fsyncSync(fd));
+        if (fd !== undefined && !this.deferred) nodefs.tryFSOperation(() => fsyncSync(fd));
         return 0;
       };
     };
