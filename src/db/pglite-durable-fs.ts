@@ -24,9 +24,21 @@ export function durablePGliteOptions(pgdata: string, fs: DurableNodeFS = new Dur
   };
 }
 
-/** PGlite's start parameters and WebAssembly memory (its defaults for now). */
+/**
+ * Postgres settings PGlite starts with, beyond its own, sized for one auth server's single connection.
+ *
+ * shared_buffers: Postgres' stock 128MB lives in WebAssembly memory, where pages once touched stay resident;
+ * 16MB (2,048 pages) holds the auth schema's hot indexes for thousands of users, and a page read past it comes
+ * from the OS page cache (NODEFS reads the data folder's files). Measured (README, Performance): idle RSS about
+ * 65 MB lower, peak under load about 100 MB lower. WAL buffers follow (1/32 of it).
+ * Not lowered: PGlite's initial WebAssembly memory (`initialMemory`) — pglite.wasm declares 128 MiB as its
+ * minimum and refuses less; work_mem, max_connections, temp_buffers and maintenance_work_mem — measured, no change.
+ */
+export const PGLITE_SETTINGS: readonly string[] = ['shared_buffers=16MB'];
+
+/** PGlite's start parameters (its defaults and PGLITE_SETTINGS), for the in-memory and on-disk database alike. */
 export function pgliteMemoryOptions(): Required<Pick<PGliteOptions, 'startParams'>> & Pick<PGliteOptions, 'initialMemory'> {
-  return { startParams: [...PGlite.defaultStartParams] };
+  return { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])] };
 }
 interface EmscriptenStream {
   nfd?: number;

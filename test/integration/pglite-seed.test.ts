@@ -63,6 +63,7 @@ describe('the pre-initialised embedded database (seed)', () => {
       expect(await probe(h)).toBe('from the seed');
       expect(existsSync(join(dir, CREATING_MARKER))).toBe(false);
       expect(await migrateToLatest(h)).toEqual([]);
+      expect((await sql<{ shared_buffers: string }>`show shared_buffers`.execute(h.root)).rows[0]!.shared_buffers).toBe('16MB');
       const res = await request(createApp(testDeps(h))).post('/signup').set(API_VERSION).send({ email: uniqueEmail('seed'), password: 'pass-word-1' });
       expect(res.status).toBe(200);
     } finally {
