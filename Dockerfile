@@ -16,7 +16,8 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-# Compiles src/ (migrations included) to dist/ with the dev dependencies (esbuild), which stay in this stage.
+# Compiles src/ (migrations included) to dist/ with the dev dependencies (esbuild), which stay in this stage, and makes
+# dist/pglite-seed.tar.gz: the migrated embedded database a new /data folder starts from (no initdb at first start).
 FROM deps AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
@@ -32,6 +33,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json gotrue ./
+# dist/ carries the embedded database's seed (pglite-seed.tar.gz + pglite-seed.json).
 COPY --from=build /app/dist ./dist
 COPY templates ./templates
 RUN mkdir -p /data && chown node:node /data

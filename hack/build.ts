@@ -7,11 +7,19 @@
  * dist/.built is stamped with the time the build STARTED. ./gotrue runs dist/ only when no file under src/ or db/
  * (nor package.json, tsconfig.json) is newer than that stamp; a file edited during or after the build, added or
  * deleted (its folder's mtime moves) makes ./gotrue run the source through tsx instead.
+ *
+ * The build also makes dist/pglite-seed.tar.gz (+ pglite-seed.json): a migrated PGlite data directory that a new
+ * embedded data folder starts from (src/db/pglite-seed.ts). It is copied from the previous dist/ while the
+ * migrations' files and the PGlite version hash the same, else made anew (a few seconds of initdb + migrations).
  */
 import { build as esbuild } from 'esbuild';
-import { chmodSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openDatabase, type DatabaseHandle } from '../src/db/database';
+import { migrateToLatest, migrationStatus } from '../src/db/migrate';
+import { pgliteVersion, SEED_FILE, SEED_META_FILE, seedSourceHash, type SeedMeta } from '../src/db/pglite-seed';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,11 +40,12 @@ export async function build(root: string = ROOT): Promise<string> {
       packages: 'external',
       sourcemap: true,
       // The bundle sits one folder below the repository root (src/mailer/ sits two below).
-      define: { __TEMPLATES_FROM_BUNDLE__: JSON.stringify('../templates/') },
+      define: { __TEMPLATES_FROM_BUNDLE__: JSON.stringify('../templates/'), __SEED_FROM_BUNDLE__: JSON.stringify(`./${SEED_FILE}`) },
       chunkNames: '[name]-[hash]',
       logLevel: 'warning',
     });
     writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
+    await writeSeed(root, tmp);
     chmodSync(tmp, 0o755); // mkdtemp makes it private; the image runs as another user
     const stamp = join(tmp, '.built');
     writeFileSync(stamp, `${started.toISOString()}\n`);
@@ -53,6 +62,58 @@ export async function build(root: string = ROOT): Promise<string> {
     return dist;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The namespace the seed is made for: GoTrue's and the configuration's default. */
+export const SEED_NAMESPACE = 'auth';
+
+/** Writes the seed into `out`: the previous build's when its source hash is unchanged, else a new one. */
+async function writeSeed(root: string, out: string): Promise<void> {
+  const sourceHash = seedSourceHash(join(root, 'db/migrations'));
+  const prev = join(root, 'dist');
+  try {
+    const meta = JSON.parse(readFileSync(join(prev, SEED_META_FILE), 'utf8')) as SeedMeta;
+    const tar = readFileSync(join(prev, SEED_FILE));
+    if (meta.sourceHash === sourceHash && meta.namespace === SEED_NAMESPACE && createHash('sha256').update(tar).digest('hex') === meta.sha256) {
+      copyFileSync(join(prev, SEED_FILE), join(out, SEED_FILE));
+      copyFileSync(join(prev, SEED_META_FILE), join(out, SEED_META_FILE));
+      return;
+    }
+  } catch {
+    // no previous seed, or an unreadable one: make it
+  }
+  await makeSeed(out, { sourceHash });
+}
+
+/**
+ * Makes a seed in `out`: a migrated in-memory PGlite dumped as a tarball, and its SeedMeta. `prepare` runs on the
+ * migrated database before the dump (tests plant a row there).
+ */
+export async function makeSeed(
+  out: string,
+  o: { sourceHash: string; namespace?: string; prepare?: (h: DatabaseHandle) => Promise<void> },
+): Promise<SeedMeta> {
+  const namespace = o.namespace ?? SEED_NAMESPACE;
+  const h = await openDatabase({ url: undefined, namespace, maxPoolSize: 1, dataDir: 'memory://seed' });
+  try {
+    await migrateToLatest(h);
+    await o.prepare?.(h);
+    const applied = (await migrationStatus(h)).filter((m) => m.executedAt).map((m) => m.name);
+    const tar = new Uint8Array(await (await h.dumpDataDir!()).arrayBuffer());
+    const meta: SeedMeta = {
+      format: 1,
+      pglite: pgliteVersion(),
+      namespace,
+      migrations: applied,
+      sourceHash: o.sourceHash,
+      sha256: createHash('sha256').update(tar).digest('hex'),
+    };
+    writeFileSync(join(out, SEED_FILE), tar);
+    writeFileSync(join(out, SEED_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+    return meta;
+  } finally {
+    await h.destroy();
   }
 }
 

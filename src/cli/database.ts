@@ -25,7 +25,8 @@ export const openConfiguredDatabase = (config: Config, o: { logger?: Logger; sta
 export async function prepareSchema(database: DatabaseHandle, logger: Logger): Promise<void> {
   if (database.kind === 'pglite') {
     const applied = await migrateToLatest(database);
-    logger.info({ data_dir: database.dataDir, applied }, `embedded database at ${database.dataDir}`);
+    // created: 'seed' (the build's pre-initialised database), 'initdb' (no usable seed) or 'existing'.
+    logger.info({ data_dir: database.dataDir, created: database.created, applied }, `embedded database at ${database.dataDir}`);
     return;
   }
   const pending = (await migrationStatus(database)).filter((m) => !m.executedAt).map((m) => m.name);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -29,6 +29,10 @@ export interface DatabaseHandle {
   destroy(): Promise<void>;
   /** Postgres: the pool's occupancy now (for the metrics gauge); undefined on the embedded database. */
   poolStats?(): { total: number; idle: number; waiting: number; max: number };
+  /** Embedded: the data directory as a gzipped tarball (PGlite's dumpDataDir; the build's seed). */
+  dumpDataDir?(): Promise<Blob>;
+  /** Embedded, on disk: how this start found its database ('seed' and 'initdb' made a new one). */
+  created?: 'existing' | 'seed' | 'initdb';
 }
 
 // Timestamps without time zone are written and read as UTC, whatever TZ the process runs in.
@@ -48,6 +52,11 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** Where a dropped connection is reported; nothing is logged without one. */
   logger?: WarnLogger;
+  /**
+   * Embedded, on disk: the pre-initialised database a new data folder starts from (pglite-seed.ts); defaults to
+   * the build's dist/pglite-seed.tar.gz; false = always initdb.
+   */
+  seedPath?: string | false;
 }
 
 /** The slice of a pino logger the pool reports to. */
@@ -98,13 +107,59 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   }
   try {
     // Loaded here, not at the top: a server on Postgres never pays for PGlite's import (startup time).
-    const [{ PGlite }, { durablePGliteOptions }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-durable-fs')]);
+    const [{ PGlite }, { DurableNodeFS, durablePGliteOptions, pgliteMemoryOptions }, seed] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('./pglite-durable-fs'),
+      import('./pglite-seed'),
+    ]);
     const parsers = { 20: (s: string) => s, 1114: parseUtcTimestamp };
-    // On disk, a commit is fsynced before it is acknowledged (pglite-durable-fs.ts); PGlite's default is not.
-    const lite = inMemory ? new PGlite(opts.dataDir, { parsers }) : new PGlite({ ...durablePGliteOptions(`${dataDir}/pgdata`), parsers });
-    await lite.waitReady;
+    let lite: InstanceType<typeof PGlite>;
+    let created: DatabaseHandle['created'];
+    if (inMemory) {
+      lite = new PGlite(opts.dataDir, { parsers, ...pgliteMemoryOptions() });
+      await lite.waitReady;
+    } else {
+      const pgdata = `${dataDir}/pgdata`;
+      // A new folder is made from the build's seed when there is a usable one, else by initdb; until it is made and
+      // flushed as a whole, pgdata.creating marks it unfinished (pglite-seed.ts).
+      const fresh = seed.beginCreation(dataDir, opts.logger);
+      // On disk, a commit is fsynced before it is acknowledged (pglite-durable-fs.ts); PGlite's default is not.
+      const open = async (loadDataDir?: Blob) => {
+        const fs = new DurableNodeFS(pgdata);
+        if (fresh) fs.deferFsync();
+        const l = new PGlite({ ...durablePGliteOptions(pgdata, fs), parsers, ...(loadDataDir ? { loadDataDir } : {}) });
+        await l.waitReady;
+        return { l, fs };
+      };
+      const tarball = fresh && opts.seedPath !== false ? seed.readSeed(opts.seedPath ?? seed.DEFAULT_SEED_PATH, opts.namespace, opts.logger) : undefined;
+      let opened: Awaited<ReturnType<typeof open>>;
+      if (tarball) {
+        try {
+          opened = await open(tarball);
+          created = 'seed';
+        } catch (err) {
+          opts.logger?.warn({ reason: (err as Error).message }, 'embedded database: the pre-initialised seed did not load; running initdb');
+          rmSync(pgdata, { recursive: true, force: true });
+          opened = await open();
+          created = 'initdb';
+        }
+      } else {
+        opened = await open();
+        created = fresh ? 'initdb' : 'existing';
+      }
+      lite = opened.l;
+      if (fresh) {
+        await seed.finishCreation(dataDir);
+        opened.fs.resumeFsync();
+      }
+    }
     const root = new Kysely<Database>({ dialect: new PGliteDialect(lite) });
-    return handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir, lock);
+    const l = lite;
+    return {
+      ...handle(root, 'pglite', opts.namespace, inMemory ? undefined : dataDir, lock),
+      dumpDataDir: () => l.dumpDataDir('gzip'),
+      ...(created ? { created } : {}),
+    };
   } catch (err) {
     lock?.release();
     throw err;

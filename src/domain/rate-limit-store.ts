@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as IoRedisModule from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config';
@@ -37,6 +38,8 @@ export interface RateLimitStore {
 }
 
 /** Expired Postgres counters are deleted at most this often per process. */
+type IoRedis = typeof IoRedisModule;
+
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 /** A Redis command unanswered this long counts as a store failure (the request then uses the fallback). */
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
@@ -83,6 +86,9 @@ export function createRateLimitStore(config: Config, database: DatabaseHandle, l
       deleteExpiredRateLimits(database.db, now).catch((err: unknown) => logger.debug({ err }, 'rate limits: sweeping expired counters failed'));
     };
   } else if (kind === 'redis') {
+    // Loaded only here: ioredis costs about 0.1 s of CPU at start-up, and only this store uses it (CommonJS, so a
+    // synchronous require keeps this constructor synchronous).
+    const { Redis } = createRequire(import.meta.url)('ioredis') as IoRedis;
     const redis = new Redis(config.rateLimit.redisUrl!, {
       // Commands fail at once while Redis is unreachable instead of queueing, so requests fall back without delay.
       enableOfflineQueue: false,

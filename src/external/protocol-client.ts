@@ -1,5 +1,5 @@
 import { buildAuthorizeUrl, tokenRequest, type AuthorizeParams } from './oauth2-client';
-import { OidcClient } from './oidc-client';
+import type { OidcClient } from './oidc-client';
 import { ProviderError, type Fetch, type ProtocolSettings, type ProviderTokenSet } from './types';
 
 /** The OAuth legs of one provider, whatever its protocol. */
@@ -45,25 +45,32 @@ class OAuth2Client implements ProtocolClient {
   }
 }
 
+/** OpenID Connect through openid-client, which is loaded at the first use of an OIDC provider, not at start-up. */
 class OidcProtocolClient implements ProtocolClient {
-  private readonly oidc: OidcClient;
-  constructor(s: ProtocolSettings, fetchFn: Fetch, now: () => Date) {
-    this.oidc = new OidcClient(s, fetchFn, now);
+  private client: Promise<OidcClient> | undefined;
+  constructor(
+    private readonly s: ProtocolSettings,
+    private readonly fetchFn: Fetch,
+    private readonly now: () => Date,
+  ) {}
+  private oidc(): Promise<OidcClient> {
+    this.client ??= import('./oidc-client').then((m) => new m.OidcClient(this.s, this.fetchFn, this.now));
+    return this.client;
   }
-  authorizationUrl(p: AuthorizeParams) {
-    return this.oidc.authorizationUrl(p);
+  async authorizationUrl(p: AuthorizeParams) {
+    return (await this.oidc()).authorizationUrl(p);
   }
-  exchangeCode(p: { params: URLSearchParams; state: string; codeVerifier?: string; nonce?: string }) {
-    return this.oidc.exchangeCode(p);
+  async exchangeCode(p: { params: URLSearchParams; state: string; codeVerifier?: string; nonce?: string }) {
+    return (await this.oidc()).exchangeCode(p);
   }
-  refresh(refreshToken: string) {
-    return this.oidc.refresh(refreshToken);
+  async refresh(refreshToken: string) {
+    return (await this.oidc()).refresh(refreshToken);
   }
-  userinfo(accessToken: string, sub: string | undefined) {
-    return this.oidc.userinfo(accessToken, sub);
+  async userinfo(accessToken: string, sub: string | undefined) {
+    return (await this.oidc()).userinfo(accessToken, sub);
   }
   async oidcMetadata() {
-    const m = (await this.oidc.configuration()).serverMetadata();
+    const m = (await (await this.oidc()).configuration()).serverMetadata();
     return { issuer: m.issuer, jwksUri: m.jwks_uri, document: { ...m } };
   }
 }

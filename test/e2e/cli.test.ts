@@ -29,6 +29,8 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', SPAWNING, () => {
     expect(banner).toMatch(/service_role key: +eyJ/);
     expect(banner).toMatch(/createClient\('http:\/\/localhost:\d+', 'eyJ/);
     expect(first.output().stdout).toMatch(/embedded database at .*\.gotrue-data/);
+    // The build's pre-initialised database (dist/pglite-seed.tar.gz), not initdb; nothing left to migrate.
+    expect(first.output().stdout).toMatch(/"created":"seed","applied":\[\]/);
     expect(statSync(join(cwd, '.gotrue-data', 'jwt-secret')).mode & 0o777).toBe(0o600);
 
     const auth = authClient(first.url);
@@ -40,6 +42,7 @@ describe('./gotrue on the embedded default (no DATABASE_URL)', SPAWNING, () => {
 
     const second = await startCliServer(cwd, env, port);
     expect(second.output().stderr).not.toMatch(/anon key/);
+    expect(second.output().stdout).toMatch(/"created":"existing"/);
     const again = authClient(second.url);
     const user = await again.getUser(token);
     expect(user.error).toBeNull();
