@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Executor } from '../db/database';
 import { listAmrClaims, upsertAmrClaim } from '../db/repositories/amr-claims';
 import { findActiveRefreshToken, rotateRefreshToken } from '../db/repositories/refresh-tokens';
+import { listBackchannelSessions, type EndingSession } from '../db/repositories/oauth-logout';
 import { deleteAal1Sessions, endOlderSessions, insertSessionReturningUser, lockUserSession, setSessionAal } from '../db/repositories/sessions';
 import { effectiveTag } from './session-policy';
 import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
@@ -347,9 +348,10 @@ export interface UpgradeInput {
  * method joins the session's AMR claims, the session row records aal2 and the factor, and the session's live refresh
  * token is swapped for a new one (the aal1 token it replaces is revoked, so only the client that verified holds a
  * token that refreshes at aal2). The user's other aal1 sessions end (GoTrue's InvalidateSessionsWithAALLessThan).
- * Returns what mintTokens needs; call it after commit. A session that is gone is 403 session_not_found.
+ * Returns what mintTokens needs, and in `ended` the back-channel sessions the caller notifies; both after commit. A
+ * session that is gone is 403 session_not_found.
  */
-export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'>, input: UpgradeInput): Promise<IssuedSession> {
+export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'>, input: UpgradeInput): Promise<IssuedSession & { ended: EndingSession[] }> {
   const now = deps.clock.now();
   const session = await lockUserSession(trx, input.userId, input.sessionId);
   if (!session) throw forbidden(ErrorCodes.sessionNotFound, 'Session from session_id claim in JWT does not exist');
@@ -364,12 +366,14 @@ export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'rand
     next: { selector: next.selector, userId: input.userId, sessionId: session.id, parent: null, now },
     audit: input.audit,
   });
+  // Read before they go: OAuth clients with a back-channel logout URI hear of the aal1 sessions that end (after commit).
+  const ended = await listBackchannelSessions(trx, input.userId, { aal1: true });
   await deleteAal1Sessions(trx, input.userId);
   const amr = amrFromRows(await listAmrClaims(trx, session.id));
   const found = await findUserWithRelations(trx, input.userId);
   if (!found) throw new Error(`upgradeAal: user ${input.userId} vanished inside its own transaction`);
   const { session_exists: _ignored, ...user } = found;
-  return { user, session: { id: session.id, aal: 'aal2', oauthClientId: session.oauth_client_id }, amr, refreshToken: next.token };
+  return { user, session: { id: session.id, aal: 'aal2', oauthClientId: session.oauth_client_id }, amr, refreshToken: next.token, ended };
 }
 
 /** The AAL a session row records (aal1 when unset or gone). */

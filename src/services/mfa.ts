@@ -168,6 +168,7 @@ export async function verify(
       audit: [auditEntry(deps, meta, auth.user, 'verification_attempted', traits)],
     });
   });
+  deps.backchannelLogout.notify(issued.ended);
   const tokens = await sessions.mintTokens(deps, issued);
   if (factor.status !== 'verified') await notify(deps, 'mfa_factor_enrolled', { to: auth.user.email ?? '', email: auth.user.email ?? '', factorType: factor.factor_type, data: auth.user.raw_user_meta_data });
   return { tokens, user: issued.user };

@@ -216,7 +216,7 @@ describe(`OAuth server: MFA per client, RP-initiated and back-channel logout (${
     expect(received).toHaveLength(4);
   });
 
-  it('back-channel logout whenever the session ends some other way: a new password, an admin password change, the sessions API, a reused code', async () => {
+  it('back-channel logout whenever the session ends some other way: a new password, an admin password change, the sessions API, a reused code, an MFA verification ending aal1 sessions', async () => {
     const c = await newClient({ backchannel_logout_uri: listenerUrl });
     const config = await relyingParty(t.url, c.client_id, oidc.ClientSecretBasic(c.client_secret!));
     const sidOf = async (i: number) => (await verifiedLogoutToken(received[i]!.body)).sid;
@@ -253,8 +253,17 @@ describe(`OAuth server: MFA per client, RP-initiated and back-channel logout (${
     await receivedAtLeast(4);
     expect(await sidOf(3)).toBe(first.claims()!.sid);
 
+    // The user verifies a factor in their own (first-party) session: their aal1 sessions end (GoTrue's
+    // InvalidateSessionsWithAALLessThan), the client's among them.
+    const e = await signInThrough(config);
+    const enrolled = await e.gotrue.mfa.enroll({ factorType: 'totp', friendlyName: 'phone' });
+    const { id: factorId, totp } = enrolled.data as { id: string; totp: { secret: string } };
+    expect((await e.gotrue.mfa.challengeAndVerify({ factorId, code: totpCodeAt(totp.secret, new Date()) })).error).toBeNull();
+    await receivedAtLeast(5);
+    expect(await sidOf(4)).toBe(e.tokens.claims()!.sid);
+
     await t.deps.backchannelLogout.idle();
-    expect(received).toHaveLength(4);
+    expect(received).toHaveLength(5);
   });
 
   it('refuses bad logout requests without redirecting or ending the session', async () => {

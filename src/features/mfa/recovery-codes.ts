@@ -154,7 +154,7 @@ export async function remove(deps: Deps, meta: RequestMeta, auth: AuthenticatedU
   });
 }
 
-type VerifyOutcome = { ok: true; issued: sessions.IssuedSession } | { ok: false; locked: boolean };
+type VerifyOutcome = { ok: true; issued: Awaited<ReturnType<typeof sessions.upgradeAal>> } | { ok: false; locked: boolean };
 
 /**
  * POST /factors/recovery-codes/verify {code}. Under the factor's row lock (so wrong attempts count exactly and a
@@ -200,6 +200,7 @@ export async function verify(
     if (outcome.locked) throw tooManyRequests(ErrorCodes.mfaRecoveryCodesLocked, 'Too many failed recovery code attempts, try again later or use another factor');
     throw wrongCode();
   }
+  deps.backchannelLogout.notify(outcome.issued.ended);
   const tokens = await sessions.mintTokens(deps, outcome.issued);
   return { tokens, user: outcome.issued.user };
 }
