@@ -24,7 +24,9 @@ COPY tsconfig.json ./
 COPY hack/build.ts ./hack/
 COPY src ./src
 COPY db ./db
-RUN npm run build
+# hack/build.ts alone: `npm run build` also regenerates openapi.json from hack/openapi.ts, which this stage neither
+# copies nor needs.
+RUN npx tsx hack/build.ts
 
 FROM node:${NODE_MAJOR}-trixie-slim AS runtime
 ENV NODE_ENV=production \
