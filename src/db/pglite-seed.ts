@@ -5,7 +5,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrations } from '../../db/migrations/index';
-import type { WarnLogger } from './database';
+
+/** The slice of a pino logger this file reports to (database.ts, which loads this file, passes its own). */
+interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
 
 /**
  * The pre-initialised embedded database: a fresh data folder starts from a tarball of a PGlite data directory that
