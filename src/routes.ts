@@ -32,7 +32,7 @@ import { oauthLogout } from './features/oauth-server/logout';
 import { adminCreateResource, adminDeleteResource, adminGetResource, adminListResources, adminUpdateResource } from './features/oauth-server/resource-admin';
 import { adminListGrants, adminRevokeGrant, listMyGrants, revokeMyGrant } from './features/oauth-server/user-grants';
 import { adminApproveAuthorization, adminDenyAuthorization, adminGetAuthorization } from './features/oauth-server/approve-by-api';
-import { pageConsent, pagesErrorHandler, pageSignIn, pageStep, pageTotp, requireHostedPages } from './features/oauth-pages/handlers';
+import { hostedPagesOn, pageConsent, pagesErrorHandler, pageSignIn, pageStep, pageTotp, requireHostedPages } from './features/oauth-pages/handlers';
 import { requireAdmin } from './http/middleware/require-admin';
 import { createCaptchaGuards } from './http/middleware/captcha';
 import { createRateLimits } from './http/middleware/rate-limit';
@@ -119,7 +119,7 @@ export function buildRouter(deps: Deps): Router {
   t.post('/oauth/pages/sign-in', [hostedPages, limit.token], 'none', pageSignIn);
   t.post('/oauth/pages/mfa', [hostedPages, limit.mfaVerify], 'none', pageTotp);
   t.post('/oauth/pages/consent', [hostedPages, unlimited], 'none', pageConsent);
-  if (deps.config.oauthServer.enabled && deps.config.oauthServer.hostedPagesEnabled) r.use('/oauth/pages', pagesErrorHandler(deps));
+  if (hostedPagesOn(deps.config.oauthServer)) r.use('/oauth/pages', pagesErrorHandler(deps));
 
   t.post('/invite', unlimited, 'admin', invite);
 

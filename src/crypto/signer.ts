@@ -3,7 +3,7 @@ import { errors as jose, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import jwt from 'jsonwebtoken';
 import type { JwtAlgorithm, JwtKeyConfig } from '../config/jwt-keys';
 import type { Clock } from './clock';
-import { JwtError, type JwtClaims } from './jwt';
+import { headerOf, JwtError, type JwtClaims } from './jwt';
 
 export { JwtError, type JwtClaims } from './jwt';
 
@@ -139,17 +139,6 @@ function asymmetricKey(alg: Exclude<JwtAlgorithm, 'HS256'>, kid: string, private
   };
 }
 
-/** The JOSE header, or undefined when the first segment is not a base64url JSON object. */
-function headerOf(token: string): Record<string, unknown> | undefined {
-  const dot = token.indexOf('.');
-  if (dot <= 0) return undefined;
-  try {
-    const h: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    return typeof h === 'object' && h !== null && !Array.isArray(h) ? (h as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A library's refusal in the words verifyAccessToken has always used (jsonwebtoken's reasons). */
 function refusal(err: unknown): JwtError {

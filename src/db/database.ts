@@ -107,7 +107,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   }
   try {
     // Loaded here, not at the top: a server on Postgres never pays for PGlite's import (startup time).
-    const [{ PGlite }, { DurableNodeFS, durablePGliteOptions, pgliteMemoryOptions }, seed] = await Promise.all([
+    const [{ PGlite }, { DurableNodeFS, durablePGliteOptions, pgliteStartParams }, seed] = await Promise.all([
       import('@electric-sql/pglite'),
       import('./pglite-durable-fs'),
       import('./pglite-seed'),
@@ -116,7 +116,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     let lite: InstanceType<typeof PGlite>;
     let created: DatabaseHandle['created'];
     if (inMemory) {
-      lite = new PGlite(opts.dataDir, { parsers, ...pgliteMemoryOptions() });
+      lite = new PGlite(opts.dataDir, { parsers, ...pgliteStartParams() });
       await lite.waitReady;
     } else {
       const pgdata = `${dataDir}/pgdata`;
@@ -128,7 +128,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
         const fs = new DurableNodeFS(pgdata);
         if (fresh) fs.deferFsync();
         const l = new PGlite({ ...durablePGliteOptions(pgdata, fs), parsers, ...(loadDataDir ? { loadDataDir } : {}) });
-        await l.waitReady;
+        try {
+          await l.waitReady;
+        } catch (err) {
+          // A seed that fails to load leaves no instance behind (its WebAssembly memory, its mount) for the initdb retry.
+          await l.close().catch(() => undefined);
+          throw err;
+        }
         return { l, fs };
       };
       const tarball = fresh && opts.seedPath !== false ? seed.readSeed(opts.seedPath ?? seed.DEFAULT_SEED_PATH, opts.namespace, opts.logger) : undefined;

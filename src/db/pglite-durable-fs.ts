@@ -15,13 +15,9 @@ import { NodeFS } from '@electric-sql/pglite/nodefs';
  * layer), and NODEFS's fsync calls the host's `fsync(2)` on the file. Installed before Postgres starts, so crash
  * recovery and the end-of-recovery checkpoint are flushed too. Cost measured in README (embedded database).
  */
-export function durablePGliteOptions(pgdata: string, fs: DurableNodeFS = new DurableNodeFS(pgdata)): Pick<PGliteOptions, 'fs' | 'startParams' | 'initialMemory'> {
-  const { startParams, initialMemory } = pgliteMemoryOptions();
-  return {
-    fs,
-    startParams: [...startParams.filter((p) => p !== '-F'), '-c', 'fsync=on', '-c', 'wal_sync_method=fsync'],
-    ...(initialMemory ? { initialMemory } : {}),
-  };
+export function durablePGliteOptions(pgdata: string, fs: DurableNodeFS = new DurableNodeFS(pgdata)): Pick<PGliteOptions, 'fs' | 'startParams'> {
+  const { startParams } = pgliteStartParams();
+  return { fs, startParams: [...startParams.filter((p) => p !== '-F'), '-c', 'fsync=on', '-c', 'wal_sync_method=fsync'] };
 }
 
 /**
@@ -37,7 +33,7 @@ export function durablePGliteOptions(pgdata: string, fs: DurableNodeFS = new Dur
 export const PGLITE_SETTINGS: readonly string[] = ['shared_buffers=16MB'];
 
 /** PGlite's start parameters (its defaults and PGLITE_SETTINGS), for the in-memory and on-disk database alike. */
-export function pgliteMemoryOptions(): Required<Pick<PGliteOptions, 'startParams'>> & Pick<PGliteOptions, 'initialMemory'> {
+export function pgliteStartParams(): Required<Pick<PGliteOptions, 'startParams'>> {
   return { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])] };
 }
 interface EmscriptenStream {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { JwtError, type JwtClaims } from '../crypto/jwt';
+import { headerOf, JwtError, type JwtClaims } from '../crypto/jwt';
 import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
 import type { Deps } from '../deps';
 import { forbidden, unauthorized } from '../errors/api-error';
@@ -53,14 +53,8 @@ export async function authenticateAdmin(deps: Pick<Deps, 'signer' | 'config'>, h
  * signature verified, so only this server's keys can make one.
  */
 export function isResourceAccessToken(token: string): boolean {
-  const dot = token.indexOf('.');
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    const typ = typeof header === 'object' && header !== null ? (header as { typ?: unknown }).typ : undefined;
-    return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
-  } catch {
-    return false;
-  }
+  const typ = headerOf(token)?.typ;
+  return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
 }
 
 /**

@@ -15,9 +15,10 @@ import { checkRedirectUris, checkUri, type OauthClient } from './oauth-clients';
  * runs out.
  *
  * What a document may say: `client_id` (must equal the URL), `redirect_uris` (required, the usual rules),
- * `token_endpoint_auth_method` `none` only (a public client: PKCE is required; private_key_jwt is not implemented
- * and refused, client secrets are forbidden by the draft), `grant_types` among authorization_code and
- * refresh_token, `response_types` [code], `client_name`, `client_uri`, `logo_uri`, `post_logout_redirect_uris`.
+ * `token_endpoint_auth_method` `none` only (a public client: PKCE is required; a document naming private_key_jwt
+ * is refused, as this server verifies no client assertions; client secrets are forbidden by the draft),
+ * `grant_types` among authorization_code and refresh_token, `response_types` [code], `client_name`, `client_uri`,
+ * `logo_uri`, `post_logout_redirect_uris`.
  * Other members are ignored.
  */
 

@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps';
 import type { OauthClientRow } from '../db/schema';
@@ -6,6 +6,7 @@ import { anyOauthClientEver, findOauthClient, findOauthClientByMetadataUrl, inse
 import { ApiError, badRequest, notFound } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { isUuid } from './identifiers';
+import { isPublicAddress } from '../security/safe-fetch';
 
 /**
  * OAuth server clients: the apps that sign in with us (issue 12). Registration (admin or RFC 7591), updates, secret
@@ -141,22 +142,15 @@ function checkBackchannelUri(v: string | undefined, registration: 'manual' | 'dy
   return v;
 }
 
-/** Loopback, private, link-local, CGNAT and unspecified ranges (IPv4 and IPv6). */
-const INTERNAL = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) INTERNAL.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['::ffff:0:0', 96]] as const) INTERNAL.addSubnet(net, prefix, 'ipv6');
-
 /**
- * A host a dynamic registrant may not aim this server's back-channel POSTs at: `localhost` names and IP literals in
- * internal ranges. A DNS name that resolves inside is not caught here (the MCP work's fetch guard is the place).
+ * A host a dynamic registrant may not aim this server's back-channel POSTs at: `localhost` names and IP literals
+ * outside public unicast — the SSRF guard's own rule (security/safe-fetch isPublicAddress: private, loopback,
+ * link-local, CGNAT, 6to4/NAT64 of those, reserved, multicast). A DNS name that resolves inside is not caught here.
  */
 function isInternalHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const family = isIP(host);
-  if (family === 4) return INTERNAL.check(host, 'ipv4');
-  if (family === 6) return INTERNAL.check(host, 'ipv6');
-  return false;
+  return isIP(host) !== 0 && !isPublicAddress(host);
 }
 
 function checkDefaultMaxAge(v: number | null | undefined): number | null {

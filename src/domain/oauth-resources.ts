@@ -37,9 +37,12 @@ export interface ResolvedResource {
   scopes: OauthResourceScope[];
   /** Seconds; null = the client's lifetime, else the server's JWT expiry. */
   accessTokenTtl: number | null;
-  /** The alg the token is signed with (always one the signer can sign with). */
-  signingAlg: JwtAlgorithm;
+  /** The alg the token is signed with (one the signer can sign with); undefined = the signer's own key. */
+  signingAlg: JwtAlgorithm | undefined;
 }
+
+/** Whether a resource defines a scope of that name. */
+export const definesScope = (resource: Pick<ResolvedResource, 'scopes'>, scope: string): boolean => resource.scopes.some((x) => x.name === scope);
 
 export interface ResourceInput {
   resource?: string | undefined;
@@ -67,9 +70,12 @@ export function signingAlgorithms(config: Pick<Config, 'jwt'>): JwtAlgorithm[] {
   return [...new Set(ordered.map((k) => k.alg))];
 }
 
-/** The default alg: the signing key's when asymmetric, else the first asymmetric one that can sign; never HS256 unchosen. */
-export function defaultSigningAlg(config: Pick<Config, 'jwt'>): JwtAlgorithm {
-  return signingAlgorithms(config).find((a) => a !== 'HS256') ?? 'RS256';
+/**
+ * The default alg: the signing key's when asymmetric, else the first asymmetric one that can sign; never HS256
+ * unchosen. Undefined when no key qualifies (the signer then uses its own key, as for every other token).
+ */
+export function defaultSigningAlg(config: Pick<Config, 'jwt'>): JwtAlgorithm | undefined {
+  return signingAlgorithms(config).find((a) => a !== 'HS256');
 }
 
 /** An RFC 8707 resource URI this server may issue tokens for: absolute, no fragment, https (http on loopback). */
@@ -190,7 +196,7 @@ export function resourceJson(config: Pick<Config, 'jwt'>, r: OauthResourceRow) {
     name: r.name,
     scopes: r.scopes.map((s) => ({ name: s.name, description: s.description })),
     access_token_ttl: r.access_token_ttl,
-    signing_alg: r.signing_alg ?? defaultSigningAlg(config),
+    signing_alg: r.signing_alg ?? defaultSigningAlg(config) ?? null,
     created_at: new Date(r.created_at).toISOString(),
     updated_at: new Date(r.updated_at).toISOString(),
   };

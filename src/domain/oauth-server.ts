@@ -43,6 +43,10 @@ export const oauthIssuer = (config: Pick<Config, 'api' | 'jwt'>): string => conf
 /** Where the hosted pages (GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED) live, under API_EXTERNAL_URL. */
 export const HOSTED_PAGES_PATH = '/oauth/pages';
 
+/** Whether this server's hosted pages answer: the OAuth server on, the pages enabled, and no app consent page set. */
+export const hostedPagesOn = (o: Pick<Config['oauthServer'], 'enabled' | 'hostedPagesEnabled' | 'authorizationPath'>): boolean =>
+  o.enabled && o.hostedPagesEnabled && !o.authorizationPath;
+
 /**
  * The consent page /oauth/authorize sends the browser to, or undefined when there is none: the app's
  * (SITE_URL + GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH) when set, else this server's hosted one when enabled
@@ -52,7 +56,7 @@ export function consentPageUrl(config: Pick<Config, 'api' | 'siteUrl' | 'oauthSe
   const path = config.oauthServer.authorizationPath;
   let base: string;
   if (path) base = config.siteUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
-  else if (config.oauthServer.hostedPagesEnabled) base = `${config.api.externalUrl.replace(/\/+$/, '')}${HOSTED_PAGES_PATH}/consent`;
+  else if (hostedPagesOn(config.oauthServer)) base = `${config.api.externalUrl.replace(/\/+$/, '')}${HOSTED_PAGES_PATH}/consent`;
   else return undefined;
   const page = new URL(base);
   page.searchParams.set('authorization_id', authorizationId);

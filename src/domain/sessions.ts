@@ -65,7 +65,8 @@ export interface TokenSession {
 export interface ResourcePolicy {
   /** Seconds; null = the client's lifetime, else the server's JWT expiry. */
   accessTokenTtl: number | null;
-  signingAlg: JwtAlgorithm;
+  /** undefined = the signer's own key. */
+  signingAlg: JwtAlgorithm | undefined;
 }
 
 /** Everything mintTokens signs. */

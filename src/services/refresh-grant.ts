@@ -5,7 +5,7 @@ import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
-import { OPENID_SCOPES, resolveResource } from '../domain/oauth-resources';
+import { definesScope, OPENID_SCOPES, resolveResource } from '../domain/oauth-resources';
 import { parseScopes } from '../domain/oauth-server';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
@@ -102,7 +102,7 @@ export async function refreshGrant(
     // scopes it no longer defines drop out. A resource that is gone (its sessions end with it) refreshes nothing.
     const resource = state.oauth_resource ? await resolveResource(trx, deps.config, state.oauth_resource) : undefined;
     if (state.oauth_resource && !resource) throw notFound();
-    if (resource) scopes = parseScopes(scopes ?? '').filter((s) => OPENID_SCOPES.includes(s) || resource.scopes.some((x) => x.name === s)).join(' ');
+    if (resource) scopes = parseScopes(scopes ?? '').filter((s) => OPENID_SCOPES.includes(s) || definesScope(resource, s)).join(' ');
     const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, oauthClientPublicId: opts.oauthClient?.publicId ?? null, scopes, resource: state.oauth_resource, resourcePolicy: resource };
     const amr = sessions.amrFromRows(ctx.amr);
 

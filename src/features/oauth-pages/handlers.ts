@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../../deps';
-import { getClient, type OauthClient } from '../../domain/oauth-clients';
-import { answerAuthorization, openAuthorization, parseScopes, peekAuthorization, signInTooOld } from '../../domain/oauth-server';
+import { getClient, type OauthClient, publicClientId } from '../../domain/oauth-clients';
+import { answerAuthorization, hostedPagesOn, openAuthorization, parseScopes, peekAuthorization, signInTooOld } from '../../domain/oauth-server';
 import type { RequestMeta } from '../../domain/request-meta';
 import type { LiveSession } from '../../domain/user-sessions';
 import { ApiError, badRequest, notFound } from '../../errors/api-error';
@@ -24,12 +24,13 @@ import { consentPage, enrolPage, messagePage, signInPage, STYLE_HASH, totpPage }
  * back there with a 303, and the consent answer 303s to the client's redirect_uri.
  */
 
+export { hostedPagesOn };
+
 /** 404 unless the OAuth server is on, the hosted pages are enabled and no app consent page is configured. */
 export const requireHostedPages =
   (deps: Pick<Deps, 'config'>): RequestHandler =>
   (_req, _res, next) => {
-    const o = deps.config.oauthServer;
-    if (o.enabled && o.hostedPagesEnabled && !o.authorizationPath) next();
+    if (hostedPagesOn(deps.config.oauthServer)) next();
     else next(notFound(ErrorCodes.notFound, 'Not Found'));
   };
 
@@ -65,7 +66,26 @@ function sendPage(res: Response, status: number, page: SafeHtml, redirectUri?: s
 /** Back to the step page of this request (relative: the pages work under any path prefix). */
 const stepUrl = (authorizationId: string) => `consent?authorization_id=${encodeURIComponent(authorizationId)}`;
 
-const appNameOf = (client: OauthClient) => client.client_name || client.id;
+/** The app's name, else its public client id (a metadata document's URL, never the internal row id). */
+const appNameOf = (client: OauthClient) => client.client_name || publicClientId(client);
+
+/** The user's TOTP factors as the code form lists them. */
+const factorChoices = (s: LiveSession) => s.totpFactors.map((f) => ({ id: f.id, name: f.friendly_name || 'Authenticator app' }));
+
+/** A refused form shown again: its page with the error, the status and x-sb-error-code of the refusal. */
+function refuse(res: Response, err: ApiError, page: SafeHtml, redirectUri: string): undefined {
+  res.setHeader('x-sb-error-code', err.code);
+  sendPage(res, err.status, page, redirectUri);
+  return undefined;
+}
+
+/** What every form post of a step starts with: the page cookie, its CSRF token checked, the request and its client. */
+async function openForm(deps: Deps, cookieHeader: string | undefined, body: { csrf_token?: string; authorization_id?: string }) {
+  const cookie = readPageCookie(deps, cookieHeader);
+  checkCsrf(deps, cookie, body.csrf_token);
+  const authorizationId = body.authorization_id ?? '';
+  return { cookie, authorizationId, ...(await requestOf(deps, authorizationId)) };
+}
 
 /** The pending request and its client, or the thrown not found / no longer pending (shown as a page). */
 async function requestOf(deps: Deps, authorizationId: string) {
@@ -89,7 +109,7 @@ async function showStep(deps: Deps, res: Response, authorizationId: string, cook
   }
   const csrf = csrfToken(deps, cookie!);
   if (s.aal !== 'aal2' && s.totpFactors.length > 0) {
-    sendPage(res, 200, totpPage({ authorizationId, csrf, appName: appNameOf(client), factors: s.totpFactors.map((f) => ({ id: f.id, name: f.friendly_name || 'Authenticator app' })) }), a.redirect_uri);
+    sendPage(res, 200, totpPage({ authorizationId, csrf, appName: appNameOf(client), factors: factorChoices(s) }), a.redirect_uri);
     return;
   }
   let view;
@@ -97,8 +117,7 @@ async function showStep(deps: Deps, res: Response, authorizationId: string, cook
     view = await openAuthorization(deps, authorizationId, s.user.id, signInOf(s));
   } catch (err) {
     if (err instanceof ApiError && (err.code === ErrorCodes.insufficientAal || err.code === ErrorCodes.mfaEnrollmentRequired)) {
-      res.setHeader('x-sb-error-code', err.code);
-      sendPage(res, 403, enrolPage({ authorizationId, csrf, appName: appNameOf(client), hasOtherFactor: s.hasVerifiedFactor }), a.redirect_uri);
+      refuse(res, err, enrolPage({ authorizationId, csrf, appName: appNameOf(client), hasOtherFactor: s.hasVerifiedFactor }), a.redirect_uri);
       return;
     }
     throw err;
@@ -128,16 +147,9 @@ const SignInForm = z.object({ ...FormFields, email: optString(255), password: op
  * refused, the form again with the grant's message (400, 429…), tied to the fields.
  */
 export const pageSignIn = endpoint({ auth: 'none', body: SignInForm }, async ({ body, req, res, meta }, deps) => {
-  const cookie = readPageCookie(deps, req.header('cookie'));
-  checkCsrf(deps, cookie, body.csrf_token);
-  const authorizationId = body.authorization_id ?? '';
-  const { a, client } = await requestOf(deps, authorizationId);
-  const again = (err: ApiError, fields: ('email' | 'password')[]) => {
-    res.setHeader('x-sb-error-code', err.code);
-    const page = signInPage({ authorizationId, csrf: csrfToken(deps, cookie), appName: appNameOf(client), email: body.email, error: { message: err.message, fields } });
-    sendPage(res, err.status, page, a.redirect_uri);
-    return undefined;
-  };
+  const { cookie, authorizationId, a, client } = await openForm(deps, req.header('cookie'), body);
+  const again = (err: ApiError, fields: ('email' | 'password')[]) =>
+    refuse(res, err, signInPage({ authorizationId, csrf: csrfToken(deps, cookie), appName: appNameOf(client), email: body.email, error: { message: err.message, fields } }), a.redirect_uri);
   if (!body.email) return again(badRequest(ErrorCodes.validationFailed, 'Enter your email address.'), ['email']);
   if (!body.password) return again(badRequest(ErrorCodes.validationFailed, 'Enter your password.'), ['password']);
   let sessionId: string;
@@ -160,10 +172,7 @@ const TotpForm = z.object({ ...FormFields, factor_id: optString(64), code: optSt
  * then back to the step page. A wrong code: the form again with the message (422).
  */
 export const pageTotp = endpoint({ auth: 'none', body: TotpForm }, async ({ body, req, res, meta }, deps) => {
-  const cookie = readPageCookie(deps, req.header('cookie'));
-  checkCsrf(deps, cookie, body.csrf_token);
-  const authorizationId = body.authorization_id ?? '';
-  const { a, client } = await requestOf(deps, authorizationId);
+  const { cookie, authorizationId, a, client } = await openForm(deps, req.header('cookie'), body);
   const s = await pageSession(deps, cookie);
   if (!s) {
     res.redirect(303, stepUrl(authorizationId));
@@ -171,12 +180,7 @@ export const pageTotp = endpoint({ auth: 'none', body: TotpForm }, async ({ body
   }
   const factor = s.totpFactors.find((f) => f.id === body.factor_id);
   if (!factor) throw badRequest(ErrorCodes.validationFailed, 'Choose one of your authenticator apps.');
-  const again = (err: ApiError) => {
-    res.setHeader('x-sb-error-code', err.code);
-    const factors = s.totpFactors.map((f) => ({ id: f.id, name: f.friendly_name || 'Authenticator app' }));
-    sendPage(res, err.status, totpPage({ authorizationId, csrf: csrfToken(deps, cookie), appName: appNameOf(client), factors, error: err.message }), a.redirect_uri);
-    return undefined;
-  };
+  const again = (err: ApiError) => refuse(res, err, totpPage({ authorizationId, csrf: csrfToken(deps, cookie), appName: appNameOf(client), factors: factorChoices(s), error: err.message }), a.redirect_uri);
   const code = (body.code ?? '').trim();
   if (!/^\d{6}$/.test(code)) return again(badRequest(ErrorCodes.validationFailed, 'Enter the 6-digit code from your authenticator app.'));
   try {

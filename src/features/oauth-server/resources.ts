@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps';
 import { oauthError } from '../../domain/oauth-server';
-import { OPENID_SCOPES, resolveResource, resourcesDefiningScopes, type ResolvedResource } from '../../domain/oauth-resources';
+import { definesScope, OPENID_SCOPES, resolveResource, resourcesDefiningScopes, type ResolvedResource } from '../../domain/oauth-resources';
 
 /**
  * RFC 8707 resource indicators with their scopes (issue 15, item 4), for /oauth/authorize and client_credentials:
@@ -20,7 +20,7 @@ export async function checkResource(
   if (resource === undefined || resource === '') {
     if (foreign.length === 0) return null;
     const owners = await resourcesDefiningScopes(deps.db, foreign.slice(0, 16));
-    if (owners.length > 0) throw invalidScope(`scope ${foreign.find((s) => owners.some((o) => o.scopes.some((x) => x.name === s)))!.slice(0, 64)} is a resource's: send its resource parameter`);
+    if (owners.length > 0) throw invalidScope(`scope ${foreign.find((s) => owners.some((o) => definesScope(o, s)))!.slice(0, 64)} is a resource's: send its resource parameter`);
     throw invalidScope(`unsupported scope: ${foreign[0]!.slice(0, 64)}`);
   }
   let u: URL;
@@ -32,7 +32,7 @@ export async function checkResource(
   if (u.hash !== '' || resource.includes('#')) throw invalidTarget('resource must not include a fragment component');
   const found = await resolveResource(deps.db, deps.config, resource);
   if (!found) throw invalidTarget('resource is not a resource this server issues tokens for');
-  const unknown = foreign.find((s) => !found.scopes.some((x) => x.name === s));
+  const unknown = foreign.find((s) => !definesScope(found, s));
   if (unknown) throw invalidScope(`unsupported scope for this resource: ${unknown.slice(0, 64)}`);
   return found;
 }
