@@ -44,6 +44,15 @@ async function walk(aud: string, query: Record<string, string>, path = '/admin/u
 }
 
 describe('GET /admin/users in cursor mode', () => {
+  it('leaves the Link out when a long query would make it a header Node clients refuse; next_cursor still pages', async () => {
+    const { aud } = await audienceWith(2);
+    const r = await list(aud, { limit: '1', grant_type: 'a@'.repeat(2300) });
+    expect(r.status).toBe(200);
+    expect(r.body.users).toHaveLength(1);
+    expect(r.body.pagination.has_more).toBe(true);
+    expect(r.headers.link).toBeUndefined();
+  });
+
   it('pages newest first by Link rel="next" and pagination.next_cursor, every user once, no count', async () => {
     const { aud, ids } = await audienceWith(5);
     const { ids: seen, pages } = await walk(aud, { limit: '2' });

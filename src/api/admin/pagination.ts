@@ -49,8 +49,20 @@ export function setPaginationHeaders(url: string, res: Response, p: PageParams, 
   const links: string[] = [];
   if (total > p.page * p.perPage) links.push(link(p.page + 1, 'next'));
   links.push(link(Math.ceil(total / p.perPage), 'last'));
-  res.setHeader('Link', links.join(', '));
+  setLink(res, links.join(', '));
   res.setHeader('X-Total-Count', String(total));
+}
+
+/**
+ * A Link header repeats the request's query (twice in page mode), so a long query would make a header no client
+ * reads: Node's http and undici refuse a response whose headers pass 16 KiB ("Header overflow"), where Go's
+ * client does not. Past this size the Link is left out (X-Total-Count still says how many); a real listing query
+ * is a few hundred bytes.
+ */
+const MAX_LINK_HEADER = 8 * 1024;
+
+function setLink(res: Response, value: string): void {
+  if (value.length <= MAX_LINK_HEADER) res.setHeader('Link', value);
 }
 
 /** GoTrue's cursor mode: 50 rows unless `limit` says otherwise, never more than 1,000. */
@@ -133,5 +145,5 @@ export function setKeysetHeaders(url: string, res: Response, next: string | unde
   const params = new URLSearchParams(rawQuery);
   params.delete('page');
   params.set('cursor', next);
-  res.setHeader('Link', `<${path}?${encodeValues(params)}>; rel="next"`);
+  setLink(res, `<${path}?${encodeValues(params)}>; rel="next"`);
 }
