@@ -3,7 +3,9 @@
  * `node --cpu-prof`, drives one scenario with autocannon, stops the server and prints the profile's self time by
  * owner (our files by path, dependencies by package, Node internals, GC, idle) and the top functions.
  *
- * Scenarios: health (GET /health), user (GET /user), password (POST /token password), signup.
+ * Scenarios: health (GET /health), user (GET /user), password (POST /token password), signup; bare-user profiles
+ * the bench's floor for GET /user instead (hack/bare-pg-server.ts, GET /jwt-1 with the same token), so the two splits
+ * can be read side by side.
  * Env: BENCH_DATABASE_URL (else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres), PROFILE_DURATION
  * seconds (10), BENCH_CONNECTIONS (10). Counted CPU, so the split holds on a busy machine; the rate does not.
  */
@@ -61,7 +63,10 @@ async function main(): Promise<void> {
   await once(migrate, 'exit');
   // What ./gotrue runs, with the profiler on (--cpu-prof is refused in NODE_OPTIONS).
   const spawnedAt = performance.now();
-  const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const bare = scenario.startsWith('bare-');
+  const prof = bare ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const server = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  let floor: ReturnType<typeof spawn> | undefined;
   try {
     for (let i = 0; ; i++) {
       if ((await fetch(`${base}/health`).catch(() => undefined))?.ok) break;
@@ -78,14 +83,33 @@ async function main(): Promise<void> {
       password: [{ method: 'POST', path: '/token?grant_type=password', headers: json, body: JSON.stringify({ email, password: PASSWORD }) }],
       signup: [{ method: 'POST', path: '/signup', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `p-${n++}-${email}`, password: PASSWORD }) }) }],
     };
+    requests['bare-user'] = [{ method: 'GET', path: '/jwt-1', headers: { authorization: `Bearer ${signup.access_token}` } }];
     if (!requests[scenario]) throw new Error(`unknown scenario ${scenario}: ${Object.keys(requests).join(', ')}`);
-    await autocannon({ url: base, connections, duration: 2, requests: requests[scenario] }); // warm-up, not counted
+    let url = base;
+    let spawnedProfiledAt = spawnedAt;
+    let profiled = server;
+    if (bare) {
+      // The floor on the same schema and secret, profiled; the auth server only made the user and its token.
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+      const barePort = port + 1;
+      spawnedProfiledAt = performance.now();
+      floor = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'hack/bare-pg-server.ts'], {
+        cwd: root,
+        env: { ...env, BENCH_DB_URL: dbUrl, BENCH_SCHEMA: schema, BENCH_PORT: String(barePort), BENCH_POOL: '10', BENCH_SECRET: env.GOTRUE_JWT_SECRET },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await once(floor.stdout!, 'data');
+      profiled = floor;
+      url = `http://127.0.0.1:${barePort}`;
+    }
+    await autocannon({ url, connections, duration: 2, requests: requests[scenario] }); // warm-up, not counted
     // Samples before this point (module loading, JIT warm-up) are left out of the split.
-    const loadFromUs = (performance.now() - spawnedAt) * 1000;
-    const r = await autocannon({ url: base, connections, duration, requests: requests[scenario] });
+    const loadFromUs = (performance.now() - spawnedProfiledAt) * 1000;
+    const r = await autocannon({ url, connections, duration, requests: requests[scenario] });
     process.stdout.write(`${scenario}: ${r.requests.total} requests, ${(r['2xx'] / r.duration).toFixed(0)} req/s, non-2xx ${r.non2xx}\n`);
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    profiled.kill('SIGTERM');
+    await once(profiled, 'exit');
 
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('no profile written');
@@ -113,9 +137,10 @@ async function main(): Promise<void> {
     process.stdout.write(`CPU busy ${(busy / 1e6).toFixed(2)} s over ${total} requests: ${(busy / total).toFixed(0)} µs a request (measured run and shutdown; start-up and warm-up left out)\n\nby owner (µs a request):\n`);
     for (const [o, us] of top(owners, 25)) process.stdout.write(`  ${(us / total).toFixed(1).padStart(8)}  ${o}\n`);
     process.stdout.write('\ntop functions (µs a request):\n');
-    for (const [f, us] of top(fns, 30)) process.stdout.write(`  ${(us / total).toFixed(1).padStart(8)}  ${f}\n`);
+    for (const [f, us] of top(fns, Number(process.env.PROFILE_TOP ?? 30))) process.stdout.write(`  ${(us / total).toFixed(1).padStart(8)}  ${f}\n`);
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');
+    if (floor && floor.exitCode === null) floor.kill('SIGKILL');
     const client = new pg.Client({ connectionString: dbUrl });
     await client.connect();
     await client.query(`drop schema if exists "${schema}" cascade`);
