@@ -9,7 +9,7 @@
  * Env: BENCH_DATABASE_URL (else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres), PROFILE_DURATION
  * seconds (10), BENCH_CONNECTIONS (10). Counted CPU, so the split holds on a busy machine; the rate does not.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const bare = scenario.startsWith('bare-');
   const prof = bare ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
   const server = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  let floor: ReturnType<typeof spawn> | undefined;
+  let floor: ChildProcess | undefined;
   try {
     for (let i = 0; ; i++) {
       if ((await fetch(`${base}/health`).catch(() => undefined))?.ok) break;
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     if (!requests[scenario]) throw new Error(`unknown scenario ${scenario}: ${Object.keys(requests).join(', ')}`);
     let url = base;
     let spawnedProfiledAt = spawnedAt;
-    let profiled = server;
+    let profiled: ChildProcess = server;
     if (bare) {
       // The floor on the same schema and secret, profiled; the auth server only made the user and its token.
       server.kill('SIGTERM');
