@@ -14,12 +14,12 @@
  */
 import { build as esbuild } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type DatabaseHandle } from '../src/db/database';
 import { migrateToLatest, migrationStatus } from '../src/db/migrate';
-import { pgliteVersion, SEED_FILE, SEED_META_FILE, seedSourceHash, type SeedMeta } from '../src/db/pglite-seed';
+import { checkSeed, pgliteVersion, SEED_FILE, SEED_META_FILE, seedSourceHash, type SeedMeta } from '../src/db/pglite-seed';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -72,16 +72,11 @@ export const SEED_NAMESPACE = 'auth';
 async function writeSeed(root: string, out: string): Promise<void> {
   const sourceHash = seedSourceHash(join(root, 'db/migrations'));
   const prev = join(root, 'dist');
-  try {
-    const meta = JSON.parse(readFileSync(join(prev, SEED_META_FILE), 'utf8')) as SeedMeta;
-    const tar = readFileSync(join(prev, SEED_FILE));
-    if (meta.sourceHash === sourceHash && meta.namespace === SEED_NAMESPACE && createHash('sha256').update(tar).digest('hex') === meta.sha256) {
-      copyFileSync(join(prev, SEED_FILE), join(out, SEED_FILE));
-      copyFileSync(join(prev, SEED_META_FILE), join(out, SEED_META_FILE));
-      return;
-    }
-  } catch {
-    // no previous seed, or an unreadable one: make it
+  const seed = checkSeed(join(prev, SEED_FILE), SEED_NAMESPACE);
+  if (typeof seed === 'object' && 'meta' in seed && seed.meta.sourceHash === sourceHash) {
+    copyFileSync(join(prev, SEED_FILE), join(out, SEED_FILE));
+    copyFileSync(join(prev, SEED_META_FILE), join(out, SEED_META_FILE));
+    return;
   }
   await makeSeed(out, { sourceHash });
 }

@@ -3,9 +3,9 @@
  * `node --cpu-prof`, drives one scenario with autocannon, stops the server and prints the profile's self time by
  * owner (our files by path, dependencies by package, Node internals, GC, idle) and the top functions.
  *
- * Scenarios: health (GET /health), user (GET /user), password (POST /token password), signup; bare-user profiles
- * the bench's floor for GET /user instead (hack/bare-pg-server.ts, GET /jwt-1 with the same token), so the two splits
- * can be read side by side.
+ * Scenarios: health (GET /health), user (GET /user), password (POST /token password), signup; bare-user and
+ * bare-health profile the bench's floors instead (hack/bare-pg-server.ts GET /jwt-1 with the same token,
+ * hack/bare-express.ts GET /health), so the splits can be read side by side.
  * Env: BENCH_DATABASE_URL (else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres), PROFILE_DURATION
  * seconds (10), BENCH_CONNECTIONS (10). Counted CPU, so the split holds on a busy machine; the rate does not.
  */
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
       signup: [{ method: 'POST', path: '/signup', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `p-${n++}-${email}`, password: PASSWORD }) }) }],
     };
     requests['bare-user'] = [{ method: 'GET', path: '/jwt-1', headers: { authorization: `Bearer ${signup.access_token}` } }];
+    requests['bare-health'] = requests.health!;
     if (!requests[scenario]) throw new Error(`unknown scenario ${scenario}: ${Object.keys(requests).join(', ')}`);
     let url = base;
     let spawnedProfiledAt = spawnedAt;
@@ -94,7 +95,8 @@ async function main(): Promise<void> {
       await once(server, 'exit');
       const barePort = port + 1;
       spawnedProfiledAt = performance.now();
-      floor = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'hack/bare-pg-server.ts'], {
+      const script = scenario === 'bare-health' ? 'hack/bare-express.ts' : 'hack/bare-pg-server.ts';
+      floor = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', script], {
         cwd: root,
         env: { ...env, BENCH_DB_URL: dbUrl, BENCH_SCHEMA: schema, BENCH_PORT: String(barePort), BENCH_POOL: '10', BENCH_SECRET: env.GOTRUE_JWT_SECRET },
         stdio: ['ignore', 'pipe', 'inherit'],

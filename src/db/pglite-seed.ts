@@ -56,32 +56,42 @@ export function pgliteVersion(): string {
 }
 
 /**
- * The seed at `seedPath` as PGlite's `loadDataDir` takes it, or undefined (with the reason logged as a warning,
- * except for a seed that simply is not there: a source checkout without a build) when it must not be used.
+ * The seed at `seedPath` and its SeedMeta when this code may use it for `namespace`, else why not (`absent` when
+ * neither file is there: a source checkout without a build). The build reuses the previous build's seed by it.
  */
-export function readSeed(seedPath: string, namespace: string, logger?: WarnLogger): Blob | undefined {
+export function checkSeed(seedPath: string, namespace: string): { meta: SeedMeta; tar: Buffer } | { refused: string } | 'absent' {
   const metaPath = join(dirname(seedPath), SEED_META_FILE);
-  if (!existsSync(seedPath) && !existsSync(metaPath)) return undefined;
-  const refuse = (reason: string) => {
-    logger?.warn({ seed: seedPath, reason }, 'embedded database: not using the pre-initialised seed; running initdb');
-    return undefined;
-  };
+  if (!existsSync(seedPath) && !existsSync(metaPath)) return 'absent';
   let meta: SeedMeta;
   let tar: Buffer;
   try {
     meta = JSON.parse(readFileSync(metaPath, 'utf8')) as SeedMeta;
     tar = readFileSync(seedPath);
   } catch (err) {
-    return refuse(`unreadable: ${(err as Error).message}`);
+    return { refused: `unreadable: ${(err as Error).message}` };
   }
-  if (meta?.format !== 1 || !Array.isArray(meta.migrations)) return refuse('unknown seed format');
-  if (createHash('sha256').update(tar).digest('hex') !== meta.sha256) return refuse('the tarball does not match its recorded SHA-256');
+  if (meta?.format !== 1 || !Array.isArray(meta.migrations)) return { refused: 'unknown seed format' };
+  if (createHash('sha256').update(tar).digest('hex') !== meta.sha256) return { refused: 'the tarball does not match its recorded SHA-256' };
   const version = pgliteVersion();
-  if (meta.pglite !== version) return refuse(`made by PGlite ${meta.pglite}, running ${version}`);
-  if (meta.namespace !== namespace) return refuse(`made for namespace "${meta.namespace}", configured "${namespace}"`);
+  if (meta.pglite !== version) return { refused: `made by PGlite ${meta.pglite}, running ${version}` };
+  if (meta.namespace !== namespace) return { refused: `made for namespace "${meta.namespace}", configured "${namespace}"` };
   const unknown = meta.migrations.filter((m) => !(m in migrations));
-  if (unknown.length > 0) return refuse(`holds migrations this build does not know (${unknown.join(', ')})`);
-  return new Blob([tar]);
+  if (unknown.length > 0) return { refused: `holds migrations this build does not know (${unknown.join(', ')})` };
+  return { meta, tar };
+}
+
+/**
+ * The seed at `seedPath` as PGlite's `loadDataDir` takes it, or undefined (with the reason logged as a warning,
+ * except for a seed that simply is not there) when it must not be used.
+ */
+export function readSeed(seedPath: string, namespace: string, logger?: WarnLogger): Blob | undefined {
+  const seed = checkSeed(seedPath, namespace);
+  if (seed === 'absent') return undefined;
+  if ('refused' in seed) {
+    logger?.warn({ seed: seedPath, reason: seed.refused }, 'embedded database: not using the pre-initialised seed; running initdb');
+    return undefined;
+  }
+  return new Blob([seed.tar]);
 }
 
 /** Hash of the migrations' source files and the PGlite version: what a seed's content depends on. */
