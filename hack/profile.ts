@@ -3,7 +3,8 @@
  * `node --cpu-prof`, drives one scenario with autocannon, stops the server and prints the profile's self time by
  * owner (our files by path, dependencies by package, Node internals, GC, idle) and the top functions.
  *
- * Scenarios: health (GET /health), user (GET /user), password (POST /token password), signup; bare-user and
+ * Scenarios: health (GET /health), user (GET /user), password (POST /token password), signup, refresh (POST /token
+ * refresh_token, each reply's token queued for a later request); bare-user and
  * bare-health profile the bench's floors instead (hack/bare-pg-server.ts GET /jwt-1 with the same token,
  * hack/bare-express.ts GET /health), so the splits can be read side by side.
  * Env: BENCH_DATABASE_URL (else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres), PROFILE_DURATION
@@ -83,6 +84,25 @@ async function main(): Promise<void> {
       password: [{ method: 'POST', path: '/token?grant_type=password', headers: json, body: JSON.stringify({ email, password: PASSWORD }) }],
       signup: [{ method: 'POST', path: '/signup', headers: json, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `p-${n++}-${email}`, password: PASSWORD }) }) }],
     };
+    // Forty sessions' refresh tokens in one queue: a request takes one and its reply puts the rotated one back.
+    const queue: string[] = [];
+    if (scenario === 'refresh') {
+      for (let i = 0; i < 40; i++) {
+        const r = await fetch(`${base}/token?grant_type=password`, { method: 'POST', headers: json, body: JSON.stringify({ email, password: PASSWORD }) });
+        queue.push(((await r.json()) as { refresh_token: string }).refresh_token);
+      }
+    }
+    requests.refresh = [
+      {
+        method: 'POST',
+        path: '/token?grant_type=refresh_token',
+        headers: json,
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ refresh_token: queue.shift() ?? 'queue-ran-dry' }) }),
+        onResponse: (status, body) => {
+          if (status === 200) queue.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+        },
+      },
+    ];
     requests['bare-user'] = [{ method: 'GET', path: '/jwt-1', headers: { authorization: `Bearer ${signup.access_token}` } }];
     requests['bare-health'] = requests.health!;
     if (!requests[scenario]) throw new Error(`unknown scenario ${scenario}: ${Object.keys(requests).join(', ')}`);

@@ -30,4 +30,27 @@ describe(`prepared queries (${dbKind})`, () => {
     const rows = await db.db.transaction().execute((trx) => q(trx, 'in-trx'));
     expect(rows).toEqual([{ v: 'in-trx' }]);
   });
+
+  it('compiles once for a handle and every transaction begun from it', async () => {
+    let builds = 0;
+    const q = prepared(1, (ex, a) => {
+      builds++;
+      return ex.selectNoFrom((eb) => [eb.val(a!).as('v')]);
+    });
+    expect(await q(db.db, 'a')).toEqual([{ v: 'a' }]);
+    for (const v of ['b', 'c']) expect(await db.db.transaction().execute((trx) => q(trx, v))).toEqual([{ v }]);
+    expect(builds).toBe(1);
+  });
+
+  it('compiles apart for another plugin list: withSchema names its own schema', async () => {
+    let builds = 0;
+    const q = prepared(1, (ex, id) => {
+      builds++;
+      return ex.selectFrom('users').select('id').where('id', '=', id!);
+    });
+    const id = '00000000-0000-0000-0000-000000000001';
+    expect(await q(db.db, id)).toEqual([]);
+    await expect(db.db.transaction().execute((trx) => q(trx.withSchema('no_such_schema'), id))).rejects.toThrow(/no_such_schema/);
+    expect(builds).toBe(2);
+  });
 });
