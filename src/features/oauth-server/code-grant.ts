@@ -14,6 +14,7 @@ import {
 import type { RequestMeta } from '../../domain/request-meta';
 import * as sessions from '../../domain/sessions';
 import { resolveResource } from '../../domain/oauth-resources';
+import { isBanned } from '../../domain/users';
 
 export interface CodeExchange {
   code: string;
@@ -88,7 +89,7 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
         resource: a.resource,
         lifetimeSeconds: client.refresh_token_ttl,
       });
-      if (issued.user.banned_until && issued.user.banned_until > now) throw oauthError(400, 'access_denied', 'User is banned');
+      if (isBanned(issued.user, now)) throw oauthError(400, 'access_denied', 'User is banned');
       await insertAuditEntries(trx, [auditEntry(deps, meta, issued.user, 'login', { provider_type: 'oauth_provider_authorization_code', client_id: client.id })]);
       return { kind: 'issued' as const, issued: { ...issued, session: { ...issued.session, resourcePolicy: resource } }, authorization: a };
     });
