@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Executor } from '../db/database';
 import { listAmrClaims, upsertAmrClaim } from '../db/repositories/amr-claims';
 import { findActiveRefreshToken, rotateRefreshToken } from '../db/repositories/refresh-tokens';
-import { listBackchannelSessions, type EndingSession } from '../db/repositories/oauth-logout';
+import type { EndingSession } from '../db/repositories/oauth-logout';
 import { deleteAal1Sessions, endOlderSessions, insertSessionReturningUser, lockUserSession, setSessionAal } from '../db/repositories/sessions';
 import { effectiveTag } from './session-policy';
 import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
@@ -367,9 +367,8 @@ export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'rand
     next: { selector: next.selector, userId: input.userId, sessionId: session.id, parent: null, now },
     audit: input.audit,
   });
-  // Read before they go: OAuth clients with a back-channel logout URI hear of the aal1 sessions that end (after commit).
-  const ended = await listBackchannelSessions(trx, input.userId, { aal1: true });
-  await deleteAal1Sessions(trx, input.userId);
+  // OAuth clients with a back-channel logout URI hear of the aal1 sessions that end (after commit): the delete names them.
+  const ended = await deleteAal1Sessions(trx, input.userId);
   const amr = amrFromRows(await listAmrClaims(trx, session.id));
   const found = await findUserWithRelations(trx, input.userId);
   if (!found) throw new Error(`upgradeAal: user ${input.userId} vanished inside its own transaction`);
