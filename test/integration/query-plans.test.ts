@@ -143,6 +143,21 @@ describe.skipIf(!onPostgres)('per-request query plans on a seeded table (postgre
     expect(await seqScans([...signup, ...otp])).toEqual([]);
   });
 
+  it('a one-time token is issued under the flow\'s own lock of the user: once for an existing user, never for one the flow creates', async () => {
+    const userLocks = (statements: Statement[]) => statements.filter((s) => /for update/i.test(s.text) && /"users"/.test(s.text)).length;
+    const admin = (path: string, body: object) => request(app).post(path).set(adminHeaders(deps)).send(body);
+    // Created in the flow's transaction: no other transaction can see the row, so nothing locks it.
+    expect(userLocks(await statementsOf(() => request(app).post('/otp').send({ email: 'otp-new-seeded@seed.example' })))).toBe(0);
+    expect(userLocks(await statementsOf(() => admin('/invite', { email: 'invited-seeded@seed.example' })))).toBe(0);
+    expect(userLocks(await statementsOf(() => admin('/admin/generate_link', { type: 'signup', email: 'linked-seeded@seed.example', password: PASSWORD })))).toBe(0);
+    // An existing user: locked once, and the token is issued under that lock.
+    expect(userLocks(await statementsOf(() => admin('/invite', { email: 'invited-seeded@seed.example' })))).toBe(1);
+    expect(userLocks(await statementsOf(() => admin('/admin/generate_link', { type: 'magiclink', email: seedEmail(5151) })))).toBe(1);
+    // Email change (secure: two mails, two tokens), one lock.
+    const change = await statementsOf(() => request(app).put('/user').set('Authorization', `Bearer ${tokens.access_token}`).send({ email: 'changed-seeded@seed.example' }));
+    expect(userLocks(change)).toBe(1);
+  });
+
   it('admin: get by id, cursor pages (first and resumed) and page 1 with its count: index scans only', async () => {
     const admin = () => request(app).get('/admin/users').set(adminHeaders(deps)).set(API_VERSION);
     let cursor = '';
