@@ -24,8 +24,11 @@ export interface SendContext {
   smsChannel: SmsChannel;
 }
 
-/** Issues the confirmation mail or SMS in `trx` (the caller holds the user's row lock); throttled unless it is the first. */
-export async function prepareConfirmation(trx: Executor, deps: Deps, user: UserRow, ctx: SendContext, throttle: boolean, userLocked = false): Promise<PreparedMessage> {
+/**
+ * Issues the confirmation mail or SMS in `trx`; `user` is the row the transaction locked or created (the token is
+ * issued under that lock). Throttled unless it is the first.
+ */
+export async function prepareConfirmation(trx: Executor, deps: Deps, user: UserRow, ctx: SendContext, throttle: boolean): Promise<PreparedMessage> {
   if (ctx.via === 'email') {
     return prepareMail(trx, deps, {
       user,
@@ -35,10 +38,9 @@ export async function prepareConfirmation(trx: Executor, deps: Deps, user: UserR
       pkce: ctx.pkce ? { params: ctx.pkce, authenticationMethod: 'email/signup' } : undefined,
       redirectTo: ctx.redirectTo,
       throttle,
-      userLocked,
     });
   }
-  return prepareSms(trx, deps, { user, tokenType: 'confirmation_token', phone: user.phone!, channel: ctx.smsChannel, throttle, userLocked });
+  return prepareSms(trx, deps, { user, tokenType: 'confirmation_token', phone: user.phone!, channel: ctx.smsChannel, throttle });
 }
 
 /**
@@ -50,7 +52,7 @@ export async function prepareConfirmation(trx: Executor, deps: Deps, user: UserR
 export async function resendConfirmation(deps: Deps, meta: RequestMeta, userId: string, ctx: SendContext): Promise<string | undefined> {
   const message = await deps.db.transaction().execute(async (trx) => {
     const user = (await lockUser(trx, userId))!;
-    const m = await prepareConfirmation(trx, deps, user, ctx, true, true);
+    const m = await prepareConfirmation(trx, deps, user, ctx, true);
     const confirmed = ctx.via === 'email' ? user.email_confirmed_at : user.phone_confirmed_at;
     const action = confirmed ? 'user_recovery_requested' : 'user_confirmation_requested';
     await insertAuditEntries(trx, [auditEntry(deps, meta, user, action, { provider: ctx.via })]);

@@ -173,7 +173,18 @@ export async function deleteResource(deps: Pick<Deps, 'db' | 'backchannelLogout'
  * defaults); undefined when neither. A stored alg no longer in GOTRUE_JWT_KEYS falls back to the default.
  */
 export async function resolveResource(ex: Executor, config: Pick<Config, 'jwt' | 'oauthServer'>, uri: string): Promise<ResolvedResource | undefined> {
-  const row = await findOauthResourceByUri(ex, uri);
+  return resourceFrom(config, uri, await findOauthResourceByUri(ex, uri));
+}
+
+/**
+ * resolveResource's rule for a stored row already read (the refresh grant's lock statement joins it): the row when
+ * there is one, else GOTRUE_OAUTH_SERVER_RESOURCES; undefined when neither names `uri`.
+ */
+export function resourceFrom(
+  config: Pick<Config, 'jwt' | 'oauthServer'>,
+  uri: string,
+  row: Pick<OauthResourceRow, 'resource' | 'name' | 'scopes' | 'access_token_ttl' | 'signing_alg'> | undefined,
+): ResolvedResource | undefined {
   if (row) {
     const alg = row.signing_alg && (signingAlgorithms(config) as string[]).includes(row.signing_alg) ? (row.signing_alg as JwtAlgorithm) : defaultSigningAlg(config);
     return { resource: row.resource, name: row.name, scopes: row.scopes, accessTokenTtl: row.access_token_ttl, signingAlg: alg };

@@ -13,7 +13,7 @@ import {
   upsertOneTimeToken,
   type TokenWithUser,
 } from '../db/repositories/one-time-tokens';
-import { clearTokenColumns, lockUser, tokenColumnsOf, writeTokenColumn } from '../db/repositories/users';
+import { clearTokenColumns, tokenColumnsOf, writeTokenColumn } from '../db/repositories/users';
 import type { OneTimeTokenRow, OneTimeTokenType, UserRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { tooManyRequests } from '../errors/api-error';
@@ -45,7 +45,11 @@ export function newOtp(deps: Pick<Deps, 'config' | 'clock' | 'random'>, relatesT
 }
 
 export interface IssueTokenInput {
-  userId: string;
+  /**
+   * The user's row as the caller's transaction locked it (lockUser) or created it: the token is issued under that
+   * lock, and its previous value and sent_at are read from this row (no second lock, no second read).
+   */
+  user: UserRow;
   type: OneTimeTokenType;
   /** Lower-cased email or phone digits: what the hash covers and the token relates to. */
   relatesTo: string;
@@ -53,11 +57,6 @@ export interface IssueTokenInput {
   pkce: boolean;
   /** Refuse (429) when the last token of this kind went out less than SMTP/SMS_MAX_FREQUENCY ago. */
   throttle: boolean;
-  /**
-   * The user's row as the caller's own lockUser in this transaction returned it: the lock is held already, so the
-   * token columns are read from it rather than by locking the row a second time (one round trip fewer).
-   */
-  lockedUser?: UserRow | undefined;
 }
 
 export interface IssuedToken {
@@ -78,13 +77,11 @@ export function throttled(channel: Channel, waitMs: number) {
 }
 
 /**
- * Issues a token inside the caller's transaction, under the user's row lock (so two concurrent requests cannot
- * both pass the throttle; taken here unless the caller hands over the row it locked): writes the users column and
- * its sent_at, and the one_time_tokens row.
+ * Issues a token inside the caller's transaction, under the user's row lock the caller holds (so two concurrent
+ * requests cannot both pass the throttle): writes the users column and its sent_at, and the one_time_tokens row.
  */
 export async function issueToken(trx: Executor, deps: Pick<Deps, 'config' | 'clock' | 'random'>, input: IssueTokenInput): Promise<IssuedToken> {
-  const user = input.lockedUser?.id === input.userId ? input.lockedUser : await lockUser(trx, input.userId);
-  if (!user) throw new Error(`issueToken: user ${input.userId} does not exist`);
+  const { user } = input;
   const now = deps.clock.now();
   const previous = tokenColumnsOf(user, input.type);
   const channel = channelOf(input.relatesTo);
@@ -94,10 +91,10 @@ export async function issueToken(trx: Executor, deps: Pick<Deps, 'config' | 'clo
     if (wait > 0) throw throttled(channel, wait);
   }
   const tokenHash = withFlowPrefix(otpTokenHash(input.relatesTo, input.otp), input.pkce);
-  const previousRow = await findOneTimeToken(trx, input.userId, input.type);
-  await writeTokenColumn(trx, input.userId, input.type, { token: tokenHash, sentAt: now });
-  await upsertOneTimeToken(trx, { id: deps.random.uuid(), userId: input.userId, tokenType: input.type, tokenHash, relatesTo: input.relatesTo, now });
-  return { type: input.type, userId: input.userId, otp: input.otp, tokenHash, previous: { ...previous, row: previousRow } };
+  const previousRow = await findOneTimeToken(trx, user.id, input.type);
+  await writeTokenColumn(trx, user.id, input.type, { token: tokenHash, sentAt: now });
+  await upsertOneTimeToken(trx, { id: deps.random.uuid(), userId: user.id, tokenType: input.type, tokenHash, relatesTo: input.relatesTo, now });
+  return { type: input.type, userId: user.id, otp: input.otp, tokenHash, previous: { ...previous, row: previousRow } };
 }
 
 /**

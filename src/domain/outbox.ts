@@ -46,6 +46,10 @@ export interface EmailPkce {
 }
 
 export interface PrepareMailInput {
+  /**
+   * The user's row as the caller's transaction locked it (lockUser) or created it: the token is issued under that
+   * lock (domain/one-time-tokens issueToken), never by locking the row again.
+   */
   user: UserRow;
   kind: MailKind;
   tokenType: OneTimeTokenType;
@@ -58,8 +62,6 @@ export interface PrepareMailInput {
   startsFlow?: boolean;
   redirectTo: string;
   throttle: boolean;
-  /** `user` is the row the caller locked in this transaction (lockUser): the token is issued without locking again. */
-  userLocked?: boolean;
 }
 
 const MAIL_FAILURE: Record<MailKind, string> = {
@@ -96,13 +98,12 @@ export async function prepareMail(trx: Executor, deps: Deps, input: PrepareMailI
     ? await startFlow(trx, deps, { userId: input.user.id, providerType: 'email', authenticationMethod: input.pkce.authenticationMethod, pkce: input.pkce.params })
     : undefined;
   const issued = await issueToken(trx, deps, {
-    userId: input.user.id,
+    user: input.user,
     type: input.tokenType,
     relatesTo: input.to,
     otp: newOtp(deps, input.to),
     pkce: input.pkce !== undefined,
     throttle: input.throttle,
-    lockedUser: input.userLocked ? input.user : undefined,
   });
   const mail: MailInput = {
     to: input.to,
@@ -200,26 +201,27 @@ export function parseChannel(deps: Pick<Deps, 'config'>, channel: string | undef
 }
 
 export interface PrepareSmsInput {
+  /**
+   * The user's row as the caller's transaction locked it (lockUser) or created it: the token is issued under that
+   * lock (domain/one-time-tokens issueToken), never by locking the row again.
+   */
   user: UserRow;
   tokenType: OneTimeTokenType;
   phone: string;
   channel: SmsChannel;
   throttle: boolean;
-  /** `user` is the row the caller locked in this transaction (lockUser): the token is issued without locking again. */
-  userLocked?: boolean;
 }
 
 /** Issues an SMS code inside `trx`; a GOTRUE_SMS_TEST_OTP phone gets its fixed code and no SMS. */
 export async function prepareSms(trx: Executor, deps: Deps, input: PrepareSmsInput): Promise<PreparedMessage> {
   assertSmsSendable(deps, input.phone);
   const issued = await issueToken(trx, deps, {
-    userId: input.user.id,
+    user: input.user,
     type: input.tokenType,
     relatesTo: input.phone,
     otp: newOtp(deps, input.phone),
     pkce: false,
     throttle: input.throttle,
-    lockedUser: input.userLocked ? input.user : undefined,
   });
   return {
     tokenHash: issued.tokenHash,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Executor } from '../db/database';
 import { listAmrClaims, upsertAmrClaim } from '../db/repositories/amr-claims';
 import { findActiveRefreshToken, rotateRefreshToken } from '../db/repositories/refresh-tokens';
-import { listBackchannelSessions, type EndingSession } from '../db/repositories/oauth-logout';
+import type { EndingSession } from '../db/repositories/oauth-logout';
 import { deleteAal1Sessions, endOlderSessions, insertSessionReturningUser, lockUserSession, setSessionAal } from '../db/repositories/sessions';
 import { effectiveTag } from './session-policy';
 import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
@@ -101,11 +101,17 @@ export interface IssueInput {
   /** Earlier methods the new session carries over (newest first); recorded with `method`, which comes first. */
   amr?: AmrEntry[];
   meta: RequestMeta;
-  oauthClient?: { id: string };
+  /**
+   * OAuth server sessions (issue 12): the client the session is issued to, and the client_id its tokens name when
+   * that is not the row id (TokenSession.oauthClientPublicId).
+   */
+  oauthClient?: { id: string; publicId?: string | null };
   /** OAuth server sessions (issue 12): the session's id when the flow needs it first, scopes, resource, lifetime. */
   sessionId?: string;
   scopes?: string | null;
   resource?: string | null;
+  /** The resource's token policy as the flow looked it up (TokenSession.resourcePolicy); not stored. */
+  resourcePolicy?: ResourcePolicy | undefined;
   /** Seconds the session may refresh for (sessions.not_after); null/undefined = no bound. */
   lifetimeSeconds?: number | null;
   /** The flow's audit rows, written by the session's own statement (one round trip fewer than a separate insert). */
@@ -147,8 +153,10 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
       id: sessionId,
       aal,
       oauthClientId: input.oauthClient?.id ?? null,
+      ...(input.oauthClient?.publicId ? { oauthClientPublicId: input.oauthClient.publicId } : {}),
       ...(input.scopes ? { scopes: input.scopes } : {}),
       ...(input.resource ? { resource: input.resource } : {}),
+      ...(input.resourcePolicy ? { resourcePolicy: input.resourcePolicy } : {}),
     },
     amr,
     refreshToken: token,
@@ -367,9 +375,8 @@ export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'rand
     next: { selector: next.selector, userId: input.userId, sessionId: session.id, parent: null, now },
     audit: input.audit,
   });
-  // Read before they go: OAuth clients with a back-channel logout URI hear of the aal1 sessions that end (after commit).
-  const ended = await listBackchannelSessions(trx, input.userId, { aal1: true });
-  await deleteAal1Sessions(trx, input.userId);
+  // OAuth clients with a back-channel logout URI hear of the aal1 sessions that end (after commit): the delete names them.
+  const ended = await deleteAal1Sessions(trx, input.userId);
   const amr = amrFromRows(await listAmrClaims(trx, session.id));
   const found = await findUserWithRelations(trx, input.userId);
   if (!found) throw new Error(`upgradeAal: user ${input.userId} vanished inside its own transaction`);

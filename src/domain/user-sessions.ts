@@ -3,11 +3,11 @@ import { listAmrClaims } from '../db/repositories/amr-claims';
 import { listBackchannelSessions, type EndingSession } from '../db/repositories/oauth-logout';
 import { deleteSessions, findSession, listUserSessions } from '../db/repositories/sessions';
 import type { Config } from '../config/config';
-import { listFactorsOfUser } from '../db/repositories/factors';
 import { findUserWithRelations, type UserWithRelations } from '../db/repositories/users';
 import type { AalLevel } from '../db/schema';
 import { amrFromRows, type AmrEntry } from './sessions';
 import { effectiveTag, lastRefreshedAt, sessionVerdict, type PolicySession } from './session-policy';
+import { isBanned } from './users';
 
 /**
  * What flows other than the grants do with a user's sessions: end them (logout, a new password, an admin's change
@@ -93,15 +93,16 @@ export interface LiveSession {
 /**
  * A session a browser page may act on: it exists, is a user's own sign-in (not an OAuth client's session), passes
  * GOTRUE_SESSIONS_* (timebox, inactivity, not_after), and its user exists and is not banned; else undefined (the page
- * signs the user in again). Four reads, no lock: the flows that change state lock what they change.
+ * signs the user in again). Three reads (the session, the user with identities and factors, the AMR claims), no lock: the flows that change state lock what they change.
  */
 export async function findLiveSession(ex: Executor, policy: Config['sessions'], sessionId: string, now: Date): Promise<LiveSession | undefined> {
   const session = await findSession(ex, sessionId);
   if (!session || session.oauth_client_id !== null || sessionVerdict(policy, session, now) !== 'valid') return undefined;
   const found = await findUserWithRelations(ex, session.user_id, session.id);
-  if (!found || !found.session_exists || (found.banned_until && found.banned_until > now)) return undefined;
+  if (!found || !found.session_exists || isBanned(found, now)) return undefined;
   const { session_exists: _ignored, ...user } = found;
-  const verified = (await listFactorsOfUser(ex, user.id)).filter((f) => f.status === 'verified');
+  // The factors came with the user (oldest first, as the hosted pages list them): no second read.
+  const verified = user.factors.filter((f) => f.status === 'verified');
   return {
     user,
     sessionId: session.id,

@@ -283,9 +283,14 @@ const BANNED: Record<BanCheckpoint, () => ApiError> = {
   request: () => forbidden(ErrorCodes.userBanned, 'User is banned'),
 };
 
-/** The one ban check: a user banned until after `now` is refused, with GoTrue's answer for the checkpoint. */
+/** The one ban rule: a user is banned while banned_until lies after `now` (GoTrue's IsBanned). */
+export function isBanned(user: Pick<UserRow, 'banned_until'>, now: Date): boolean {
+  return user.banned_until !== null && user.banned_until > now;
+}
+
+/** The ban check: a banned user (isBanned) is refused, with GoTrue's answer for the checkpoint. */
 export function assertNotBanned(user: Pick<UserRow, 'banned_until'>, now: Date, at: BanCheckpoint): void {
-  if (user.banned_until && user.banned_until > now) throw BANNED[at]();
+  if (isBanned(user, now)) throw BANNED[at]();
 }
 
 /**

@@ -27,8 +27,8 @@ export interface EmailOtpInput {
 
 const otpSignupsRefused = () => unprocessable(ErrorCodes.otpDisabled, 'Signups not allowed for otp');
 
-/** The magic link mail for a user, issued in `trx` (recovery_token, as GoTrue keeps it). */
-function prepareMagicLink(trx: Parameters<typeof prepareMail>[0], deps: Deps, user: UserRow, pkce: PkceParams | undefined, redirectTo: string, throttle: boolean, userLocked = false) {
+/** The magic link mail for a user the transaction locked or created, issued in `trx` (recovery_token, as GoTrue keeps it). */
+function prepareMagicLink(trx: Parameters<typeof prepareMail>[0], deps: Deps, user: UserRow, pkce: PkceParams | undefined, redirectTo: string, throttle: boolean) {
   return prepareMail(trx, deps, {
     user,
     kind: 'magic_link',
@@ -37,7 +37,6 @@ function prepareMagicLink(trx: Parameters<typeof prepareMail>[0], deps: Deps, us
     pkce: pkce ? { params: pkce, authenticationMethod: 'magiclink' } : undefined,
     redirectTo,
     throttle,
-    userLocked,
   });
 }
 
@@ -81,7 +80,7 @@ export async function emailOtp(deps: Deps, meta: RequestMeta, input: EmailOtpInp
   }
   const message = await deps.db.transaction().execute(async (trx) => {
     const locked = (await lockUser(trx, user.id))!;
-    const m = await prepareMagicLink(trx, deps, locked, input.pkce, input.redirectTo, true, true);
+    const m = await prepareMagicLink(trx, deps, locked, input.pkce, input.redirectTo, true);
     await insertAuditEntries(trx, [auditEntry(deps, meta, locked, 'user_recovery_requested')]);
     return m;
   });

@@ -22,8 +22,8 @@ export async function reauthenticate(deps: Deps, meta: RequestMeta, auth: Authen
   const message = await deps.db.transaction().execute(async (trx) => {
     const locked = (await lockUser(trx, user.id))!;
     const m = email
-      ? await prepareMail(trx, deps, { user: locked, kind: 'reauthentication', tokenType: 'reauthentication_token', to: email, redirectTo: deps.config.siteUrl, throttle: true, userLocked: true })
-      : await prepareSms(trx, deps, { user: locked, tokenType: 'reauthentication_token', phone: phone!, channel: 'sms', throttle: true, userLocked: true });
+      ? await prepareMail(trx, deps, { user: locked, kind: 'reauthentication', tokenType: 'reauthentication_token', to: email, redirectTo: deps.config.siteUrl, throttle: true })
+      : await prepareSms(trx, deps, { user: locked, tokenType: 'reauthentication_token', phone: phone!, channel: 'sms', throttle: true });
     await insertAuditEntries(trx, [auditEntry(deps, meta, locked, 'user_reauthenticate')]);
     return m;
   });

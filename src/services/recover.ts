@@ -41,7 +41,6 @@ export async function recover(deps: Deps, meta: RequestMeta, input: RecoverInput
       pkce: input.pkce ? { params: input.pkce, authenticationMethod: 'recovery' } : undefined,
       redirectTo: input.redirectTo,
       throttle: true,
-      userLocked: true,
     });
     await insertAuditEntries(trx, [auditEntry(deps, meta, locked, 'user_recovery_requested')]);
     return m;

@@ -5,7 +5,7 @@ import { badRequest } from '../errors/api-error';
 import { ErrorCodes } from '../errors/codes';
 import { auditEntry } from '../domain/audit';
 import type { RequestMeta } from '../domain/request-meta';
-import { definesScope, OPENID_SCOPES, resolveResource } from '../domain/oauth-resources';
+import { definesScope, OPENID_SCOPES, resourceFrom } from '../domain/oauth-resources';
 import { parseScopes } from '../domain/oauth-server';
 import * as sessions from '../domain/sessions';
 import { assertNotBanned } from '../domain/users';
@@ -73,8 +73,8 @@ export async function refreshGrant(
   if (!selector) throw notFound();
   const { security } = deps.config;
 
-  // Round trips 1–4: BEGIN, the lock with everything the rotation and the response need, one rotation statement,
-  // COMMIT. An unknown token costs BEGIN, the lock statement and ROLLBACK.
+  // Round trips 1–4: BEGIN, the lock with everything the rotation and the response need (a bound resource's policy
+  // included), one rotation statement, COMMIT. An unknown token costs BEGIN, the lock statement and ROLLBACK.
   const outcome = await deps.db.transaction().execute(async (trx): Promise<Outcome> => {
     const ctx = await lockRefreshContext(trx, selector);
     if (!ctx) throw notFound();
@@ -99,8 +99,9 @@ export async function refreshGrant(
     opts.resourceFor?.(state.oauth_resource);
     let scopes = opts.scopeFor ? opts.scopeFor(state.scopes) : state.scopes;
     // Issue 15, item 4: a session bound to a resource keeps it; the resource's policy applies as it stands now, and
-    // scopes it no longer defines drop out. A resource that is gone (its sessions end with it) refreshes nothing.
-    const resource = state.oauth_resource ? await resolveResource(trx, deps.config, state.oauth_resource) : undefined;
+    // scopes it no longer defines drop out. A resource that is gone (its sessions end with it) refreshes nothing. The
+    // stored row came with the lock statement: no round trip of its own.
+    const resource = state.oauth_resource ? resourceFrom(deps.config, state.oauth_resource, ctx.resource) : undefined;
     if (state.oauth_resource && !resource) throw notFound();
     if (resource) scopes = parseScopes(scopes ?? '').filter((s) => OPENID_SCOPES.includes(s) || definesScope(resource, s)).join(' ');
     const session = { id: sessionId, aal: state.aal, oauthClientId: state.oauth_client_id, oauthClientPublicId: opts.oauthClient?.publicId ?? null, scopes, resource: state.oauth_resource, resourcePolicy: resource };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otpTokenHash } from '../../src/crypto/otp';
-import { INSTANCE_ID, insertUser } from '../../src/db/repositories/users';
+import { INSTANCE_ID, insertUser, lockUser } from '../../src/db/repositories/users';
 import type { OneTimeTokenType } from '../../src/db/schema';
 import type { Deps } from '../../src/deps';
 import type { ApiError } from '../../src/errors/api-error';
@@ -66,9 +66,10 @@ async function stored(userId: string, type: OneTimeTokenType) {
   return { column: user[type], sentAt, rows };
 }
 
+/** issueToken under the user's row lock, taken as every flow takes it: first in its transaction. */
 const issue = (user: { id: string; relatesTo: string }, otp: string, over: Partial<IssueTokenInput> = {}) =>
-  db.db.transaction().execute((trx) =>
-    issueToken(trx, deps, { userId: user.id, type: 'confirmation_token', relatesTo: user.relatesTo, otp, pkce: false, throttle: false, ...over }),
+  db.db.transaction().execute(async (trx) =>
+    issueToken(trx, deps, { user: (await lockUser(trx, user.id))!, type: 'confirmation_token', relatesTo: user.relatesTo, otp, pkce: false, throttle: false, ...over }),
   );
 
 const codeOf = async (p: Promise<unknown>) => {

@@ -1,9 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedEmail, seedUsers } from '../../hack/seed-users';
 import { adminHeaders } from '../helpers/admin';
+import { oauthEnv } from '../helpers/oauth-server';
 import { useTestApp } from '../helpers/test-app';
 import { onPostgres, testDatabaseUrl } from '../helpers/test-db';
 import { API_VERSION, TEST_ARGON2 } from '../helpers/test-server';
@@ -40,7 +42,7 @@ afterAll(() => {
   proto.query = original;
 });
 
-const { deps, app, db } = useTestApp({ env: { GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: 'true' } });
+const { deps, app, db } = useTestApp({ env: oauthEnv({ GOTRUE_EXPERIMENTAL_CURSOR_PAGINATION_ENABLED: 'true' }) });
 
 /** The statements one request sends, in order. */
 async function statementsOf(send: () => PromiseLike<{ status: number }>, status = 200): Promise<Statement[]> {
@@ -106,6 +108,32 @@ describe.skipIf(!onPostgres)('per-request query plans on a seeded table (postgre
     expect(await seqScans(statements)).toEqual([]);
   });
 
+  it('OAuth refresh of a resource-bound session: the resource comes with the lock (client, BEGIN, lock, rotation, COMMIT), index scans only', async () => {
+    const REDIRECT = 'https://rp.example.com/callback';
+    const notes = 'https://notes.example.com/api';
+    const resource = await request(app).post('/admin/oauth/resources').set(adminHeaders(deps)).send({ resource: notes, name: 'Notes', scopes: [{ name: 'notes:read' }] });
+    expect(resource.status).toBe(201);
+    const client = await request(app).post('/admin/oauth/clients').set(adminHeaders(deps)).send({ client_name: 'Notes app', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'] });
+    expect(client.status).toBe(201);
+    const { client_id, client_secret } = client.body as { client_id: string; client_secret: string };
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = await request(app)
+      .get('/oauth/authorize')
+      .query({ response_type: 'code', client_id, redirect_uri: REDIRECT, scope: 'openid offline_access notes:read', resource: notes, state: 's', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+    expect(authorize.status).toBe(302);
+    const authorizationId = new URL(authorize.headers.location!, 'http://x').searchParams.get('authorization_id')!;
+    const approved = await request(app).post(`/admin/oauth/authorizations/${authorizationId}/approve`).set(adminHeaders(deps)).send({ user_id: tokensUserId() });
+    expect(approved.status).toBe(200);
+    const code = new URL(approved.body.redirect_uri).searchParams.get('code')!;
+    const token = (body: Record<string, string>) => request(app).post('/oauth/token').auth(client_id, client_secret).type('form').send(body);
+    const exchanged = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(exchanged.status).toBe(200);
+    const statements = await statementsOf(() => token({ grant_type: 'refresh_token', refresh_token: exchanged.body.refresh_token }));
+    if (process.env.QUERY_PLANS_DEBUG) console.log(statements.map((s) => s.text.slice(0, 200)));
+    expect(statements.filter((s) => !RATE_LIMIT.test(s.text))).toHaveLength(5);
+    expect(await seqScans(statements)).toEqual([]);
+  });
+
   it('signup (six round trips: user by email, BEGIN, user, identity, session with its audit rows, COMMIT) and OTP request: index scans only', async () => {
     const signup = await statementsOf(() => request(app).post('/signup').send({ email: 'new-seeded-user@seed.example', password: PASSWORD }));
     expect(signup.filter((s) => !RATE_LIMIT.test(s.text))).toHaveLength(6);
@@ -113,6 +141,21 @@ describe.skipIf(!onPostgres)('per-request query plans on a seeded table (postgre
     // The user row is locked once.
     expect(otp.filter((s) => /for update/i.test(s.text) && /"users"/.test(s.text))).toHaveLength(1);
     expect(await seqScans([...signup, ...otp])).toEqual([]);
+  });
+
+  it('a one-time token is issued under the flow\'s own lock of the user: once for an existing user, never for one the flow creates', async () => {
+    const userLocks = (statements: Statement[]) => statements.filter((s) => /for update/i.test(s.text) && /"users"/.test(s.text)).length;
+    const admin = (path: string, body: object) => request(app).post(path).set(adminHeaders(deps)).send(body);
+    // Created in the flow's transaction: no other transaction can see the row, so nothing locks it.
+    expect(userLocks(await statementsOf(() => request(app).post('/otp').send({ email: 'otp-new-seeded@seed.example' })))).toBe(0);
+    expect(userLocks(await statementsOf(() => admin('/invite', { email: 'invited-seeded@seed.example' })))).toBe(0);
+    expect(userLocks(await statementsOf(() => admin('/admin/generate_link', { type: 'signup', email: 'linked-seeded@seed.example', password: PASSWORD })))).toBe(0);
+    // An existing user: locked once, and the token is issued under that lock.
+    expect(userLocks(await statementsOf(() => admin('/invite', { email: 'invited-seeded@seed.example' })))).toBe(1);
+    expect(userLocks(await statementsOf(() => admin('/admin/generate_link', { type: 'magiclink', email: seedEmail(5151) })))).toBe(1);
+    // Email change (secure: two mails, two tokens), one lock.
+    const change = await statementsOf(() => request(app).put('/user').set('Authorization', `Bearer ${tokens.access_token}`).send({ email: 'changed-seeded@seed.example' }));
+    expect(userLocks(change)).toBe(1);
   });
 
   it('admin: get by id, cursor pages (first and resumed) and page 1 with its count: index scans only', async () => {

@@ -13,7 +13,7 @@ export interface EndingSession {
  * The user's sessions held by clients with a back-channel logout URI, read before they are ended (`only` one session,
  * or all `except` one, or all).
  */
-export async function listBackchannelSessions(ex: Executor, userId: string, which: { only?: string; except?: string; aal1?: boolean } = {}): Promise<EndingSession[]> {
+export async function listBackchannelSessions(ex: Executor, userId: string, which: { only?: string; except?: string } = {}): Promise<EndingSession[]> {
   let q = ex
     .selectFrom('sessions as s')
     .innerJoin('oauth_clients as c', 'c.id', 's.oauth_client_id')
@@ -23,7 +23,6 @@ export async function listBackchannelSessions(ex: Executor, userId: string, whic
     .where('c.deleted_at', 'is', null);
   if (which.only !== undefined) q = q.where('s.id', '=', which.only);
   if (which.except !== undefined) q = q.where('s.id', '!=', which.except);
-  if (which.aal1) q = q.where('s.aal', '=', 'aal1');
   const rows = await q.execute();
   return rows.map((r) => ({ ...r, backchannel_logout_uri: r.backchannel_logout_uri ?? '' }));
 }

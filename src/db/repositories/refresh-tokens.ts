@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../database';
 import { prepared } from '../prepared';
-import type { AalLevel } from '../schema';
+import type { AalLevel, OauthResourceRow } from '../schema';
 import { auditRow, type AuditEntry } from './audit-log';
 import { INSTANCE_ID, selectUserWithRelations, type UserWithRelations } from './users';
 
@@ -66,6 +66,8 @@ export interface RefreshContext {
     oauth_resource: string | null;
   };
   token: { id: string; revoked: boolean | null; updated_at: Date | null };
+  /** The stored oauth_resources row the session is bound to (session.oauth_resource); undefined when there is none. */
+  resource: Pick<OauthResourceRow, 'resource' | 'name' | 'scopes' | 'access_token_ttl' | 'signing_alg'> | undefined;
 }
 
 const refreshContext = prepared(1, (ex, selector) =>
@@ -73,6 +75,8 @@ const refreshContext = prepared(1, (ex, selector) =>
     // refresh_tokens.user_id is varchar(255), as in GoTrue: cast that side so users' primary key is used.
     .innerJoin('refresh_tokens as rt', (j) => j.on((eb) => eb(sql`${sql.ref('rt.user_id')}::uuid`, '=', eb.ref('u.id'))))
     .innerJoin('sessions as s', 's.id', 'rt.session_id')
+    // A resource-bound OAuth session's resource, by its unique URI: no second round trip for its policy.
+    .leftJoin('oauth_resources as r', 'r.resource', 's.oauth_resource')
     .select((eb) => [
       's.id as s_id',
       's.aal as s_aal',
@@ -86,6 +90,11 @@ const refreshContext = prepared(1, (ex, selector) =>
       'rt.id as rt_id',
       'rt.revoked as rt_revoked',
       'rt.updated_at as rt_updated_at',
+      'r.resource as r_resource',
+      'r.name as r_name',
+      'r.scopes as r_scopes',
+      'r.access_token_ttl as r_access_token_ttl',
+      'r.signing_alg as r_signing_alg',
       jsonArrayFrom(
         eb
           .selectFrom('mfa_amr_claims as c')
@@ -102,22 +111,24 @@ const refreshContext = prepared(1, (ex, selector) =>
  * The refresh grant's first statement inside its transaction (one round trip; a named statement on Postgres, so
  * its plan is made once per connection): locks the presented token's session row and the token's row until the
  * transaction ends — all refreshes of one session run one at a time — and reads with them the token's state, the
- * session's policy fields and AMR claims, and the owner with relations. Both rows are locked on purpose: under READ COMMITTED, Postgres re-reads only the locked rows after waiting for a lock, so
+ * session's policy fields and AMR claims, the owner with relations, and the stored resource the session is bound to. Both rows are locked on purpose: under READ COMMITTED, Postgres re-reads only the locked rows after waiting for a lock, so
  * a joined row that was not locked would come from the statement's old snapshot and a waiter would see a token
- * another refresh revoked as still live. The user and AMR rows are not locked: they are what the access token
- * states, read as the statement's snapshot saw them (as a read before the lock would). Undefined: no such token,
+ * another refresh revoked as still live. The user, AMR and resource rows are not locked: they are what the access
+ * token states, read as the statement's snapshot saw them (as a read before the lock would; a resource deleted
+ * meanwhile took the session with it, and the locked session row is then gone). Undefined: no such token,
  * or its session is gone.
  */
 export async function lockRefreshContext(ex: Executor, selector: string): Promise<RefreshContext | undefined> {
   const [row] = await refreshContext(ex, selector);
   if (!row) return undefined;
-  const { s_id, s_aal, s_not_after, s_created_at, s_refreshed_at, s_tag, s_oauth_client_id, s_scopes, s_oauth_resource, rt_id, rt_revoked, rt_updated_at, s_amr, ...user } = row;
+  const { s_id, s_aal, s_not_after, s_created_at, s_refreshed_at, s_tag, s_oauth_client_id, s_scopes, s_oauth_resource, rt_id, rt_revoked, rt_updated_at, s_amr, r_resource, r_name, r_scopes, r_access_token_ttl, r_signing_alg, ...user } = row;
   return {
     sessionId: s_id,
     user: user as UserWithRelations,
     amr: s_amr as unknown as RefreshContext['amr'],
     session: { aal: s_aal, not_after: s_not_after, created_at: s_created_at, refreshed_at: s_refreshed_at, tag: s_tag, oauth_client_id: s_oauth_client_id, scopes: s_scopes, oauth_resource: s_oauth_resource },
     token: { id: rt_id, revoked: rt_revoked, updated_at: rt_updated_at },
+    resource: r_resource === null ? undefined : { resource: r_resource, name: r_name!, scopes: r_scopes!, access_token_ttl: r_access_token_ttl, signing_alg: r_signing_alg },
   };
 }
 

@@ -3,6 +3,7 @@ import type { Executor } from '../database';
 import type { AalLevel, Database, SessionRow } from '../schema';
 import { amrClaimRow, type NewAmrClaim } from './amr-claims';
 import { auditRow, type AuditEntry } from './audit-log';
+import type { EndingSession } from './oauth-logout';
 import { refreshTokenRow, type NewRefreshToken } from './refresh-tokens';
 import { selectUserWithRelations, type UserWithRelations } from './users';
 
@@ -85,10 +86,20 @@ export async function setSessionAal(ex: Executor, sessionId: string, aal: AalLev
   await ex.updateTable('sessions').set({ aal, factor_id: factorId, updated_at: now }).where('id', '=', sessionId).execute();
 }
 
-/** GoTrue's InvalidateSessionsWithAALLessThan(aal2): the user's aal1 sessions end. */
-export async function deleteAal1Sessions(ex: Executor, userId: string): Promise<number> {
-  const r = await ex.deleteFrom('sessions').where('user_id', '=', userId).where('aal', '=', 'aal1').executeTakeFirst();
-  return Number(r.numDeletedRows);
+/**
+ * GoTrue's InvalidateSessionsWithAALLessThan(aal2): the user's aal1 sessions end, in one DELETE … RETURNING that
+ * also names those held by OAuth clients with a back-channel logout URI (to be told after commit).
+ */
+export async function deleteAal1Sessions(ex: Executor, userId: string): Promise<EndingSession[]> {
+  const rows = await ex
+    .with('gone', (db) => db.deleteFrom('sessions').where('user_id', '=', userId).where('aal', '=', 'aal1').returning(['id', 'user_id', 'oauth_client_id']))
+    .selectFrom('gone')
+    .innerJoin('oauth_clients as c', 'c.id', 'gone.oauth_client_id')
+    .select(['gone.id as session_id', 'gone.user_id', 'c.id as client_id', 'c.backchannel_logout_uri'])
+    .where('c.backchannel_logout_uri', 'is not', null)
+    .where('c.deleted_at', 'is', null)
+    .execute();
+  return rows.map((r) => ({ ...r, backchannel_logout_uri: r.backchannel_logout_uri ?? '' }));
 }
 
 /**

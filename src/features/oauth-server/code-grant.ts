@@ -14,6 +14,7 @@ import {
 import type { RequestMeta } from '../../domain/request-meta';
 import * as sessions from '../../domain/sessions';
 import { resolveResource } from '../../domain/oauth-resources';
+import { isBanned } from '../../domain/users';
 
 export interface CodeExchange {
   code: string;
@@ -82,15 +83,17 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
         user: { id: a.user_id },
         method: 'oauth_provider/authorization_code',
         meta,
-        oauthClient: { id: client.id },
+        // The session as its tokens are minted: the client_id the client knows itself by, the resource's policy.
+        oauthClient: { id: client.id, publicId: publicClientId(client) },
         sessionId,
         scopes: parseScopes(a.scope).join(' '),
         resource: a.resource,
+        resourcePolicy: resource,
         lifetimeSeconds: client.refresh_token_ttl,
       });
-      if (issued.user.banned_until && issued.user.banned_until > now) throw oauthError(400, 'access_denied', 'User is banned');
+      if (isBanned(issued.user, now)) throw oauthError(400, 'access_denied', 'User is banned');
       await insertAuditEntries(trx, [auditEntry(deps, meta, issued.user, 'login', { provider_type: 'oauth_provider_authorization_code', client_id: client.id })]);
-      return { kind: 'issued' as const, issued: { ...issued, session: { ...issued.session, resourcePolicy: resource } }, authorization: a };
+      return { kind: 'issued' as const, issued, authorization: a };
     });
   if (outcome.kind === 'reused') {
     deps.backchannelLogout.notify(outcome.notify);
@@ -99,7 +102,7 @@ export async function exchangeCode(deps: Deps, meta: RequestMeta, client: OauthC
   }
   const { issued, authorization } = outcome;
   const scopes = parseScopes(authorization.scope);
-  const tokens = await sessions.mintTokens(deps, { ...issued, session: { ...issued.session, oauthClientPublicId: publicClientId(client) }, expiresIn: client.access_token_ttl });
+  const tokens = await sessions.mintTokens(deps, { ...issued, expiresIn: client.access_token_ttl });
   const idToken = scopes.includes('openid')
     ? await sessions.mintIdToken(deps, {
         issuer: oauthIssuer(deps.config),

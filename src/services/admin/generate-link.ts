@@ -114,7 +114,7 @@ export async function generateLink(deps: Deps, meta: RequestMeta, actor: AdminAc
       if (newEmail !== undefined) audits.push(await setUpEmailChange(trx, deps, meta, actor, user, newEmail, token));
       else audits.push(auditFor(deps, meta, actor, user, type));
       const relatesTo = type === 'email_change_new' ? newEmail! : email;
-      const issued = await issueToken(trx, deps, { userId: user.id, type: token, relatesTo, otp: newOtp(deps, relatesTo), pkce: false, throttle: false });
+      const issued = await issueToken(trx, deps, { user, type: token, relatesTo, otp: newOtp(deps, relatesTo), pkce: false, throttle: false });
       await insertAuditEntries(trx, audits);
       return { userId: user.id, otp: issued.otp, tokenHash: issued.tokenHash };
     });
