@@ -83,9 +83,9 @@ async function authorizeMcp(config: oidc.Configuration, extra: Record<string, st
 }
 
 /** /oauth/authorize for a client_id, PKCE included: status, Location, body, error code. */
-async function authorizeRaw(clientId: string, params: Record<string, string> = {}) {
+async function authorizeRaw(clientId: string, params: Record<string, string> = {}, app: { url: string } = t) {
   const q = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256', state: 'st', ...params });
-  const res = await fetch(`${t.url}/oauth/authorize?${q}`, { redirect: 'manual' });
+  const res = await fetch(`${app.url}/oauth/authorize?${q}`, { redirect: 'manual' });
   return { status: res.status, location: res.headers.get('location'), code: res.headers.get('x-sb-error-code'), body: (await res.text()) || '{}' };
 }
 
@@ -202,6 +202,42 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     const flow = await authorizeMcp(config);
     const tokens = await oidc.authorizationCodeGrant(config, flow.redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
     expect(tokens.claims()).toMatchObject({ aud: c.client_id });
+  });
+});
+
+describe('a refused metadata document (negative cache: the minimum TTL, or 60 s when it is 0 as here)', () => {
+  /** This app's clock, moved forward by the test. */
+  let skewMs = 0;
+  const later = useTestApp({ listen: true, env: () => mcpEnv(), overrides: { clock: { now: () => new Date(Date.now() + skewMs) } } });
+
+  it('is refused again without a fetch inside the window, then fetched again (and accepted once fixed)', async () => {
+    const path = '/refused/retry.json';
+    const clientId = `${docs.url}${path}`;
+    const first = await authorizeRaw(clientId, {}, later);
+    expect([first.status, first.code]).toEqual([400, 'oauth_client_metadata_invalid']);
+    expect(fetches.get(path)).toBe(1);
+
+    // A client retrying in a loop: the same refusal, no fetch; fixing the document is not seen inside the window.
+    for (let i = 0; i < 3; i++) {
+      const again = await authorizeRaw(clientId, {}, later);
+      expect([again.status, again.code, JSON.parse(again.body).error_description]).toEqual([400, 'oauth_client_metadata_invalid', JSON.parse(first.body).error_description]);
+    }
+    publish(path);
+    expect((await authorizeRaw(clientId, {}, later)).status).toBe(400);
+    expect(fetches.get(path)).toBe(1);
+
+    skewMs = 59_000;
+    expect((await authorizeRaw(clientId, {}, later)).status).toBe(400);
+    expect(fetches.get(path)).toBe(1);
+    skewMs = 61_000;
+    expect((await authorizeRaw(clientId, {}, later)).status).toBe(302);
+    expect(fetches.get(path)).toBe(2);
+  });
+
+  it('remembers each URL on its own: another failing document is still fetched', async () => {
+    documents.set('/refused/other.json', serveJson({ client_id: 'https://someone-else.example.com/c.json', redirect_uris: [REDIRECT] }));
+    expect((await authorizeRaw(`${docs.url}/refused/other.json`, {}, later)).code).toBe('oauth_client_metadata_invalid');
+    expect(fetches.get('/refused/other.json')).toBe(1);
   });
 });
 
