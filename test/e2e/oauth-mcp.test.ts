@@ -2,6 +2,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminHeaders } from '../helpers/admin';
 import { useTestApp } from '../helpers/test-app';
 import { listenOnLoopback } from '../helpers/loopback';
 import { authorizeLocation, CONSENT_PATH, ISSUER, oauthEnv, relyingParty, RESOURCE, signedInUser } from '../helpers/oauth-server';
@@ -106,7 +107,8 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     const clientId = publish('/mcp/client.json');
     const config = await relyingParty(t.url, clientId, oidc.None());
     const flow = await authorizeMcp(config);
-    expect(flow.details).toMatchObject({ client: { id: clientId, name: 'MCP Inspector' } });
+    // The name is the document's own word; the host it is served from is ours to vouch for (phishing defence).
+    expect(flow.details).toMatchObject({ client: { id: clientId, name: 'MCP Inspector', client_id_host: new URL(docs.url).host } });
     expect(flow.redirectUrl.origin + flow.redirectUrl.pathname).toBe(REDIRECT);
     expect(flow.redirectUrl.searchParams.get('iss')).toBe(ISSUER);
 
@@ -141,6 +143,22 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     publish(path, { redirect_uris: [REDIRECT, other] }, { 'cache-control': 'no-store' });
     expect((await authorizeRaw(clientId, { redirect_uri: other })).status).toBe(302);
     expect(fetches.get(path)).toBe(3);
+  });
+
+  it("the approve-by-API details name the document's host beside its client_name; a registered client has no such field", async () => {
+    const clientId = publish('/mcp/backend.json', { client_name: 'Google Drive' });
+    const r = await authorizeRaw(clientId);
+    const id = new URL(r.location!).searchParams.get('authorization_id')!;
+    const details = await fetch(`${t.url}/admin/oauth/authorizations/${id}`, { headers: adminHeaders(t.deps) });
+    expect(details.status).toBe(200);
+    expect(((await details.json()) as { client: unknown }).client).toEqual({ id: clientId, name: 'Google Drive', uri: '', logo_uri: '', client_id_host: new URL(docs.url).host });
+
+    const registered = await fetch(`${t.url}/admin/oauth/clients`, { method: 'POST', headers: { ...adminHeaders(t.deps), 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'Registered', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }) });
+    const c = (await registered.json()) as { client_id: string };
+    const other = await authorizeRaw(c.client_id);
+    const otherId = new URL(other.location!).searchParams.get('authorization_id')!;
+    const otherDetails = (await (await fetch(`${t.url}/admin/oauth/authorizations/${otherId}`, { headers: adminHeaders(t.deps) })).json()) as { client: unknown };
+    expect(otherDetails.client).toEqual({ id: c.client_id, name: 'Registered', uri: '', logo_uri: '' });
   });
 
   it('a public metadata client must use PKCE; errors after the redirect URI is trusted go back to it with state and iss', async () => {
