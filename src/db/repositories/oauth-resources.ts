@@ -34,6 +34,12 @@ export async function listOauthResources(ex: Executor): Promise<OauthResourceRow
   return ex.selectFrom('oauth_resources').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
+/** Every resource's scopes, oldest resource first (discovery's scopes_supported). */
+export async function listOauthResourceScopes(ex: Executor): Promise<OauthResourceScope[][]> {
+  const rows = await ex.selectFrom('oauth_resources').select('scopes').orderBy('created_at').orderBy('id').execute();
+  return rows.map((r) => r.scopes);
+}
+
 /** Which resources define any of these scope names (for "a resource's scope without `resource`"). */
 export async function findResourcesWithScope(ex: Executor, names: string[]): Promise<Pick<OauthResourceRow, 'resource' | 'scopes'>[]> {
   if (names.length === 0) return [];
