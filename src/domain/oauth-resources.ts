@@ -138,7 +138,7 @@ export async function createResource(deps: Pick<Deps, 'db' | 'clock' | 'random' 
   }
 }
 
-export const listResources = (deps: Pick<Deps, 'db'>) => listOauthResources(deps.db);
+export const listResources = (deps: Pick<Deps, 'db'>, page: { limit: number; offset: number }) => listOauthResources(deps.db, page);
 
 /** The names of the stored resources' scopes, each once, oldest resource first (discovery lists them). */
 export async function resourceScopeNames(deps: Pick<Deps, 'db'>): Promise<string[]> {
