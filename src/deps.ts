@@ -7,6 +7,7 @@ import { createRefreshTokenCodec, type RefreshTokenCodec } from './crypto/refres
 import { createSigner, type Signer } from './crypto/signer';
 import { createTokenVault, type TokenVault } from './crypto/token-vault';
 import type { DatabaseHandle, Db } from './db/database';
+import { createMetadataRefusals, type MetadataRefusals } from './domain/client-metadata';
 import { createRateLimitStore, type RateLimitStore } from './domain/rate-limit-store';
 import { createSmsProvider } from './sms';
 import type { SmsProvider } from './sms/sms-provider';
@@ -57,6 +58,8 @@ export interface Deps {
   backchannelLogout: BackchannelLogout;
   /** Issue 15 (MCP): the SSRF-guarded GET that reads Client ID Metadata Documents (GOTRUE_OAUTH_SERVER_CIMD_*). */
   clientMetadataFetch: SafeFetch;
+  /** Issue 15 (MCP): documents refused lately, not fetched again for a while (in-process; see resolveMetadataClient). */
+  clientMetadataRefusals: MetadataRefusals;
 }
 
 export interface DepsOverrides {
@@ -114,5 +117,6 @@ export function buildDeps(config: Config, database: DatabaseHandle, logger: Logg
       maxBytes: config.oauthServer.cimd.maxBytes,
       insecureOrigins: config.oauthServer.cimd.testingOnlyInsecureOrigins,
     }),
+    clientMetadataRefusals: createMetadataRefusals(),
   };
 }

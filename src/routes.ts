@@ -27,7 +27,7 @@ import { adminListUserSessions, adminRevokeUserSession, adminRevokeUserSessions,
 import { consentAuthorization, getAuthorization, oauthAuthorize } from './features/oauth-server/authorize';
 import { adminCreateClient, adminDeleteClient, adminGetClient, adminListClients, adminRegenerateSecret, adminUpdateClient, dynamicRegisterClient } from './features/oauth-server/clients';
 import { oauthToken } from './features/oauth-server/grants';
-import { oauthIntrospect, oauthMetadata, oauthRevoke, oauthUserinfo, requireOauthServer } from './features/oauth-server/protocol';
+import { oauthDiscovery, oauthIntrospect, oauthRevoke, oauthUserinfo, requireOauthServer } from './features/oauth-server/protocol';
 import { oauthLogout } from './features/oauth-server/logout';
 import { adminCreateResource, adminDeleteResource, adminGetResource, adminListResources, adminUpdateResource } from './features/oauth-server/resource-admin';
 import { adminListGrants, adminRevokeGrant, listMyGrants, revokeMyGrant } from './features/oauth-server/user-grants';
@@ -53,7 +53,7 @@ export function buildRouter(deps: Deps): Router {
   // Public key material, cacheable: plain handlers rather than endpoint()s, which answer no-store.
   r.get('/.well-known/jwks.json', wellKnownJwks(deps));
   const oauthServer = requireOauthServer(deps);
-  const oauthDocument = deps.config.oauthServer.enabled ? oauthMetadata(deps) : undefined;
+  const oauthDocument = deps.config.oauthServer.enabled ? oauthDiscovery(deps) : undefined;
   r.get('/.well-known/openid-configuration', wellKnownOpenId(deps, oauthDocument));
   r.get('/.well-known/oauth-authorization-server', oauthServer, wellKnownOpenId(deps, oauthDocument));
   r.get('/.well-known/openid-configuration', wellKnownOpenId(deps));

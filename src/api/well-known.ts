@@ -30,13 +30,15 @@ export function openIdConfiguration(config: Pick<Config, 'api' | 'jwt'>, signer:
 }
 
 /**
- * GET /.well-known/openid-configuration; `extra` is the OAuth server's half when it is on (issue 12), spread over
- * the base document. The same document answers /.well-known/oauth-authorization-server (RFC 8414).
+ * GET /.well-known/openid-configuration; `extra` is the OAuth server's half when it is on (issue 12), read at each
+ * request (the registered resources' scopes change at run time) and spread over the base document. The same document
+ * answers /.well-known/oauth-authorization-server (RFC 8414).
  */
-export const wellKnownOpenId = (deps: Deps, extra?: Record<string, unknown>): RequestHandler => {
-  const document = { ...openIdConfiguration(deps.config, deps.signer), ...extra };
-  return (_req, res) => {
+export const wellKnownOpenId = (deps: Deps, extra?: () => Promise<Record<string, unknown>>): RequestHandler => {
+  const document = openIdConfiguration(deps.config, deps.signer);
+  return async (_req, res) => {
+    const body = extra ? { ...document, ...(await extra()) } : document;
     res.setHeader('Cache-Control', PUBLIC_TEN_MINUTES);
-    res.json(document);
+    res.json(body);
   };
 };

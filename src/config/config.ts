@@ -308,7 +308,10 @@ export interface Config {
       /** The HTTP cache lifetime of a document is clamped between these. */
       cacheMinTtlMs: number;
       cacheMaxTtlMs: number;
-      /** Exact http origins allowed to serve documents from any address. Tests only; warned at startup. */
+      /**
+       * Exact origins allowed to serve documents over http and from any address, each as URL.origin spells it
+       * (normalised by the schema). Tests only; warned at startup.
+       */
       testingOnlyInsecureOrigins: string[];
     };
     /**

@@ -322,9 +322,13 @@ export const envSchema = z.object({
   GOTRUE_OAUTH_SERVER_CIMD_MAX_BYTES: int(5120, 256),
   GOTRUE_OAUTH_SERVER_CIMD_CACHE_MIN_TTL: duration('5m'),
   GOTRUE_OAUTH_SERVER_CIMD_CACHE_MAX_TTL: duration('24h'),
-  GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: list([]).refine((l) => l.every((o) => URL.canParse(o) && /^https?:$/.test(new URL(o).protocol) && new URL(o).origin === o.replace(/\/+$/, '')), {
-    message: 'expected origins such as http://127.0.0.1:4000 (scheme, host and port; no path)',
-  }),
+  // Normalised here, once: each item as URL.origin spells it (no trailing slash), so the URL check and the SSRF guard
+  // compare a parsed URL's origin to the list exactly.
+  GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: list([])
+    .refine((l) => l.every((o) => URL.canParse(o) && /^https?:$/.test(new URL(o).protocol) && new URL(o).origin === o.replace(/\/+$/, '')), {
+      message: 'expected origins such as http://127.0.0.1:4000 (scheme, host and port; no path)',
+    })
+    .transform((l) => [...new Set(l.map((o) => new URL(o).origin))]),
   GOTRUE_OAUTH_SERVER_REFRESH_TOKEN_REUSE_INTERVAL: int(10, 0),
 
   GOTRUE_LOG_LEVEL: logLevel,

@@ -23,38 +23,67 @@ import { checkRedirectUris, checkUri, type OauthClient } from './oauth-clients';
  */
 
 /** 400 oauth_client_metadata_invalid: answered at /oauth/authorize, never on a redirect (the URIs are not trusted). */
-const invalidMetadata = (message: string) => new ApiError(400, ErrorCodes.oauthClientMetadataInvalid, `client metadata document: ${message}`, { oauth: { error: 'invalid_client' } });
+const refusal = (description: string) => new ApiError(400, ErrorCodes.oauthClientMetadataInvalid, description, { oauth: { error: 'invalid_client' } });
+const invalidMetadata = (message: string) => refusal(`client metadata document: ${message}`);
 
 /**
- * Whether a client_id is a metadata document URL (draft §3): https (or an exact testing-only origin), with a path
- * other than "/", no fragment, no userinfo, no dot segments. Anything else is not one (a uuid client_id, say).
+ * Whether a client_id is a metadata document URL (draft §3): https (or http from an exact testing-only origin), with a
+ * path other than "/", no fragment, no userinfo, no dot segments. Anything else is not one (a uuid client_id, say).
  */
 export function isMetadataDocumentUrl(deps: Pick<Deps, 'config'>, clientId: string): boolean {
   const cimd = deps.config.oauthServer.cimd;
-  if (!cimd.enabled || !/^https?:\/\//i.test(clientId) || clientId.length > 2048) return false;
-  let u: URL;
-  try {
-    u = new URL(clientId);
-  } catch {
-    return false;
-  }
-  const testing = cimd.testingOnlyInsecureOrigins.map((o) => o.replace(/\/+$/, '').toLowerCase()).includes(u.origin.toLowerCase());
-  if (u.protocol !== 'https:' && !testing) return false;
-  if (u.hash !== '' || clientId.includes('#') || u.username || u.password) return false;
-  // The URL as written must be the URL as parsed (no dot segments or other normalisation): client_id compares exactly.
-  if (u.pathname === '/' || u.href !== clientId) return false;
-  return !u.pathname.split('/').some((seg) => seg === '.' || seg === '..');
+  if (!cimd.enabled || clientId.length > 2048 || !URL.canParse(clientId)) return false;
+  const u = new URL(clientId);
+  // client_id compares exactly, so the URL as written must be the URL as parsed: parsing removes dot segments (plain
+  // or encoded), lowercases scheme and host and drops a default port, so none of those survive this test. An empty
+  // fragment ("…#") does, hence the '#' test.
+  if (u.href !== clientId || u.pathname === '/' || clientId.includes('#') || u.username !== '' || u.password !== '') return false;
+  return u.protocol === 'https:' || (u.protocol === 'http:' && cimd.testingOnlyInsecureOrigins.includes(u.origin));
 }
 
 /**
  * The client a metadata document URL names, fetching its document when there is no stored row or the stored one is
  * past its cache lifetime. A document that cannot be fetched or does not pass is refused (400
- * oauth_client_metadata_invalid) and the stored row, if any, is left as it was.
+ * oauth_client_metadata_invalid) and the stored row, if any, is left as it was; the refusal is remembered in this
+ * process for refusalLifetimeMs, and the URL is not fetched again before then (an authorize retry loop must not
+ * make us fetch a failing document again and again).
  */
-export async function resolveMetadataClient(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config' | 'clientMetadataFetch' | 'logger'>, url: string): Promise<OauthClient> {
+export async function resolveMetadataClient(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'config' | 'clientMetadataFetch' | 'clientMetadataRefusals' | 'logger'>, url: string): Promise<OauthClient> {
   const stored = await findOauthClientByMetadataUrl(deps.db, url);
   if (stored && stored.metadata_expires_at && stored.metadata_expires_at > deps.clock.now()) return stored;
+  const refused = deps.clientMetadataRefusals.get(url, deps.clock.now());
+  if (refused !== undefined) throw refusal(refused);
 
+  let fetched;
+  try {
+    fetched = await fetchDocument(deps, url);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === ErrorCodes.oauthClientMetadataInvalid) {
+      const until = new Date(deps.clock.now().getTime() + refusalLifetimeMs(deps.config.oauthServer.cimd));
+      deps.clientMetadataRefusals.set(url, err.message, until);
+      deps.logger.info({ metadata_document_url: url, err: err.message, refused_until: until.toISOString() }, 'client metadata document refused');
+    }
+    throw err;
+  }
+  const now = deps.clock.now();
+  const client = await upsertMetadataClient(deps.db, {
+    id: deps.random.uuid(),
+    client_secret_hash: null,
+    registration_type: 'metadata_document',
+    client_type: 'public',
+    token_endpoint_auth_method: 'none',
+    ...fetched.fields,
+    metadata_document_url: url,
+    metadata_expires_at: new Date(now.getTime() + cacheLifetimeMs(fetched.headers, deps.config.oauthServer.cimd, now)),
+    created_at: now,
+    updated_at: now,
+  });
+  deps.logger.info({ client_id: client.id, metadata_document_url: url }, stored ? 'client metadata document refreshed' : 'client metadata document fetched');
+  return client;
+}
+
+/** GET and check the document: its columns and the response headers, or invalidMetadata. */
+async function fetchDocument(deps: Pick<Deps, 'clientMetadataFetch'>, url: string) {
   let res;
   try {
     res = await deps.clientMetadataFetch(url);
@@ -68,23 +97,47 @@ export async function resolveMetadataClient(deps: Pick<Deps, 'db' | 'clock' | 'r
   } catch {
     throw invalidMetadata('is not valid JSON');
   }
-  const fields = checkDocument(url, doc);
-  const now = deps.clock.now();
-  const client = await upsertMetadataClient(deps.db, {
-    id: deps.random.uuid(),
-    client_secret_hash: null,
-    registration_type: 'metadata_document',
-    client_type: 'public',
-    token_endpoint_auth_method: 'none',
-    ...fields,
-    metadata_document_url: url,
-    metadata_expires_at: new Date(now.getTime() + cacheLifetimeMs(res.headers, deps.config.oauthServer.cimd, now)),
-    created_at: now,
-    updated_at: now,
-  });
-  deps.logger.info({ client_id: client.id, metadata_document_url: url }, stored ? 'client metadata document refreshed' : 'client metadata document fetched');
-  return client;
+  return { fields: checkDocument(url, doc), headers: res.headers };
 }
+
+/**
+ * Refusals remembered per document URL (an in-process negative cache: each server process keeps its own, and a
+ * restart forgets them). Bounded: past `maxEntries` the oldest goes.
+ */
+export interface MetadataRefusals {
+  /** The error description a URL was refused with, while that refusal is in force at `now`. */
+  get(url: string, now: Date): string | undefined;
+  set(url: string, description: string, until: Date): void;
+}
+
+export function createMetadataRefusals(maxEntries = 1000): MetadataRefusals {
+  const entries = new Map<string, { description: string; until: number }>();
+  return {
+    get(url, now) {
+      const e = entries.get(url);
+      if (e === undefined) return undefined;
+      if (e.until > now.getTime()) return e.description;
+      entries.delete(url);
+      return undefined;
+    },
+    set(url, description, until) {
+      entries.delete(url);
+      // Every refusal lasts as long, so the first inserted is the first to lapse.
+      for (const k of entries.keys()) {
+        if (entries.size < maxEntries) break;
+        entries.delete(k);
+      }
+      entries.set(url, { description, until: until.getTime() });
+    },
+  };
+}
+
+/**
+ * How long a refused document is not fetched again: the minimum cache lifetime (a document is never fetched more
+ * often than that, failing or not), or 60 s when the minimum is 0 (the document's own headers decide for a valid
+ * document, but a failing one has no lifetime of its own, and a retry loop must not become a fetch loop).
+ */
+export const refusalLifetimeMs = (limits: { cacheMinTtlMs: number }): number => (limits.cacheMinTtlMs > 0 ? limits.cacheMinTtlMs : 60_000);
 
 const str = (doc: Record<string, unknown>, name: string): string | undefined => {
   const v = doc[name];

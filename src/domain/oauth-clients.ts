@@ -248,6 +248,22 @@ export async function findClient(deps: Pick<Deps, 'db' | 'config'>, clientId: st
 /** The client_id a client knows itself by: its metadata document URL, else its uuid. ID tokens' aud and azp name it. */
 export const publicClientId = (client: Pick<OauthClient, 'id' | 'metadata_document_url'>): string => client.metadata_document_url ?? client.id;
 
+/**
+ * The host of a metadata-document client's client_id URL (as URL.host spells it: an IDN in punycode, a port kept);
+ * undefined for a registered client. Consent screens show it beside the client's name: the name is whatever the
+ * document says (anyone can call their client "Google Drive"), the host is where the document really lives.
+ */
+export const clientIdHost = (client: Pick<OauthClient, 'metadata_document_url'>): string | undefined => (client.metadata_document_url ? new URL(client.metadata_document_url).host : undefined);
+
+/**
+ * The `client` of the consent details (GET /oauth/authorizations/{id}, GET /admin/oauth/authorizations/{id}):
+ * GoTrue's id, name, uri and logo_uri; ours, for a metadata-document client only, client_id_host (clientIdHost).
+ */
+export function consentClient(client: OauthClient) {
+  const host = clientIdHost(client);
+  return { id: publicClientId(client), name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '', ...(host === undefined ? {} : { client_id_host: host }) };
+}
+
 export async function listClients(deps: Pick<Deps, 'db'>, page: { limit: number; offset: number }) {
   return listOauthClients(deps.db, page);
 }

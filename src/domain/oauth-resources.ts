@@ -8,6 +8,7 @@ import {
   findResourcesWithScope,
   insertOauthResource,
   listOauthResources,
+  listOauthResourceScopes,
   updateOauthResource,
   type OauthResourceValues,
 } from '../db/repositories/oauth-resources';
@@ -137,7 +138,12 @@ export async function createResource(deps: Pick<Deps, 'db' | 'clock' | 'random' 
   }
 }
 
-export const listResources = (deps: Pick<Deps, 'db'>) => listOauthResources(deps.db);
+export const listResources = (deps: Pick<Deps, 'db'>, page: { limit: number; offset: number }) => listOauthResources(deps.db, page);
+
+/** The names of the stored resources' scopes, each once, oldest resource first (discovery lists them). */
+export async function resourceScopeNames(deps: Pick<Deps, 'db'>): Promise<string[]> {
+  return [...new Set((await listOauthResourceScopes(deps.db)).flat().map((s) => s.name))];
+}
 
 export async function getResource(deps: Pick<Deps, 'db'>, id: string): Promise<OauthResourceRow> {
   const row = isUuid(id) ? await findOauthResourceById(deps.db, id.toLowerCase()) : undefined;

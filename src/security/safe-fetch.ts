@@ -20,7 +20,7 @@ import ipaddr from 'ipaddr.js';
 export interface SafeFetchOptions {
   timeoutMs: number;
   maxBytes: number;
-  /** Exact origins (scheme://host:port) allowed over http and to any address. Tests only. */
+  /** Exact origins allowed over http and to any address, as URL.origin spells them (the config normalises). Tests only. */
   insecureOrigins: readonly string[];
   userAgent?: string;
 }
@@ -74,7 +74,7 @@ const isJson = (contentType: string | undefined) => {
 };
 
 export function createSafeFetch(opts: SafeFetchOptions): SafeFetch {
-  const insecure = new Set(opts.insecureOrigins.map((o) => o.replace(/\/+$/, '').toLowerCase()));
+  const insecure = new Set(opts.insecureOrigins);
   return (raw) =>
     new Promise<SafeFetchResponse>((resolve, reject) => {
       let url: URL;
@@ -83,7 +83,7 @@ export function createSafeFetch(opts: SafeFetchOptions): SafeFetch {
       } catch {
         return reject(new SafeFetchError('bad_url', 'not an absolute URL'));
       }
-      const trusted = insecure.has(url.origin.toLowerCase());
+      const trusted = insecure.has(url.origin);
       if (url.protocol !== 'https:' && !(trusted && url.protocol === 'http:')) return reject(new SafeFetchError('bad_url', 'only https URLs are fetched'));
       if (url.username || url.password) return reject(new SafeFetchError('bad_url', 'URL must not contain credentials'));
       const host = url.hostname.replace(/^\[|\]$/g, '');

@@ -2,6 +2,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminHeaders } from '../helpers/admin';
 import { useTestApp } from '../helpers/test-app';
 import { listenOnLoopback } from '../helpers/loopback';
 import { authorizeLocation, CONSENT_PATH, ISSUER, oauthEnv, relyingParty, RESOURCE, signedInUser } from '../helpers/oauth-server';
@@ -83,9 +84,9 @@ async function authorizeMcp(config: oidc.Configuration, extra: Record<string, st
 }
 
 /** /oauth/authorize for a client_id, PKCE included: status, Location, body, error code. */
-async function authorizeRaw(clientId: string, params: Record<string, string> = {}) {
+async function authorizeRaw(clientId: string, params: Record<string, string> = {}, app: { url: string } = t) {
   const q = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256', state: 'st', ...params });
-  const res = await fetch(`${t.url}/oauth/authorize?${q}`, { redirect: 'manual' });
+  const res = await fetch(`${app.url}/oauth/authorize?${q}`, { redirect: 'manual' });
   return { status: res.status, location: res.headers.get('location'), code: res.headers.get('x-sb-error-code'), body: (await res.text()) || '{}' };
 }
 
@@ -106,7 +107,8 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     const clientId = publish('/mcp/client.json');
     const config = await relyingParty(t.url, clientId, oidc.None());
     const flow = await authorizeMcp(config);
-    expect(flow.details).toMatchObject({ client: { id: clientId, name: 'MCP Inspector' } });
+    // The name is the document's own word; the host it is served from is ours to vouch for (phishing defence).
+    expect(flow.details).toMatchObject({ client: { id: clientId, name: 'MCP Inspector', client_id_host: new URL(docs.url).host } });
     expect(flow.redirectUrl.origin + flow.redirectUrl.pathname).toBe(REDIRECT);
     expect(flow.redirectUrl.searchParams.get('iss')).toBe(ISSUER);
 
@@ -141,6 +143,22 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     publish(path, { redirect_uris: [REDIRECT, other] }, { 'cache-control': 'no-store' });
     expect((await authorizeRaw(clientId, { redirect_uri: other })).status).toBe(302);
     expect(fetches.get(path)).toBe(3);
+  });
+
+  it("the approve-by-API details name the document's host beside its client_name; a registered client has no such field", async () => {
+    const clientId = publish('/mcp/backend.json', { client_name: 'Google Drive' });
+    const r = await authorizeRaw(clientId);
+    const id = new URL(r.location!).searchParams.get('authorization_id')!;
+    const details = await fetch(`${t.url}/admin/oauth/authorizations/${id}`, { headers: adminHeaders(t.deps) });
+    expect(details.status).toBe(200);
+    expect(((await details.json()) as { client: unknown }).client).toEqual({ id: clientId, name: 'Google Drive', uri: '', logo_uri: '', client_id_host: new URL(docs.url).host });
+
+    const registered = await fetch(`${t.url}/admin/oauth/clients`, { method: 'POST', headers: { ...adminHeaders(t.deps), 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'Registered', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }) });
+    const c = (await registered.json()) as { client_id: string };
+    const other = await authorizeRaw(c.client_id);
+    const otherId = new URL(other.location!).searchParams.get('authorization_id')!;
+    const otherDetails = (await (await fetch(`${t.url}/admin/oauth/authorizations/${otherId}`, { headers: adminHeaders(t.deps) })).json()) as { client: unknown };
+    expect(otherDetails.client).toEqual({ id: c.client_id, name: 'Registered', uri: '', logo_uri: '' });
   });
 
   it('a public metadata client must use PKCE; errors after the redirect URI is trusted go back to it with state and iss', async () => {
@@ -202,6 +220,42 @@ describe('MCP clients with a Client ID Metadata Document', () => {
     const flow = await authorizeMcp(config);
     const tokens = await oidc.authorizationCodeGrant(config, flow.redirectUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
     expect(tokens.claims()).toMatchObject({ aud: c.client_id });
+  });
+});
+
+describe('a refused metadata document (negative cache: the minimum TTL, or 60 s when it is 0 as here)', () => {
+  /** This app's clock, moved forward by the test. */
+  let skewMs = 0;
+  const later = useTestApp({ listen: true, env: () => mcpEnv(), overrides: { clock: { now: () => new Date(Date.now() + skewMs) } } });
+
+  it('is refused again without a fetch inside the window, then fetched again (and accepted once fixed)', async () => {
+    const path = '/refused/retry.json';
+    const clientId = `${docs.url}${path}`;
+    const first = await authorizeRaw(clientId, {}, later);
+    expect([first.status, first.code]).toEqual([400, 'oauth_client_metadata_invalid']);
+    expect(fetches.get(path)).toBe(1);
+
+    // A client retrying in a loop: the same refusal, no fetch; fixing the document is not seen inside the window.
+    for (let i = 0; i < 3; i++) {
+      const again = await authorizeRaw(clientId, {}, later);
+      expect([again.status, again.code, JSON.parse(again.body).error_description]).toEqual([400, 'oauth_client_metadata_invalid', JSON.parse(first.body).error_description]);
+    }
+    publish(path);
+    expect((await authorizeRaw(clientId, {}, later)).status).toBe(400);
+    expect(fetches.get(path)).toBe(1);
+
+    skewMs = 59_000;
+    expect((await authorizeRaw(clientId, {}, later)).status).toBe(400);
+    expect(fetches.get(path)).toBe(1);
+    skewMs = 61_000;
+    expect((await authorizeRaw(clientId, {}, later)).status).toBe(302);
+    expect(fetches.get(path)).toBe(2);
+  });
+
+  it('remembers each URL on its own: another failing document is still fetched', async () => {
+    documents.set('/refused/other.json', serveJson({ client_id: 'https://someone-else.example.com/c.json', redirect_uris: [REDIRECT] }));
+    expect((await authorizeRaw(`${docs.url}/refused/other.json`, {}, later)).code).toBe('oauth_client_metadata_invalid');
+    expect(fetches.get('/refused/other.json')).toBe(1);
   });
 });
 

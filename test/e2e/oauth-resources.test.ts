@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUPPORTED_SCOPES } from '../../src/domain/oauth-server';
 import { useTestApp } from '../helpers/test-app';
 import { serviceRoleJwt } from '../helpers/tokens';
 import { listenOnLoopback } from '../helpers/loopback';
@@ -94,6 +95,19 @@ async function signIn(config: oidc.Configuration, scope: string, resource: strin
 const call = (api: { url: string }, token: string) => fetch(`${api.url}/notes`, { headers: { Authorization: `Bearer ${token}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
 
 describe('resource servers with custom scopes', () => {
+  it("discovery lists the registered resources' scopes after the OpenID ones, each once, and follows the admin's changes", async () => {
+    const scopes = async () =>
+      Promise.all(['openid-configuration', 'oauth-authorization-server'].map(async (doc) => ((await (await fetch(`${t.url}/.well-known/${doc}`)).json()) as { scopes_supported: string[] }).scopes_supported));
+    // Both APIs define notes:read and notes:write: listed once.
+    expect(await scopes()).toEqual(Array(2).fill([...SUPPORTED_SCOPES, 'notes:read', 'notes:write']));
+
+    const made = await admin('/admin/oauth/resources', { method: 'POST', body: JSON.stringify({ resource: 'https://calendar.example.com/api', name: 'Calendar', scopes: [{ name: 'calendar:read' }, { name: 'notes:read' }] }) });
+    expect(made.status).toBe(201);
+    expect(await scopes()).toEqual(Array(2).fill([...SUPPORTED_SCOPES, 'notes:read', 'notes:write', 'calendar:read']));
+    expect((await admin(`/admin/oauth/resources/${((await made.json()) as { id: string }).id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await scopes()).toEqual(Array(2).fill([...SUPPORTED_SCOPES, 'notes:read', 'notes:write']));
+  });
+
   it('the RP asks for the notes API: consent shows the descriptions, the API verifies the token with jose, another API and first-party endpoints refuse it', async () => {
     const { c, config } = await newClient();
     const { tokens, details, adminView, user, gotrue } = await signIn(config, 'openid notes:read offline_access', notes.url);

@@ -1,9 +1,11 @@
 import * as oidc from 'openid-client';
 import request from 'supertest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTotpKey, totpCodeAt } from '../../src/crypto/totp';
 import { systemRandom } from '../../src/crypto/clock';
 import { adminCreate, adminHeaders } from '../helpers/admin';
+import { listenOnLoopback } from '../helpers/loopback';
 import { ISSUER, oauthEnv, relyingParty } from '../helpers/oauth-server';
 import { useTestApp, type TestApp } from '../helpers/test-app';
 import { dbKind } from '../helpers/test-db';
@@ -201,6 +203,7 @@ describe(`hosted OAuth pages (${dbKind})`, () => {
     const consent = await b.get(b.location(await signIn(b, flow.step, u.email)));
     expect(consent.status).toBe(200);
     expect(consent.text).toContain('<h1>Allow Example RP to access your account?</h1>');
+    expect(consent.text).not.toContain('describes itself'); // a registered client: no document host to show
     expect(consent.text).toContain(u.email);
     expect(consent.text).toMatch(/<li>Confirm your identity <code>openid<\/code><\/li>\s*<li>See your email address <code>email<\/code><\/li>/);
     const back = b.location(await b.post('consent', { csrf_token: field(consent.text, 'csrf_token'), authorization_id: flow.authorizationId, action: 'approve' }));
@@ -313,5 +316,29 @@ describe(`hosted OAuth pages (${dbKind})`, () => {
     expect([odd.status, odd.headers['x-sb-error-code']]).toEqual([400, 'validation_failed']);
     const tooLong = await b.post('sign-in', { csrf_token: field(page.text, 'csrf_token'), authorization_id: flow.authorizationId, email: 'x'.repeat(300) });
     expect([tooLong.status, tooLong.headers['content-type']]).toEqual([400, expect.stringMatching(/^text\/html/)]);
+  });
+});
+
+describe('the hosted consent page for a Client ID Metadata Document client', () => {
+  /** The client's documents: each path serves a valid document naming itself "Google Drive". */
+  let docs: { url: string; close: () => Promise<void> };
+  beforeAll(async () => {
+    docs = await listenOnLoopback(
+      createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ client_id: `${docs.url}${req.url}`, client_name: 'Google Drive', redirect_uris: [REDIRECT] }))),
+    );
+  });
+  afterAll(() => docs.close());
+  const cimd = useTestApp({ db: t.db, env: () => pagesEnv({ GOTRUE_OAUTH_SERVER_CIMD_ENABLED: 'true', GOTRUE_OAUTH_SERVER_CIMD_TESTING_ONLY_INSECURE_ORIGINS: docs.url }) });
+
+  it('shows the host the document is served from beside the name the document chose', async () => {
+    const u = await newUser();
+    const b = new PageBrowser(cimd);
+    const q = new URLSearchParams({ client_id: `${docs.url}/drive.json`, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid email', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    const start = await b.get(`/oauth/authorize?${q}`);
+    expect(start.status, start.text).toBe(302);
+    const consent = await b.get(b.location(await signIn(b, start.headers.location as string, u.email)));
+    expect(consent.status).toBe(200);
+    expect(consent.text).toContain('<h1>Allow Google Drive to access your account?</h1>');
+    expect(consent.text).toContain(`This app describes itself from <strong>${new URL(docs.url).host}</strong>`);
   });
 });

@@ -157,6 +157,41 @@ describe('GET|PUT|DELETE /admin/oauth/resources/{id}', () => {
   });
 });
 
+describe('GET /admin/oauth/resources?page=&per_page=', () => {
+  const list = (query = '') => request(t.app).get(`/admin/oauth/resources${query}`).set(adminHeaders(t.deps));
+  const uris = (r: request.Response) => (r.body.resources as { resource: string }[]).map((x) => x.resource);
+
+  it('pages the list oldest first, with X-Total-Count and Link as GET /admin/oauth/clients writes them', async () => {
+    for (const n of [1, 2, 3, 4]) expect((await create({ resource: `https://page-${n}.example.com`, name: `Page ${n}` })).status).toBe(201);
+    const all = await list();
+    const total = Number(all.headers['x-total-count']);
+    expect(total).toBeGreaterThanOrEqual(5);
+    expect(uris(all)).toHaveLength(total); // 50 a page by default
+    expect(all.headers['link']).toBe(`</admin/oauth/resources?page=1>; rel="last"`);
+
+    const last = Math.ceil(total / 2);
+    const second = await list('?page=2&per_page=2');
+    expect([second.status, uris(second), second.headers['x-total-count']]).toEqual([200, uris(all).slice(2, 4), String(total)]);
+    expect(second.headers['link']).toBe(`${total > 4 ? '</admin/oauth/resources?page=3&per_page=2>; rel="next", ' : ''}</admin/oauth/resources?page=${last}&per_page=2>; rel="last"`);
+    const end = await list(`?page=${last}&per_page=2`);
+    expect(uris(end)).toEqual(uris(all).slice((last - 1) * 2));
+    expect(end.headers['link']).toBe(`</admin/oauth/resources?page=${last}&per_page=2>; rel="last"`);
+    expect(uris(await list(`?page=${last + 1}&per_page=2`))).toEqual([]);
+
+    // The clients' list answers the same query with the same header shapes (one pagination, not two).
+    const clients = await request(t.app).get('/admin/oauth/clients?page=2&per_page=2').set(adminHeaders(t.deps));
+    expect(clients.headers['link']).toMatch(/^(<\/admin\/oauth\/clients\?page=3&per_page=2>; rel="next", )?<\/admin\/oauth\/clients\?page=\d+&per_page=2>; rel="last"$/);
+  });
+
+  it.each(['page=0', 'per_page=0', 'page=-1', 'per_page=abc', 'page=1.5', `page=${'9'.repeat(11)}`, 'per_page=2147483648'])('refuses ?%s with 400 validation_failed, as the clients\' list does', async (query) => {
+    const r = await list(`?${query}`);
+    expect([r.status, r.body.code]).toEqual([400, 'validation_failed']);
+    const c = await request(t.app).get(`/admin/oauth/clients?${query}`).set(adminHeaders(t.deps));
+    expect(r.body.message).toMatch(/^Bad Pagination Parameters/);
+    expect([c.status, c.body.code, c.body.message]).toEqual([400, 'validation_failed', r.body.message]);
+  });
+});
+
 describe('GET /oauth/authorize with resources', () => {
   const challenge = 'c'.repeat(43);
   const q = (extra: string) => `client_id=${pub.client_id}&redirect_uri=${encodeURIComponent(REDIRECT)}&code_challenge=${challenge}&code_challenge_method=S256&state=st&${extra}`;

@@ -61,6 +61,13 @@ describe('views', () => {
     expect(consent).not.toContain('javascript:');
   });
 
+  it("the consent page shows a metadata-document client's host beside its self-chosen name, escaped; none for a registered client", () => {
+    const base = { authorizationId: 'a', csrf: 'c', appName: 'Google Drive', clientUri: null, email: 'u@example.com', scopes: ['openid'] };
+    expect(consentPage({ ...base, clientIdHost: 'mcp.evil.example:8443' }).value).toContain('This app describes itself from <strong>mcp.evil.example:8443</strong>');
+    expect(consentPage({ ...base, clientIdHost: '<b>x' }).value).toContain('<strong>&lt;b&gt;x</strong>');
+    expect(consentPage(base).value).not.toContain('describes itself');
+  });
+
   it('the style element is the text the CSP hash allows', async () => {
     const { createHash } = await import('node:crypto');
     const page = signInPage({ authorizationId: 'a', csrf: 'c', appName: 'App' }).value;

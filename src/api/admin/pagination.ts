@@ -33,6 +33,9 @@ export function parsePagination(q: PageQueryOut): PageParams {
   return { page: positive('page', q.page, 1), perPage: positive('per_page', q.per_page, DEFAULT_PER_PAGE) };
 }
 
+/** The rows a page covers, as a repository's LIMIT and OFFSET. */
+export const pageWindow = (p: PageParams): { limit: number; offset: number } => ({ limit: p.perPage, offset: (p.page - 1) * p.perPage });
+
 /**
  * GoTrue's pagination headers: `X-Total-Count`, and `Link: <url?…page=N…>; rel="next", <url?…page=L…>; rel="last"`
  * (`next` only when more rows follow). The URL is the request's own path and query with `page` replaced, keys

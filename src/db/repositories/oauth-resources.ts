@@ -29,9 +29,20 @@ export async function findOauthResourceByUri(ex: Executor, resource: string): Pr
   return ex.selectFrom('oauth_resources').selectAll().where('resource', '=', resource).executeTakeFirst();
 }
 
-/** Oldest first (a stable order for an admin's list). */
-export async function listOauthResources(ex: Executor): Promise<OauthResourceRow[]> {
-  return ex.selectFrom('oauth_resources').selectAll().orderBy('created_at').orderBy('id').execute();
+/** One page, oldest first (a stable order for an admin's list), and how many there are in all. */
+export async function listOauthResources(ex: Executor, page: { limit: number; offset: number }): Promise<{ rows: OauthResourceRow[]; total: number }> {
+  const rows = await ex.selectFrom('oauth_resources').selectAll().orderBy('created_at').orderBy('id').limit(page.limit).offset(page.offset).execute();
+  const { n } = await ex
+    .selectFrom('oauth_resources')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return { rows, total: Number(n) };
+}
+
+/** Every resource's scopes, oldest resource first (discovery's scopes_supported). */
+export async function listOauthResourceScopes(ex: Executor): Promise<OauthResourceScope[][]> {
+  const rows = await ex.selectFrom('oauth_resources').select('scopes').orderBy('created_at').orderBy('id').execute();
+  return rows.map((r) => r.scopes);
 }
 
 /** Which resources define any of these scope names (for "a resource's scope without `resource`"). */

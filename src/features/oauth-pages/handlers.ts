@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../../deps';
-import { getClient, type OauthClient, publicClientId } from '../../domain/oauth-clients';
+import { clientIdHost, getClient, type OauthClient, publicClientId } from '../../domain/oauth-clients';
 import { answerAuthorization, hostedPagesOn, openAuthorization, parseScopes, peekAuthorization, signInTooOld } from '../../domain/oauth-server';
 import type { RequestMeta } from '../../domain/request-meta';
 import type { LiveSession } from '../../domain/user-sessions';
@@ -126,7 +126,7 @@ async function showStep(deps: Deps, res: Response, authorizationId: string, cook
     res.redirect(303, view.redirectUrl);
     return;
   }
-  const page = consentPage({ authorizationId, csrf, appName: appNameOf(client), clientUri: client.client_uri, email: s.user.email ?? s.user.phone ?? '', scopes: parseScopes(a.scope) });
+  const page = consentPage({ authorizationId, csrf, appName: appNameOf(client), clientIdHost: clientIdHost(client), clientUri: client.client_uri, email: s.user.email ?? s.user.phone ?? '', scopes: parseScopes(a.scope) });
   sendPage(res, 200, page, a.redirect_uri);
 }
 

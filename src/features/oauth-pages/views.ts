@@ -147,6 +147,8 @@ export interface ConsentView {
   authorizationId: string;
   csrf: string;
   appName: string;
+  /** A metadata-document client's client_id host, shown beside the name the client chose for itself. */
+  clientIdHost?: string | undefined;
   clientUri: string | null;
   email: string;
   scopes: string[];
@@ -157,6 +159,7 @@ export function consentPage(v: ConsentView): SafeHtml {
   return layout(
     `Allow ${v.appName} to access your account?`,
     html`<p><strong>${v.appName}</strong> wants to access your account <strong>${v.email}</strong>.</p>
+${v.clientIdHost ? html`<p>This app describes itself from <strong>${v.clientIdHost}</strong>: allow it only if you trust that site.</p>` : ''}
 ${href ? html`<p>About the app: <a href="${href}" rel="noopener noreferrer">${href}</a></p>` : ''}
 <p id="scopes-label">It will be able to:</p>
 <ul aria-labelledby="scopes-label">

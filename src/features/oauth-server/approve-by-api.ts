@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Executor } from '../../db/database';
 import type { Deps } from '../../deps';
 import { isUuid, normalizeEmail } from '../../domain/identifiers';
-import { getClient, publicClientId } from '../../domain/oauth-clients';
+import { consentClient, getClient } from '../../domain/oauth-clients';
 import { type Answerer, parseScopes, peekAuthorization, settleAuthorization } from '../../domain/oauth-server';
 import { consentScopes } from '../../domain/oauth-resources';
 import type { RequestMeta } from '../../domain/request-meta';
@@ -34,7 +34,7 @@ export const adminGetAuthorization = endpoint({ auth: 'backend', params: Authori
   return {
     authorization_id: a.authorization_id,
     redirect_uri: a.redirect_uri,
-    client: { id: publicClientId(client), name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
+    client: consentClient(client),
     user: user ? { id: user.id, email: user.email ?? '' } : null,
     scope: a.scope,
     ...(await consentScopes(deps, parseScopes(a.scope), a.resource)),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseCodeChallengeMethod } from '../../crypto/pkce';
-import { findClient, getClient, publicClientId, redirectUriAllowed } from '../../domain/oauth-clients';
+import { consentClient, findClient, getClient, redirectUriAllowed } from '../../domain/oauth-clients';
 import { isMetadataDocumentUrl, resolveMetadataClient } from '../../domain/client-metadata';
 import type { JwtClaims } from '../../crypto/jwt';
 import { answerAuthorization, type SignIn, consentPageUrl, createAuthorization, errorRedirect, oauthError, openAuthorization, parseScopes } from '../../domain/oauth-server';
@@ -150,7 +150,7 @@ export const getAuthorization = endpoint({ auth: 'user', params: AuthorizationPa
   return {
     authorization_id: a.authorization_id,
     redirect_uri: a.redirect_uri,
-    client: { id: publicClientId(client), name: client.client_name ?? '', uri: client.client_uri ?? '', logo_uri: client.logo_uri ?? '' },
+    client: consentClient(client),
     user: { id: user.user.id, email: user.user.email ?? '' },
     scope: a.scope,
     // Issue 15, item 4: each scope with what it allows, and the resource server the token is for.

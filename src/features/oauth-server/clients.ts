@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, parsePagination, setPaginationHeaders } from '../../api/admin/pagination';
+import { PageQuery, pageWindow, parsePagination, setPaginationHeaders } from '../../api/admin/pagination';
 import { deleteClient, getClient, publicClientId, listClients, regenerateSecret, registerClient, splitList, updateClient, type ClientInput, type OauthClient } from '../../domain/oauth-clients';
 import { forbidden } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
@@ -77,7 +77,7 @@ export const dynamicRegisterClient = endpoint({ auth: 'none', body: ClientBody }
 /** GET /admin/oauth/clients?page=&per_page= → {clients}, with GoTrue's pagination headers */
 export const adminListClients = endpoint({ auth: 'admin', query: z.object(PageQuery) }, async ({ query, url, res }, deps) => {
   const page = parsePagination(query);
-  const { rows, total } = await listClients(deps, { limit: page.perPage, offset: (page.page - 1) * page.perPage });
+  const { rows, total } = await listClients(deps, pageWindow(page));
   setPaginationHeaders(url, res, page, total);
   return { clients: rows.map((c) => clientJson(c)) };
 });

@@ -11,6 +11,7 @@ import { ErrorCodes } from '../../errors/codes';
 import { endpoint } from '../../http/endpoint';
 import { clientOf } from './grants/index';
 import { publicClientId } from '../../domain/oauth-clients';
+import { resourceScopeNames } from '../../domain/oauth-resources';
 import { oauthBody, oauthString } from './params';
 
 /** Userinfo, revocation, introspection and discovery: the OAuth server's protocol endpoints besides /oauth/token. */
@@ -140,6 +141,15 @@ export const oauthIntrospect = endpoint({ auth: 'none' }, async ({ body: raw, re
     ...(typeof c['session_id'] === 'string' ? { sid: c['session_id'] } : {}),
   };
 });
+
+/**
+ * The OAuth server's half of the discovery document at request time: oauthMetadata, its scopes_supported followed by
+ * the scopes of the registered resources (admin /admin/oauth/resources; each name once), which change at run time.
+ */
+export function oauthDiscovery(deps: Pick<Deps, 'config' | 'signer' | 'db'>): () => Promise<Record<string, unknown>> {
+  const fixed = oauthMetadata(deps);
+  return async () => ({ ...fixed, scopes_supported: [...new Set([...SUPPORTED_SCOPES, ...(await resourceScopeNames(deps))])] });
+}
 
 /**
  * The OAuth server's half of the discovery document (OpenID Connect Discovery 1.0, RFC 8414), every value one the

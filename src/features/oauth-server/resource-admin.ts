@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PageQuery, pageWindow, parsePagination, setPaginationHeaders } from '../../api/admin/pagination';
 import { createResource, deleteResource, getResource, listResources, resourceJson, updateResource } from '../../domain/oauth-resources';
 import { endpoint } from '../../http/endpoint';
 
@@ -18,8 +19,13 @@ const ResourceBody = z.object({
 });
 const ResourcePath = z.object({ id: z.string().max(64) });
 
-/** GET /admin/oauth/resources → {resources} */
-export const adminListResources = endpoint({ auth: 'admin' }, async (_ctx, deps) => ({ resources: (await listResources(deps)).map((r) => resourceJson(deps.config, r)) }));
+/** GET /admin/oauth/resources?page=&per_page= → {resources}, oldest first, with GoTrue's pagination headers (as the clients' list) */
+export const adminListResources = endpoint({ auth: 'admin', query: z.object(PageQuery) }, async ({ query, url, res }, deps) => {
+  const page = parsePagination(query);
+  const { rows, total } = await listResources(deps, pageWindow(page));
+  setPaginationHeaders(url, res, page, total);
+  return { resources: rows.map((r) => resourceJson(deps.config, r)) };
+});
 
 /** POST /admin/oauth/resources → 201 the resource */
 export const adminCreateResource = endpoint({ auth: 'admin', body: ResourceBody }, async ({ body, res }, deps) => {
