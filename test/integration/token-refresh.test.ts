@@ -26,6 +26,26 @@ describe('POST /token?grant_type=refresh_token', () => {
     expect(live).toHaveLength(1);
   });
 
+  it('records the rotation: token_revoked and token_refreshed audit rows with the caller, and the client on the session', async () => {
+    const { body } = await signUp(app);
+    const sessionId = claimsOf(body.access_token).session_id as string;
+    const r = await request(app).post('/token?grant_type=refresh_token').set(API_VERSION).set('User-Agent', 'rotation-audit/2.0').send({ refresh_token: body.refresh_token });
+    expect(r.status).toBe(200);
+    const rows = await db.db.selectFrom('audit_log_entries').select(['payload', 'ip_address', 'created_at', 'instance_id']).execute();
+    const mine = rows
+      .map((row) => ({ ...row, payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown> }))
+      .filter((row) => row.payload.actor_id === body.user.id && ['token_revoked', 'token_refreshed'].includes(String(row.payload.action)));
+    expect(mine.map((row) => row.payload.action).sort()).toEqual(['token_refreshed', 'token_revoked']);
+    for (const row of mine) {
+      expect(row.payload).toMatchObject({ actor_username: body.user.email, log_type: 'token' });
+      expect(row.instance_id).toBe('00000000-0000-0000-0000-000000000000');
+      expect(row.created_at).toBeInstanceOf(Date);
+    }
+    const session = await db.db.selectFrom('sessions').select(['user_agent', 'refreshed_at']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+    expect(session.user_agent).toBe('rotation-audit/2.0');
+    expect(session.refreshed_at).not.toBeNull();
+  });
+
   it('stores no usable token: the database holds selectors, not the tokens handed out', async () => {
     const { body } = await signUp(app);
     const rows = await db.db.selectFrom('refresh_tokens').select('token').where('user_id', '=', body.user.id).execute();

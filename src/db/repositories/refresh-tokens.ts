@@ -143,33 +143,61 @@ export interface Rotation {
 
 /**
  * One rotation in one statement: revokes the presented token, inserts its child, marks the session refreshed and
- * writes the audit rows (data-modifying CTEs). Runs under the session lock of lockSessionForRefresh.
+ * writes the audit rows (data-modifying CTEs). Runs under the session lock of lockSessionForRefresh. Its shape is
+ * fixed — the audit rows arrive as arrays (unnest), the refreshing client behind a flag — so it is compiled once and
+ * runs as a named statement: built and planned per refresh, it cost Kysely ~0.2 ms and Postgres a plan each time.
  */
-export async function rotateRefreshToken(ex: Executor, r: Rotation): Promise<void> {
-  const { next, audit } = r;
-  await ex
+const rotation = prepared(13, (ex, revokeId, now, sessionId, setClient, userAgent, ip, auditIds, auditPayloads, auditIps, auditTimes, selector, userId, parent) => {
+  // The placeholders stand for the call's values: `now` is a Date then.
+  const at = now as unknown as Date;
+  return ex
     .with('revoked', (db) =>
-      db
-        .updateTable('refresh_tokens')
-        .set({ revoked: true, updated_at: next.now })
-        .where('id', '=', r.revokeId ?? '0')
-        .where('revoked', '=', false)
-        .returning('id'),
+      db.updateTable('refresh_tokens').set({ revoked: true, updated_at: at }).where('id', '=', revokeId!).where('revoked', '=', false).returning('id'),
     )
     .with('touched', (db) =>
       db
         .updateTable('sessions')
-        .set({ refreshed_at: next.now, updated_at: next.now, ...(r.client ? { user_agent: r.client.userAgent, ip: r.client.ip } : {}) })
-        .where('id', '=', next.sessionId)
+        .set({
+          refreshed_at: at,
+          updated_at: at,
+          user_agent: sql<string | null>`case when ${setClient}::boolean then ${userAgent}::text else user_agent end`,
+          ip: sql<string | null>`case when ${setClient}::boolean then ${ip}::inet else ip end`,
+        })
+        .where('id', '=', sessionId!)
         .returning('id'),
     )
     .with('audited', (db) =>
       db
         .insertInto('audit_log_entries')
-        .values(audit.map(auditRow))
+        .columns(['instance_id', 'id', 'payload', 'ip_address', 'created_at'])
+        .expression(
+          sql`select ${INSTANCE_ID}::uuid, a.id, a.payload, a.ip_address, a.created_at
+              from unnest(${auditIds}::uuid[], ${auditPayloads}::json[], ${auditIps}::varchar[], ${auditTimes}::timestamptz[])
+                as a (id, payload, ip_address, created_at)`,
+        )
         .returning('id'),
     )
     .insertInto('refresh_tokens')
-    .values(refreshTokenRow(next))
-    .execute();
+    .values(refreshTokenRow({ selector: selector!, userId: userId!, sessionId: sessionId!, parent: parent!, now: at }));
+});
+
+export async function rotateRefreshToken(ex: Executor, r: Rotation): Promise<void> {
+  const { next, audit } = r;
+  const rows = audit.map(auditRow);
+  await rotation(
+    ex,
+    r.revokeId ?? '0',
+    next.now,
+    next.sessionId,
+    r.client !== undefined,
+    r.client?.userAgent ?? null,
+    r.client?.ip ?? null,
+    rows.map((a) => a.id),
+    rows.map((a) => a.payload),
+    rows.map((a) => a.ip_address),
+    rows.map((a) => a.created_at),
+    next.selector,
+    next.userId,
+    next.parent,
+  );
 }
