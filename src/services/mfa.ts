@@ -138,8 +138,8 @@ export async function verifyTotpCode(deps: Deps, meta: RequestMeta, auth: Authen
 /**
  * The verify step, GoTrue's verifyFactor less the token response. With a challenge (the API): it must be this
  * factor's (422 mfa_factor_not_found), unverified and from the caller's IP (422 mfa_ip_address_mismatch), and younger
- * than GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION (else it is deleted: 422 mfa_challenge_expired). Without one, only a TOTP
- * factor (a phone code lives on its challenge). A wrong code is 422 mfa_verification_failed; so is a TOTP code of a
+ * than GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION (else it is deleted: 422 mfa_challenge_expired). Without one, only a
+ * verified TOTP factor (a phone code lives on its challenge; enrolment completes through the API's). A wrong code is 422 mfa_verification_failed; so is a TOTP code of a
  * time step this factor already accepted (replay). The mfa_verification_attempt hook hears every attempt, right or
  * wrong; its rejection ends all the user's sessions (403). Then, in one transaction: the challenge is consumed (one
  * concurrent caller wins), the factor verified (its type's other unverified factors go), the session raised to aal2
@@ -169,8 +169,8 @@ async function verifyFactorCode<S extends { user: UserWithRelations; ended: Endi
       await factors.deleteChallenge(deps.db, found.id);
       throw unprocessable(ErrorCodes.mfaChallengeExpired, `MFA challenge ${found.id} has expired, verify against another challenge or create a new challenge.`);
     }
-  } else if (factor.factor_type !== 'totp') {
-    throw badRequest(ErrorCodes.validationFailed, 'Only a TOTP factor is verified without a challenge');
+  } else if (factor.factor_type !== 'totp' || factor.status !== 'verified') {
+    throw badRequest(ErrorCodes.validationFailed, 'Only a verified TOTP factor is checked without a challenge');
   }
   let totpStep: number | undefined;
   let valid: boolean;
