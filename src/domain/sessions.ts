@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Executor } from '../db/database';
 import { listAmrClaims, upsertAmrClaim } from '../db/repositories/amr-claims';
-import { findActiveRefreshToken, rotateRefreshToken } from '../db/repositories/refresh-tokens';
+import { findActiveRefreshToken, revokeSessionRefreshTokens, rotateRefreshToken } from '../db/repositories/refresh-tokens';
+import { insertAuditEntries } from '../db/repositories/audit-log';
 import type { EndingSession } from '../db/repositories/oauth-logout';
 import { deleteAal1Sessions, endOlderSessions, insertSessionReturningUser, lockUserSession, setSessionAal } from '../db/repositories/sessions';
 import { effectiveTag } from './session-policy';
@@ -118,13 +119,36 @@ export interface IssueInput {
   audit?: AuditEntry[];
 }
 
+/** A session started or raised without tokens (held by reference): the user as the transaction left it, session, amr. */
+export type TokenlessSession = Omit<IssuedSession, 'refreshToken' | 'authenticationMethod' | 'expiresIn'>;
+
+/** What a first-party sign-in's tokenless session starts with (no OAuth client: those sessions are the code grant's). */
+export type TokenlessStart = Pick<IssueInput, 'user' | 'method' | 'aal' | 'amr' | 'meta' | 'audit'>;
+
+type SessionDeps = Pick<Deps, 'clock' | 'random'> & { config?: Pick<Deps['config'], 'sessions'> };
+
 /**
  * Starts a session inside the caller's transaction, in one statement: the session row at the given AAL, its
  * first refresh token, its AMR claims and the flow's audit rows. The statement also reads the user back with
  * identities and factors, after the flow's writes, so the response needs no reload after commit. Call it after the
  * flow's last write to the user; `mintTokens` after commit.
  */
-export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'> & { config?: Pick<Deps['config'], 'sessions'> }, input: IssueInput): Promise<IssuedSession> {
+export async function issue(trx: Executor, deps: SessionDeps & Pick<Deps, 'refreshTokens'>, input: IssueInput): Promise<IssuedSession> {
+  const first = deps.refreshTokens.issue();
+  return { ...(await startSession(trx, deps, input, first.selector)), refreshToken: first.token };
+}
+
+/**
+ * `issue` for a session held by reference, never by tokens: the hosted OAuth pages keep only its id in a signed
+ * cookie, so no refresh_tokens row is written (nothing can refresh it; the code grant starts the client's own
+ * session when the user consents).
+ */
+export async function startTokenlessSession(trx: Executor, deps: SessionDeps, input: TokenlessStart): Promise<TokenlessSession> {
+  return startSession(trx, deps, input, null);
+}
+
+/** The one statement of `issue` and `startTokenlessSession`; `firstSelector` null = no refresh token. */
+async function startSession(trx: Executor, deps: SessionDeps, input: IssueInput, firstSelector: string | null): Promise<TokenlessSession> {
   const now = deps.clock.now();
   const sessionId = input.sessionId ?? deps.random.uuid();
   const aal = input.aal ?? 'aal1';
@@ -132,16 +156,15 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
     { method: input.method, timestamp: Math.floor(now.getTime() / 1000) },
     ...(input.amr ?? []).filter((e) => e.method !== input.method),
   ];
-  const { token, selector } = deps.refreshTokens.issue();
   const user = await insertSessionReturningUser(
     trx,
     { id: sessionId, userId: input.user.id, aal, now, userAgent: input.meta.userAgent, ip: input.meta.ip || null, oauthClientId: input.oauthClient?.id ?? null, scopes: input.scopes ?? null, oauthResource: input.resource ?? null, notAfter: input.lifetimeSeconds ? new Date(now.getTime() + input.lifetimeSeconds * 1000) : null },
-    { selector, userId: input.user.id, sessionId, parent: null, now },
+    firstSelector === null ? null : { selector: firstSelector, userId: input.user.id, sessionId, parent: null, now },
     amr.map((e) => ({ id: deps.random.uuid(), sessionId, method: e.method, now: new Date(e.timestamp * 1000) })),
     input.audit,
   );
   // The foreign key from sessions to users fails the statement first; this is for the type.
-  if (!user) throw new Error(`issue: user ${input.user.id} vanished inside its own transaction`);
+  if (!user) throw new Error(`startSession: user ${input.user.id} vanished inside its own transaction`);
   // GOTRUE_SESSIONS_SINGLE_PER_USER: the new first-party sign-in ends the user's older sessions of its tag, in this transaction.
   const policy = deps.config?.sessions;
   if (policy?.singlePerUser && !input.oauthClient) {
@@ -159,7 +182,6 @@ export async function issue(trx: Executor, deps: Pick<Deps, 'clock' | 'random' |
       ...(input.resourcePolicy ? { resourcePolicy: input.resourcePolicy } : {}),
     },
     amr,
-    refreshToken: token,
   };
 }
 
@@ -361,27 +383,52 @@ export interface UpgradeInput {
  * session that is gone is 403 session_not_found.
  */
 export async function upgradeAal(trx: Executor, deps: Pick<Deps, 'clock' | 'random' | 'refreshTokens'>, input: UpgradeInput): Promise<IssuedSession & { ended: EndingSession[] }> {
+  const next = deps.refreshTokens.issue();
+  const raised = await raiseSession(trx, deps, input, async (sessionId, now) => {
+    const active = await findActiveRefreshToken(trx, sessionId);
+    await rotateRefreshToken(trx, {
+      revokeId: active?.id ?? null,
+      // No parent: the aal1 token must not lead to the aal2 one (the refresh grant hands a revoked token's live child
+      // back). Presented again it is reuse, as GoTrue's counter +2 makes it for its newer refresh tokens.
+      next: { selector: next.selector, userId: input.userId, sessionId, parent: null, now },
+      audit: input.audit,
+    });
+  });
+  return { ...raised, refreshToken: next.token };
+}
+
+/**
+ * `upgradeAal` without the refresh-token swap, for a session held by reference (the hosted pages): any refresh
+ * token the session holds is revoked instead (a startTokenlessSession session has none), so no token minted before
+ * the raise refreshes at aal2, and the verification's audit rows are written on their own.
+ */
+export async function raiseTokenlessSession(trx: Executor, deps: Pick<Deps, 'clock' | 'random'>, input: UpgradeInput): Promise<TokenlessSession & { ended: EndingSession[] }> {
+  return raiseSession(trx, deps, input, async (sessionId, now) => {
+    await revokeSessionRefreshTokens(trx, sessionId, now);
+    await insertAuditEntries(trx, input.audit);
+  });
+}
+
+/** The raise both share; `tokens` deals with the session's refresh tokens and writes the audit rows. */
+async function raiseSession(
+  trx: Executor,
+  deps: Pick<Deps, 'clock' | 'random'>,
+  input: UpgradeInput,
+  tokens: (sessionId: string, now: Date) => Promise<void>,
+): Promise<TokenlessSession & { ended: EndingSession[] }> {
   const now = deps.clock.now();
   const session = await lockUserSession(trx, input.userId, input.sessionId);
   if (!session) throw forbidden(ErrorCodes.sessionNotFound, 'Session from session_id claim in JWT does not exist');
   await upsertAmrClaim(trx, { id: deps.random.uuid(), sessionId: session.id, method: input.method, now });
   await setSessionAal(trx, session.id, 'aal2', input.factorId, now);
-  const active = await findActiveRefreshToken(trx, session.id);
-  const next = deps.refreshTokens.issue();
-  await rotateRefreshToken(trx, {
-    revokeId: active?.id ?? null,
-    // No parent: the aal1 token must not lead to the aal2 one (the refresh grant hands a revoked token's live child
-    // back). Presented again it is reuse, as GoTrue's counter +2 makes it for its newer refresh tokens.
-    next: { selector: next.selector, userId: input.userId, sessionId: session.id, parent: null, now },
-    audit: input.audit,
-  });
+  await tokens(session.id, now);
   // OAuth clients with a back-channel logout URI hear of the aal1 sessions that end (after commit): the delete names them.
   const ended = await deleteAal1Sessions(trx, input.userId);
   const amr = amrFromRows(await listAmrClaims(trx, session.id));
   const found = await findUserWithRelations(trx, input.userId);
-  if (!found) throw new Error(`upgradeAal: user ${input.userId} vanished inside its own transaction`);
+  if (!found) throw new Error(`raiseSession: user ${input.userId} vanished inside its own transaction`);
   const { session_exists: _ignored, ...user } = found;
-  return { user, session: { id: session.id, aal: 'aal2', oauthClientId: session.oauth_client_id }, amr, refreshToken: next.token, ended };
+  return { user, session: { id: session.id, aal: 'aal2', oauthClientId: session.oauth_client_id }, amr, ended };
 }
 
 /** The AAL a session row records (aal1 when unset or gone). */

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { tokensEqual } from '../crypto/otp';
 import { totpStepOf } from '../crypto/totp';
+import type { Executor } from '../db/database';
 import type { Deps } from '../deps';
 import { auditEntry, insertAuditEntries } from '../domain/audit';
 import type { AuthenticatedUser } from '../domain/authenticate';
+import type { EndingSession } from '../domain/backchannel-logout';
 import * as factors from '../domain/factors';
 import { AMR_METHOD, secretContext, type FactorType } from '../domain/factors';
 import { mfaSmsCode, parseChannel, sendMfaSms } from '../domain/outbox';
@@ -21,6 +23,8 @@ import { ErrorCodes } from '../errors/codes';
  * MFA challenge and verify, GoTrue's mfa.go rule by rule: shared by the /factors routes (src/features/mfa) and the
  * hosted OAuth pages' TOTP step (src/features/oauth-pages), so it lives a floor below both. A challenge of a factor
  * is verified with a code, which verifies the factor (first time) and raises the caller's session to aal2 in place.
+ * The verify step raises the session and mints nothing: the API route mints after it (verify), the pages do not
+ * (verifyTotpCode, which needs no challenge).
  */
 
 export const factorNotFound = () => notFound(ErrorCodes.mfaFactorNotFound, 'Factor not found');
@@ -104,12 +108,8 @@ export async function challenge(deps: Deps, meta: RequestMeta, auth: Authenticat
 }
 
 /**
- * POST /factors/{id}/verify. The challenge must be this factor's (422 mfa_factor_not_found), unverified and from the
- * caller's IP (422 mfa_ip_address_mismatch), and younger than GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION (else it is
- * deleted: 422 mfa_challenge_expired). A wrong code is 422 mfa_verification_failed; so is a TOTP code of a time step
- * this factor already accepted (replay). Then, in one transaction: the challenge is consumed (one concurrent caller
- * wins), the factor verified (its type's other unverified factors go), the session raised to aal2 in place with the
- * factor's AMR method, the verification audited. Tokens are minted after commit.
+ * POST /factors/{id}/verify: the verify step (verifyFactorCode) against a challenge, the session raised with its
+ * refresh token swapped for an aal2 one (sessions.upgradeAal), then the tokens minted after commit.
  */
 export async function verify(
   deps: Deps,
@@ -118,18 +118,58 @@ export async function verify(
   factorId: string,
   input: { challengeId: string; code: string },
 ): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations }> {
+  const issued = await verifyFactorCode(deps, meta, auth, factorId, input, (trx, upgrade) => sessions.upgradeAal(trx, deps, upgrade));
+  return { tokens: await sessions.mintTokens(deps, issued), user: issued.user };
+}
+
+/**
+ * The hosted OAuth pages' TOTP form: the verify step for a TOTP factor without a challenge, the session (held by
+ * reference, no tokens) raised to aal2 in place; nothing is minted. A TOTP challenge only binds the attempt to an IP
+ * and an expiry, both moot when the code arrives in the request that would create the challenge; it counts no
+ * attempts (a wrong code leaves it usable), so the limit on guesses is the route's (the /factors verify rate, per
+ * client), with replays refused by the factor's last accepted time step as on the API.
+ */
+export async function verifyTotpCode(deps: Deps, meta: RequestMeta, auth: AuthenticatedUser, factorId: string, code: string): Promise<{ user: UserWithRelations }> {
+  const raised = await verifyFactorCode(deps, meta, auth, factorId, { code }, (trx, upgrade) => sessions.raiseTokenlessSession(trx, deps, upgrade));
+  return { user: raised.user };
+}
+
+/**
+ * The verify step, GoTrue's verifyFactor less the token response. With a challenge (the API): it must be this
+ * factor's (422 mfa_factor_not_found), unverified and from the caller's IP (422 mfa_ip_address_mismatch), and younger
+ * than GOTRUE_MFA_CHALLENGE_EXPIRY_DURATION (else it is deleted: 422 mfa_challenge_expired). Without one, only a
+ * verified TOTP factor (a phone code lives on its challenge; enrolment completes through the API's). A wrong code is 422 mfa_verification_failed; so is a TOTP code of a
+ * time step this factor already accepted (replay). The mfa_verification_attempt hook hears every attempt, right or
+ * wrong; its rejection ends all the user's sessions (403). Then, in one transaction: the challenge is consumed (one
+ * concurrent caller wins), the factor verified (its type's other unverified factors go), the session raised to aal2
+ * in place with the factor's AMR method by `raise`, which writes the verification's audit rows. After commit the aal1
+ * sessions that ended are told to their back-channel clients, and a first verification mails mfa_factor_enrolled.
+ */
+async function verifyFactorCode<S extends { user: UserWithRelations; ended: EndingSession[] }>(
+  deps: Deps,
+  meta: RequestMeta,
+  auth: AuthenticatedUser,
+  factorId: string,
+  input: { challengeId?: string; code: string },
+  raise: (trx: Executor, upgrade: sessions.UpgradeInput) => Promise<S>,
+): Promise<S> {
   assertNotAnonymous(auth);
   const factor = await loadFactor(deps, auth, factorId);
   assertVerifyEnabled(deps, factor.factor_type);
   if (!auth.sessionId) throw forbidden(ErrorCodes.sessionNotFound, 'A valid session is required to verify a factor');
   const now = deps.clock.now();
-  const found = await factors.findChallengeOfFactor(deps.db, factor.id, input.challengeId);
-  if (!found) throw unprocessable(ErrorCodes.mfaFactorNotFound, 'MFA factor with the provided challenge ID not found');
   const mismatch = () => unprocessable(ErrorCodes.mfaIpAddressMismatch, 'Challenge and verify IP addresses mismatch.');
-  if (found.verified_at !== null || found.ip_address !== challengeIp(meta)) throw mismatch();
-  if (now.getTime() > found.created_at.getTime() + deps.config.mfa.challengeExpirySeconds * 1000) {
-    await factors.deleteChallenge(deps.db, found.id);
-    throw unprocessable(ErrorCodes.mfaChallengeExpired, `MFA challenge ${found.id} has expired, verify against another challenge or create a new challenge.`);
+  let found: Awaited<ReturnType<typeof factors.findChallengeOfFactor>>;
+  if (input.challengeId !== undefined) {
+    found = await factors.findChallengeOfFactor(deps.db, factor.id, input.challengeId);
+    if (!found) throw unprocessable(ErrorCodes.mfaFactorNotFound, 'MFA factor with the provided challenge ID not found');
+    if (found.verified_at !== null || found.ip_address !== challengeIp(meta)) throw mismatch();
+    if (now.getTime() > found.created_at.getTime() + deps.config.mfa.challengeExpirySeconds * 1000) {
+      await factors.deleteChallenge(deps.db, found.id);
+      throw unprocessable(ErrorCodes.mfaChallengeExpired, `MFA challenge ${found.id} has expired, verify against another challenge or create a new challenge.`);
+    }
+  } else if (factor.factor_type !== 'totp' || factor.status !== 'verified') {
+    throw badRequest(ErrorCodes.validationFailed, 'Only a verified TOTP factor is checked without a challenge');
   }
   let totpStep: number | undefined;
   let valid: boolean;
@@ -139,7 +179,7 @@ export async function verify(
     totpStep = totpStepOf(secret, input.code, now);
     valid = totpStep !== undefined;
   } else {
-    valid = !!found.otp_code && tokensEqual(found.otp_code, challengeCodeHash(found.id, input.code));
+    valid = !!found?.otp_code && tokensEqual(found.otp_code, challengeCodeHash(found.id, input.code));
   }
   if (deps.hooks.enabled('mfa_verification_attempt')) {
     // GoTrue asks the hook about every attempt, right or wrong, before answering; a rejection ends all the user's sessions.
@@ -151,16 +191,16 @@ export async function verify(
   }
   if (!valid) throw unprocessable(ErrorCodes.mfaVerificationFailed, factor.factor_type === 'totp' ? 'Invalid TOTP code entered' : 'Invalid MFA Phone code entered');
 
-  const issued = await deps.db.transaction().execute(async (trx) => {
-    if (!(await factors.consumeChallenge(trx, found.id, now))) throw mismatch();
+  const raised = await deps.db.transaction().execute(async (trx) => {
+    if (found && !(await factors.consumeChallenge(trx, found.id, now))) throw mismatch();
     if (totpStep !== undefined && !(await factors.claimTotpStep(trx, factor.id, totpStep))) {
       throw unprocessable(ErrorCodes.mfaVerificationFailed, 'Invalid TOTP code entered');
     }
     if (await factors.markFactorVerified(trx, factor.id, now)) {
       await factors.deleteUnverifiedFactors(trx, auth.user.id, { type: factor.factor_type });
     }
-    const traits = { factor_id: factor.id, challenge_id: found.id, factor_type: factor.factor_type };
-    return sessions.upgradeAal(trx, deps, {
+    const traits = { factor_id: factor.id, ...(found ? { challenge_id: found.id } : {}), factor_type: factor.factor_type };
+    return raise(trx, {
       userId: auth.user.id,
       sessionId: auth.sessionId!,
       method: AMR_METHOD[factor.factor_type],
@@ -168,9 +208,7 @@ export async function verify(
       audit: [auditEntry(deps, meta, auth.user, 'verification_attempted', traits)],
     });
   });
-  deps.backchannelLogout.notify(issued.ended);
-  const tokens = await sessions.mintTokens(deps, issued);
+  deps.backchannelLogout.notify(raised.ended);
   if (factor.status !== 'verified') await notify(deps, 'mfa_factor_enrolled', { to: auth.user.email ?? '', email: auth.user.email ?? '', factorType: factor.factor_type, data: auth.user.raw_user_meta_data });
-  return { tokens, user: issued.user };
+  return raised;
 }
-

@@ -1,3 +1,4 @@
+import type { Executor } from '../db/database';
 import { findUserByEmail, findUserByPhone, recordSignIn, type UserWithRelations } from '../domain/user-records';
 import type { Deps } from '../deps';
 import { badRequest } from '../errors/api-error';
@@ -20,15 +21,38 @@ export interface PasswordGrantInput {
 const invalidCredentials = () => badRequest(ErrorCodes.invalidCredentials, 'Invalid login credentials');
 
 /**
- * grant_type=password. Unknown user, no password and wrong password all answer the same 400 after the same
- * hashing work. Ban and confirmation are only revealed to a caller who knows the password. A hash imported
- * from GoTrue (bcrypt, argon2) is replaced with one at our parameters in the same transaction.
+ * grant_type=password: the sign-in step (passwordSignIn) with the session's first refresh token, then minted. Unknown
+ * user, no password and wrong password all answer the same 400 after the same hashing work. Ban and confirmation are
+ * only revealed to a caller who knows the password. A hash imported from GoTrue (bcrypt, argon2) is replaced with one
+ * at our parameters in the same transaction.
  */
 export async function passwordGrant(
   deps: Deps,
   meta: RequestMeta,
   input: PasswordGrantInput,
-): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; sessionId: string; weakPassword?: Weakness }> {
+): Promise<{ tokens: sessions.IssuedTokens; user: UserWithRelations; weakPassword?: Weakness }> {
+  const started = await passwordSignIn(deps, meta, input, (trx, start) => sessions.issue(trx, deps, start));
+  return { tokens: await sessions.mintTokens(deps, started), user: started.user, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
+}
+
+/**
+ * The password grant's sign-in without its tokens (the hosted OAuth pages' sign-in form): the same checks, rate
+ * limit (the route's), hook, audit row and session, but the session is held by reference (domain/sessions startTokenlessSession):
+ * no refresh token is written and nothing is minted.
+ */
+export async function passwordSession(deps: Deps, meta: RequestMeta, input: PasswordGrantInput): Promise<{ user: UserWithRelations; sessionId: string }> {
+  const started = await passwordSignIn(deps, meta, input, (trx, start) => sessions.startTokenlessSession(trx, deps, start));
+  return { user: started.user, sessionId: started.session.id };
+}
+
+/**
+ * The session step of a password sign-in: the user found by email or phone, the password verified (the
+ * password_verification_attempt hook asked about every attempt on an existing user), confirmation and ban checked,
+ * then one transaction records the sign-in dates (and a rehash) and `start`s the session with the login audit row.
+ * Round trips 2–5 (after the look-up): BEGIN, the sign-in dates on user and identity, the session with its audit
+ * row, COMMIT.
+ */
+async function passwordSignIn<S>(deps: Deps, meta: RequestMeta, input: PasswordGrantInput, start: (trx: Executor, session: sessions.TokenlessStart) => Promise<S>): Promise<S> {
   const { config } = deps;
   let user;
   let provider: 'email' | 'phone';
@@ -65,11 +89,8 @@ export async function passwordGrant(
 
   const rehashed = check.needsRehash ? await deps.hasher.hash(input.password) : undefined;
   const signedIn = user;
-  // Round trips 2–5 (after the look-up): BEGIN, the sign-in dates on user and identity, the session with its audit
-  // row, COMMIT.
-  const started = await deps.db.transaction().execute(async (trx) => {
+  return deps.db.transaction().execute(async (trx) => {
     await recordSignIn(trx, signedIn.id, now, provider, { change: rehashed ? { encrypted_password: rehashed } : {}, touchIdentities: true });
-    return sessions.issue(trx, deps, { user: signedIn, method: 'password', meta, audit: [auditEntry(deps, meta, signedIn, 'login', { provider })] });
+    return start(trx, { user: signedIn, method: 'password', meta, audit: [auditEntry(deps, meta, signedIn, 'login', { provider })] });
   });
-  return { tokens: await sessions.mintTokens(deps, started), user: started.user, sessionId: started.session.id, weakPassword: await passwordWeakness(deps, input.password, { failOpen: true }) };
 }

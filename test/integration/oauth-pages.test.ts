@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import request from 'supertest';
 import { createServer } from 'node:http';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTotpKey, totpCodeAt } from '../../src/crypto/totp';
 import { systemRandom } from '../../src/crypto/clock';
 import { adminCreate, adminHeaders } from '../helpers/admin';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver';
 import { listenOnLoopback } from '../helpers/loopback';
 import { ISSUER, oauthEnv, relyingParty } from '../helpers/oauth-server';
 import { useTestApp, type TestApp } from '../helpers/test-app';
@@ -17,8 +19,31 @@ const pagesEnv = (extra: Record<string, string> = {}) => oauthEnv({ GOTRUE_OAUTH
 const t = useTestApp({ listen: true, env: pagesEnv() });
 const off = useTestApp({ db: t.db, env: oauthEnv({ GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH: '' }) });
 const withAppPage = useTestApp({ db: t.db, env: pagesEnv({ GOTRUE_OAUTH_SERVER_AUTHORIZATION_PATH: '/oauth/consent' }) });
-/** Sign-in posts share the /token bucket: one per window here, per X-Test-Client (the store may be the shared database). */
-const limited = useTestApp({ db: t.db, env: pagesEnv({ GOTRUE_RATE_LIMIT_TOKEN_REFRESH: '1', GOTRUE_RATE_LIMIT_HEADER: 'X-Test-Client' }) });
+/**
+ * Sign-in posts share the /token bucket: one per window here; code posts the /factors verify bucket: two per minute.
+ * Per X-Test-Client (the store may be the shared database).
+ */
+const limited = useTestApp({ db: t.db, env: pagesEnv({ GOTRUE_RATE_LIMIT_TOKEN_REFRESH: '1', GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY: '2', GOTRUE_RATE_LIMIT_HEADER: 'X-Test-Client' }) });
+/** The pages with the attempt hooks and the custom access token hook (which would hear of any token minted). */
+let receiver: HookReceiver;
+beforeAll(async () => {
+  receiver = await startHookReceiver();
+});
+afterAll(() => receiver.close());
+const HOOKS = ['password_verification_attempt', 'mfa_verification_attempt', 'custom_access_token'];
+const hooked = useTestApp({
+  db: t.db,
+  env: () =>
+    pagesEnv(
+      Object.fromEntries(
+        HOOKS.flatMap((k) => [
+          [`GOTRUE_HOOK_${k.toUpperCase()}_ENABLED`, 'true'],
+          [`GOTRUE_HOOK_${k.toUpperCase()}_URI`, `${receiver.url}/${k}`],
+          [`GOTRUE_HOOK_${k.toUpperCase()}_SECRETS`, receiver.secret],
+        ]),
+      ),
+    ),
+});
 /** Pages on https://…/auth/v1: the cookie is Secure and scoped to that path. */
 const secure = useTestApp({ db: t.db, env: pagesEnv({ API_EXTERNAL_URL: 'https://auth.example.com/auth/v1' }) });
 const REDIRECT = 'https://rp.example.com/callback';
@@ -96,6 +121,19 @@ async function startFlow(client: { client_id: string; client_secret: string }, b
   expect(step).toMatch(new RegExp(`^${ISSUER}/oauth/pages/consent\\?authorization_id=`));
   return { config, verifier, state, nonce, step, authorizationId: new URL(step).searchParams.get('authorization_id')! };
 }
+
+/** The session the page cookie names (`v1.<issued>.<nonce>.<session id>.<mac>`). */
+const cookieSession = (b: PageBrowser) => b.cookie?.split('=')[1]?.split('.')[3];
+
+/** What the database holds for a page session: its refresh tokens, the AAL it records. */
+async function sessionRows(sessionId: string) {
+  const tokens = await t.db.db.selectFrom('refresh_tokens').select('id').where('session_id', '=', sessionId).execute();
+  const session = await t.db.db.selectFrom('sessions').select(['aal', 'factor_id']).where('id', '=', sessionId).executeTakeFirst();
+  return { tokens: tokens.length, aal: session?.aal, factorId: session?.factor_id };
+}
+
+/** A wrong code for the secret now (the right one plus one). */
+const wrongCodeOf = (secret: string) => String((Number(totpCodeAt(secret, new Date())) + 1) % 1_000_000).padStart(6, '0');
 
 async function signIn(b: PageBrowser, step: string, email: string, password = PASSWORD) {
   const page = await b.get(step);
@@ -251,7 +289,7 @@ describe(`hosted OAuth pages (${dbKind})`, () => {
     expect(totp.status).toBe(200);
     expect(totp.text).toContain('<h1>Two-factor authentication</h1>');
     expect(totp.text).toMatch(/<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"/);
-    const wrongCode = String((Number(totpCodeAt(secret, new Date())) + 1) % 1_000_000).padStart(6, '0');
+    const wrongCode = wrongCodeOf(secret);
     const form = { csrf_token: field(totp.text, 'csrf_token'), authorization_id: flow.authorizationId, factor_id: field(totp.text, 'factor_id') };
     const wrong = await b.post('mfa', { ...form, code: wrongCode });
     expect([wrong.status, wrong.headers['x-sb-error-code']]).toEqual([422, 'mfa_verification_failed']);
@@ -264,6 +302,100 @@ describe(`hosted OAuth pages (${dbKind})`, () => {
     const tokens = await oidc.authorizationCodeGrant(flow.config, new URL(back), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
     expect(tokens.claims()!.acr).toBe('aal2');
     expect(tokens.claims()!.amr).toEqual(expect.arrayContaining(['totp', 'password']));
+  });
+
+  it('mints nothing: the sign-in starts a session with no refresh token, the code raises it to aal2 in place without a challenge row', async () => {
+    const u = await newUser();
+    const secret = await addTotp(u.id);
+    const factorId = (await t.db.db.selectFrom('mfa_factors').select('id').where('user_id', '=', u.id).executeTakeFirstOrThrow()).id;
+    // Another sign-in of the user, by the API: an aal1 session that ends when the page raises its own.
+    const api = await request(t.app).post('/token?grant_type=password').send({ email: u.email, password: PASSWORD });
+    expect(api.status).toBe(200);
+    const apiSession = JSON.parse(Buffer.from((api.body.access_token as string).split('.')[1]!, 'base64url').toString()).session_id as string;
+    const b = new PageBrowser(t);
+    const flow = await startFlow(client, b);
+    const totp = await b.get(b.location(await signIn(b, flow.step, u.email)));
+    const sessionId = cookieSession(b)!;
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await sessionRows(sessionId)).toEqual({ tokens: 0, aal: 'aal1', factorId: null });
+    const logins = await t.db.db.selectFrom('audit_log_entries').select('payload').where(sql`payload->>'actor_id'`, '=', u.id).where(sql`payload->>'action'`, '=', 'login').execute();
+    expect(logins).toHaveLength(2); // the API's and the page's sign-in are audited alike
+    const form = { csrf_token: field(totp.text, 'csrf_token'), authorization_id: flow.authorizationId, factor_id: factorId };
+    expect((await b.post('mfa', { ...form, code: wrongCodeOf(secret) })).status).toBe(422);
+    const code = totpCodeAt(secret, new Date());
+    const consent = await b.get(b.location(await b.post('mfa', { ...form, code })));
+    expect(consent.text).toContain('Allow Example RP');
+    expect(await sessionRows(sessionId)).toEqual({ tokens: 0, aal: 'aal2', factorId });
+    const amr = await t.db.db.selectFrom('mfa_amr_claims').select('authentication_method').where('session_id', '=', sessionId).execute();
+    expect(amr.map((r) => r.authentication_method).sort()).toEqual(['password', 'totp']);
+    expect(await t.db.db.selectFrom('mfa_challenges').select('id').where('factor_id', '=', factorId).execute()).toEqual([]);
+    const attempts = await t.db.db.selectFrom('audit_log_entries').select('payload').where(sql`payload->>'actor_id'`, '=', u.id).where(sql`payload->>'action'`, 'in', ['verification_attempted', 'challenge_created']).execute();
+    expect(attempts.map((r) => (r.payload as { action: string }).action)).toEqual(['verification_attempted']);
+    // GoTrue's rule: verifying ends the user's aal1 sessions.
+    expect(await t.db.db.selectFrom('sessions').select('id').where('id', '=', apiSession).execute()).toEqual([]);
+    // The accepted code cannot be used again (the factor's last time step), on the page as on the API.
+    const replay = await b.post('mfa', { ...form, code });
+    expect([replay.status, replay.headers['x-sb-error-code']]).toEqual([422, 'mfa_verification_failed']);
+    // The client's tokens come from the code grant's own session; the page's still holds none.
+    const back = b.location(await b.post('consent', { csrf_token: form.csrf_token, authorization_id: flow.authorizationId, action: 'approve' }));
+    const tokens = await oidc.authorizationCodeGrant(flow.config, new URL(back), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
+    expect(tokens.claims()!.sid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tokens.claims()!.sid).not.toBe(sessionId);
+    expect((await sessionRows(sessionId)).tokens).toBe(0);
+  });
+
+  it("code posts count in the /factors verify rate-limit bucket: over it, a 429 HTML page", async () => {
+    const u = await newUser();
+    const secret = await addTotp(u.id);
+    const b = new PageBrowser(limited, { 'X-Test-Client': crypto.randomUUID() });
+    const r = await request(limited.app).get('/oauth/authorize').query({ client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    const page = await b.get(r.headers.location as string);
+    const authorizationId = field(page.text, 'authorization_id');
+    const totp = await b.get(b.location(await b.post('sign-in', { csrf_token: field(page.text, 'csrf_token'), authorization_id: authorizationId, email: u.email, password: PASSWORD })));
+    const form = { csrf_token: field(totp.text, 'csrf_token'), authorization_id: authorizationId, factor_id: field(totp.text, 'factor_id') };
+    for (let i = 0; i < 2; i++) expect((await b.post('mfa', { ...form, code: wrongCodeOf(secret) })).status).toBe(422);
+    const over = await b.post('mfa', { ...form, code: totpCodeAt(secret, new Date()) });
+    expect([over.status, over.headers['x-sb-error-code'], over.headers['content-type']]).toEqual([429, 'over_request_rate_limit', expect.stringMatching(/^text\/html/)]);
+    expect((await sessionRows(cookieSession(b)!)).aal).toBe('aal1');
+  });
+
+  it('the attempt hooks hear every page attempt and their rejections refuse it; no access token is made (the custom access token hook is never called)', async () => {
+    receiver.reset();
+    const u = await newUser();
+    const secret = await addTotp(u.id);
+    const b = new PageBrowser(hooked);
+    const r = await request(hooked.app).get('/oauth/authorize').query({ client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    const page = await b.get(r.headers.location as string);
+    const signInForm = { csrf_token: field(page.text, 'csrf_token'), authorization_id: field(page.text, 'authorization_id'), email: u.email };
+    receiver.answer('/password_verification_attempt', () => ({ status: 200, body: { decision: 'reject', message: 'Too many attempts' } }));
+    const refused = await b.post('sign-in', { ...signInForm, password: PASSWORD });
+    expect([refused.status, refused.headers['x-sb-error-code']]).toEqual([400, 'invalid_credentials']);
+    expect(refused.text).toContain('Too many attempts');
+    receiver.answer('/password_verification_attempt', () => ({ status: 200, body: { decision: 'continue' } }));
+    const totp = await b.get(b.location(await b.post('sign-in', { ...signInForm, password: PASSWORD })));
+    expect(totp.text).toContain('Two-factor authentication');
+    expect(receiver.callsTo('/password_verification_attempt').map((c) => [c.body.user_id, c.body.valid])).toEqual([
+      [u.id, true],
+      [u.id, true],
+    ]);
+    const sessionId = cookieSession(b)!;
+    const form = { csrf_token: field(totp.text, 'csrf_token'), authorization_id: signInForm.authorization_id, factor_id: field(totp.text, 'factor_id') };
+    expect((await b.post('mfa', { ...form, code: wrongCodeOf(secret) })).status).toBe(422);
+    receiver.answer('/mfa_verification_attempt', () => ({ status: 200, body: { decision: 'reject', message: 'Locked out' } }));
+    const rejected = await b.post('mfa', { ...form, code: totpCodeAt(secret, new Date()) });
+    expect([rejected.status, rejected.headers['x-sb-error-code']]).toEqual([403, 'mfa_verification_rejected']);
+    expect(receiver.callsTo('/mfa_verification_attempt').map((c) => [c.body.factor_id, c.body.valid])).toEqual([
+      [form.factor_id, false],
+      [form.factor_id, true],
+    ]);
+    // The rejection ended the user's sessions, the page's too: the browser is asked to sign in again.
+    expect((await sessionRows(sessionId)).aal).toBeUndefined();
+    expect((await b.get(`consent?authorization_id=${form.authorization_id}`)).text).toContain('<h1>Sign in</h1>');
+    expect(receiver.callsTo('/custom_access_token')).toEqual([]);
+    // The hook is wired: the API's password grant, which mints, calls it.
+    receiver.answer('/custom_access_token', (call) => ({ status: 200, body: { claims: call.body.claims } }));
+    expect((await request(hooked.app).post('/token?grant_type=password').send({ email: u.email, password: PASSWORD })).status).toBe(200);
+    expect(receiver.callsTo('/custom_access_token')).toHaveLength(1);
   });
 
   it('a client requiring MFA and a user with no factor: the "add a second factor" page (403), whose button returns access_denied', async () => {

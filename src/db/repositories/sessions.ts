@@ -22,27 +22,30 @@ export interface NewSession {
 }
 
 /**
- * Starts a session in one statement (data-modifying CTEs): the session row, its first refresh token, its AMR
- * claims and the sign-in's audit rows; the statement's result is the user with relations as the transaction sees it, so the caller's earlier
+ * Starts a session in one statement (data-modifying CTEs): the session row, its first refresh token (none when
+ * `firstToken` is null: a session held by reference, domain/sessions startTokenlessSession), its AMR claims and the sign-in's
+ * audit rows; the statement's result is the user with relations as the transaction sees it, so the caller's earlier
  * writes to the user are in it. The foreign keys to the new session are checked at the end of the statement.
  */
 export async function insertSessionReturningUser(
   ex: Executor,
   s: NewSession,
-  firstToken: NewRefreshToken,
+  firstToken: NewRefreshToken | null,
   amr: NewAmrClaim[],
   /** Audit rows of the sign-in, written by the same statement. */
   audit: AuditEntry[] = [],
 ): Promise<UserWithRelations | undefined> {
-  const sessionWrites = ex
-    .with('new_session', (db) =>
-      db
-        .insertInto('sessions')
-        .values({ id: s.id, user_id: s.userId, aal: s.aal, created_at: s.now, updated_at: s.now, user_agent: s.userAgent, ip: s.ip, oauth_client_id: s.oauthClientId, scopes: s.scopes ?? null, oauth_resource: s.oauthResource ?? null, not_after: s.notAfter ?? null })
-        .returning('id'),
-    )
-    .with('new_token', (db) => db.insertInto('refresh_tokens').values(refreshTokenRow(firstToken)).returning('id'))
-    .with('new_amr', (db) => db.insertInto('mfa_amr_claims').values(amr.map(amrClaimRow)).returning('id'));
+  const sessionWrite = ex.with('new_session', (db) =>
+    db
+      .insertInto('sessions')
+      .values({ id: s.id, user_id: s.userId, aal: s.aal, created_at: s.now, updated_at: s.now, user_agent: s.userAgent, ip: s.ip, oauth_client_id: s.oauthClientId, scopes: s.scopes ?? null, oauth_resource: s.oauthResource ?? null, not_after: s.notAfter ?? null })
+      .returning('id'),
+  );
+  // A CTE only adds its name to the query creator's database type, which nothing after it reads.
+  const tokenWrite = firstToken
+    ? (sessionWrite.with('new_token', (db) => db.insertInto('refresh_tokens').values(refreshTokenRow(firstToken)).returning('id')) as unknown as typeof sessionWrite)
+    : sessionWrite;
+  const sessionWrites = tokenWrite.with('new_amr', (db) => db.insertInto('mfa_amr_claims').values(amr.map(amrClaimRow)).returning('id'));
   const writes = audit.length > 0 ? sessionWrites.with('audited', (db) => db.insertInto('audit_log_entries').values(audit.map(auditRow)).returning('id')) : sessionWrites;
   // The CTEs only add names to the query creator's database type; the user SELECT does not read them.
   const user = await selectUserWithRelations(writes as unknown as QueryCreator<Database>)

@@ -3,23 +3,23 @@ import { z } from 'zod';
 import type { Deps } from '../../deps';
 import { clientIdHost, getClient, type OauthClient, publicClientId } from '../../domain/oauth-clients';
 import { answerAuthorization, hostedPagesOn, openAuthorization, parseScopes, peekAuthorization, signInTooOld } from '../../domain/oauth-server';
-import type { RequestMeta } from '../../domain/request-meta';
 import type { LiveSession } from '../../domain/user-sessions';
 import { ApiError, badRequest, notFound } from '../../errors/api-error';
 import { ErrorCodes } from '../../errors/codes';
 import { endpoint } from '../../http/endpoint';
 import { logApiError, toApiError } from '../../http/error-handler';
 import { optString, queryString } from '../../http/fields';
-import { challenge, verify } from '../../services/mfa';
-import { passwordGrant } from '../../services/password-grant';
+import { verifyTotpCode } from '../../services/mfa';
+import { passwordSession } from '../../services/password-grant';
 import { callerOf, checkCsrf, csrfToken, pageSession, type PageCookie, readPageCookie, signInOf, startPageCookie } from './browser-session';
 import type { SafeHtml } from './html';
 import { consentPage, enrolPage, messagePage, signInPage, STYLE_HASH, totpPage } from './views';
 
 /**
  * Hosted pages (issue 15, GOTRUE_OAUTH_SERVER_HOSTED_PAGES_ENABLED): a minimal sign-in, TOTP and consent UI for
- * trying the provider without a consent page of one's own. Every step is the API's own code: the password grant
- * (and its rate limit), MFA challenge and verify, the consent rules of openAuthorization / answerAuthorization.
+ * trying the provider without a consent page of one's own. Every step is the API's own code: the password grant's
+ * sign-in step (and its rate limit), MFA verify's step (and its rate limit), the consent rules of openAuthorization /
+ * answerAuthorization. The pages hold a session by reference (their cookie), so neither step mints a token.
  * GET /oauth/pages/consent?authorization_id= shows whatever step the browser is at; each form posts, then goes
  * back there with a 303, and the consent answer 303s to the client's redirect_uri.
  */
@@ -142,7 +142,8 @@ const FormFields = { csrf_token: optString(256), authorization_id: optString(128
 const SignInForm = z.object({ ...FormFields, email: optString(255), password: optString(1024) });
 
 /**
- * POST /oauth/pages/sign-in {email, password}: the password grant (its rules, its rate limit). Signed in, the
+ * POST /oauth/pages/sign-in {email, password}: the password grant's sign-in step (its rules, its rate limit), which
+ * starts a session without tokens (the cookie names it; nothing is minted, no refresh token written). Signed in, the
  * browser gets a new cookie naming the session (a new nonce: a new CSRF token) and goes back to the step page;
  * refused, the form again with the grant's message (400, 429…), tied to the fields.
  */
@@ -154,7 +155,7 @@ export const pageSignIn = endpoint({ auth: 'none', body: SignInForm }, async ({ 
   if (!body.password) return again(badRequest(ErrorCodes.validationFailed, 'Enter your password.'), ['password']);
   let sessionId: string;
   try {
-    sessionId = (await passwordGrant(deps, meta, { email: body.email, password: body.password })).sessionId;
+    sessionId = (await passwordSession(deps, meta, { email: body.email, password: body.password })).sessionId;
   } catch (err) {
     if (err instanceof ApiError && err.status < 500) return again(err, ['email', 'password']);
     throw err;
@@ -167,9 +168,10 @@ export const pageSignIn = endpoint({ auth: 'none', body: SignInForm }, async ({ 
 const TotpForm = z.object({ ...FormFields, factor_id: optString(64), code: optString(64) });
 
 /**
- * POST /oauth/pages/mfa {factor_id, code}: MFA challenge then verify of one of the user's verified TOTP factors
- * (services/mfa, the /factors rules: replayed codes, the verification hook, the session raised to aal2 in place),
- * then back to the step page. A wrong code: the form again with the message (422).
+ * POST /oauth/pages/mfa {factor_id, code}: the MFA verify step for one of the user's verified TOTP factors
+ * (services/mfa verifyTotpCode, the /factors rules: replayed codes, the verification hook, the session raised to aal2
+ * in place, the aal1 sessions ended), without a challenge row and without tokens, at the /factors verify rate; then
+ * back to the step page. A wrong code: the form again with the message (422).
  */
 export const pageTotp = endpoint({ auth: 'none', body: TotpForm }, async ({ body, req, res, meta }, deps) => {
   const { cookie, authorizationId, a, client } = await openForm(deps, req.header('cookie'), body);
@@ -184,7 +186,7 @@ export const pageTotp = endpoint({ auth: 'none', body: TotpForm }, async ({ body
   const code = (body.code ?? '').trim();
   if (!/^\d{6}$/.test(code)) return again(badRequest(ErrorCodes.validationFailed, 'Enter the 6-digit code from your authenticator app.'));
   try {
-    await verifyTotp(deps, meta, s, factor.id, code);
+    await verifyTotpCode(deps, meta, callerOf(s), factor.id, code);
   } catch (err) {
     if (err instanceof ApiError && err.status < 500) return again(err);
     throw err;
@@ -192,13 +194,6 @@ export const pageTotp = endpoint({ auth: 'none', body: TotpForm }, async ({ body
   res.redirect(303, stepUrl(authorizationId));
   return undefined;
 });
-
-/** One TOTP check: a challenge of the factor, verified at once (the tokens verify mints are not needed here). */
-async function verifyTotp(deps: Deps, meta: RequestMeta, s: LiveSession, factorId: string, code: string): Promise<void> {
-  const caller = callerOf(s);
-  const c = await challenge(deps, meta, caller, factorId, undefined);
-  await verify(deps, meta, caller, factorId, { challengeId: c.id, code });
-}
 
 const ConsentForm = z.object({ ...FormFields, action: optString(16) });
 
