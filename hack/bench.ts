@@ -27,6 +27,7 @@ import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { SignJWT } from 'jose';
+import { rotatingRefresh } from './refresh-requests';
 import { OWASP_ARGON2ID } from '../src/crypto/password-hasher';
 import { seedEmail, seedUsers } from './seed-users';
 
@@ -186,21 +187,11 @@ async function main(): Promise<void> {
     return tokens;
   };
   const pools = [await signIns(connections * 2), await signIns(connections * 2)];
-  const refresh = await measure('POST /token refresh_token', base, () => {
-    const queue = pools.shift()!;
-    return [
-      {
-        method: 'POST',
-        path: '/token?grant_type=refresh_token',
-        headers: json,
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ refresh_token: queue.shift() ?? 'pool-ran-dry' }) }),
-        onResponse: (status, body) => {
-          if (status === 200) queue.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-          else if (process.env.BENCH_DEBUG) process.stderr.write(`refresh ${status} ${body}\n`);
-        },
-      },
-    ];
-  });
+  const refresh = await measure('POST /token refresh_token', base, () =>
+    rotatingRefresh(pools.shift()!, (status, body) => {
+      if (process.env.BENCH_DEBUG) process.stderr.write(`refresh ${status} ${body}\n`);
+    }),
+  );
   if (refresh.non2xx > 0) process.stderr.write(`  note: ${refresh.non2xx} refreshes were refused\n`);
 
   const access = (await (await fetch(`${base}/token?grant_type=password`, { method: 'POST', body: JSON.stringify({ email: users[0]!.email, password: PASSWORD }) })).json()) as { access_token: string };

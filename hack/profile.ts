@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { rotatingRefresh } from './refresh-requests';
 
 const root = resolve(import.meta.dirname, '..');
 const scenario = process.argv[2] ?? 'user';
@@ -92,17 +93,7 @@ async function main(): Promise<void> {
         queue.push(((await r.json()) as { refresh_token: string }).refresh_token);
       }
     }
-    requests.refresh = [
-      {
-        method: 'POST',
-        path: '/token?grant_type=refresh_token',
-        headers: json,
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ refresh_token: queue.shift() ?? 'queue-ran-dry' }) }),
-        onResponse: (status, body) => {
-          if (status === 200) queue.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-        },
-      },
-    ];
+    requests.refresh = rotatingRefresh(queue);
     requests['bare-user'] = [{ method: 'GET', path: '/jwt-1', headers: { authorization: `Bearer ${signup.access_token}` } }];
     requests['bare-health'] = requests.health!;
     if (!requests[scenario]) throw new Error(`unknown scenario ${scenario}: ${Object.keys(requests).join(', ')}`);

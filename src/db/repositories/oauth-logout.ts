@@ -1,4 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Executor } from '../database';
+import type { Database } from '../schema';
 
 /** Issue 15: what back-channel logout needs to know about sessions of OAuth clients that have a logout endpoint. */
 
@@ -8,6 +10,18 @@ export interface EndingSession {
   client_id: string;
   backchannel_logout_uri: string;
 }
+
+/** Which clients hear of a session's end: those (aliased `c`) with a back-channel logout URI, not deleted. */
+export const hearsBackchannel = <DB extends Database & { c: Database['oauth_clients'] }>(eb: ExpressionBuilder<DB, 'c'>) =>
+  eb.and([eb('c.backchannel_logout_uri', 'is not', null), eb('c.deleted_at', 'is', null)]);
+
+/** A joined row as back-channel logout takes it. */
+export const endingSession = <R extends Omit<EndingSession, 'backchannel_logout_uri'> & { backchannel_logout_uri: string | null }>(r: R): EndingSession => ({
+  session_id: r.session_id,
+  user_id: r.user_id,
+  client_id: r.client_id,
+  backchannel_logout_uri: r.backchannel_logout_uri ?? '',
+});
 
 /**
  * The user's sessions held by clients with a back-channel logout URI, read before they are ended (`only` one session,
@@ -19,12 +33,10 @@ export async function listBackchannelSessions(ex: Executor, userId: string, whic
     .innerJoin('oauth_clients as c', 'c.id', 's.oauth_client_id')
     .select(['s.id as session_id', 's.user_id', 'c.id as client_id', 'c.backchannel_logout_uri'])
     .where('s.user_id', '=', userId)
-    .where('c.backchannel_logout_uri', 'is not', null)
-    .where('c.deleted_at', 'is', null);
+    .where(hearsBackchannel);
   if (which.only !== undefined) q = q.where('s.id', '=', which.only);
   if (which.except !== undefined) q = q.where('s.id', '!=', which.except);
-  const rows = await q.execute();
-  return rows.map((r) => ({ ...r, backchannel_logout_uri: r.backchannel_logout_uri ?? '' }));
+  return (await q.execute()).map(endingSession);
 }
 
 /** Ends one session if it is that user's and was issued to that client (refresh tokens, AMR claims by cascade). */

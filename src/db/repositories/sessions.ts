@@ -3,7 +3,7 @@ import type { Executor } from '../database';
 import type { AalLevel, Database, SessionRow } from '../schema';
 import { amrClaimRow, type NewAmrClaim } from './amr-claims';
 import { auditRow, type AuditEntry } from './audit-log';
-import type { EndingSession } from './oauth-logout';
+import { endingSession, hearsBackchannel, type EndingSession } from './oauth-logout';
 import { refreshTokenRow, type NewRefreshToken } from './refresh-tokens';
 import { selectUserWithRelations, type UserWithRelations } from './users';
 
@@ -99,10 +99,9 @@ export async function deleteAal1Sessions(ex: Executor, userId: string): Promise<
     .selectFrom('gone')
     .innerJoin('oauth_clients as c', 'c.id', 'gone.oauth_client_id')
     .select(['gone.id as session_id', 'gone.user_id', 'c.id as client_id', 'c.backchannel_logout_uri'])
-    .where('c.backchannel_logout_uri', 'is not', null)
-    .where('c.deleted_at', 'is', null)
+    .where(hearsBackchannel)
     .execute();
-  return rows.map((r) => ({ ...r, backchannel_logout_uri: r.backchannel_logout_uri ?? '' }));
+  return rows.map(endingSession);
 }
 
 /**
